@@ -1,0 +1,1 @@
+"""Reading the catalog: YAML files → checked data → the typed model (lakewharf.model)."""

@@ -1,0 +1,280 @@
+"""Checked YAML documents → the typed ``Catalog``.
+
+Objects whose file failed its schema are left out, and references to them are not reported a
+second time, so one mistake gives one message. Reference and shape problems found here are
+collected; cross-cutting rules (privacy, types, names, pipelines) live in ``checks``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from lakewharf.catalog.errors import CatalogError
+from lakewharf.catalog.loader import LoadedFile, LoadResult
+from lakewharf.catalog.preparations import check_sql, derive_declarative
+from lakewharf.model.catalog import (
+    Catalog, Column, Compute, Dataset, Entity, Model, Platform, Role, Scoring, Source, Step, Training, Zone,
+)
+from lakewharf.model.origin import Origin
+from lakewharf.model.schedule import Cron, CronError, Schedule, TumblingWindow
+from lakewharf.model.scores import score_outputs
+from lakewharf.model.types import DataType, Privacy, TypeSyntaxError
+
+
+class Builder:
+    def __init__(self, root: Path, loaded: LoadResult) -> None:
+        self.root = root
+        self.loaded = loaded
+        self.errors: list[CatalogError] = []
+        # (kind, name) of files that exist but failed their schema: references to them stay quiet.
+        self.broken = {(f.kind, f.name) for f in loaded.files if not f.valid}
+        self.broken |= {(k, n) for k, n in self._names_with_load_errors()}
+
+    def _names_with_load_errors(self) -> set[tuple[str, str]]:
+        from lakewharf.catalog.loader import FOLDERS
+
+        out = set()
+        for e in self.loaded.errors:
+            parts = e.file.split("/")
+            if len(parts) == 3 and parts[0] == "catalog" and parts[1] in FOLDERS:
+                out.add((FOLDERS[parts[1]], parts[2].rsplit(".", 1)[0]))
+        return out
+
+    def unknown(self, origin: Origin, kind: str, name: str, known: Any, hint: str = "") -> None:
+        if (kind, name) in self.broken or (kind == "dataset" and ("source", name.split(".")[0]) in self.broken):
+            return
+        import difflib
+
+        close = difflib.get_close_matches(name, list(known), n=1)
+        hint = hint or (f"did you mean {close[0]!r}?" if close else f"known: {', '.join(sorted(known)) or 'none'}")
+        self.errors.append(origin.error(f"unknown {kind} {name!r}", hint))
+
+    # --- platform -------------------------------------------------------------------------------
+
+    def platform(self, f: LoadedFile) -> Platform:
+        d, o = f.doc.data, Origin(f.doc)
+        roles = {n: Role(n, r["kind"], Privacy.parse(r["clearance"]), r.get("description", ""), o.at("roles", n))
+                 for n, r in d["roles"].items()}
+        zones = {}
+        for n, z in d["zones"].items():
+            zo = o.at("zones", n)
+            for field in ("readers", "writers"):
+                for i, role in enumerate(z[field]):
+                    if role not in roles:
+                        self.unknown(zo.at(field, i), "role", role, roles)
+            zones[n] = Zone(n, z["filesystem"], z["format"], z.get("retention_days"), tuple(z["readers"]),
+                            tuple(z["writers"]), z.get("description", ""), zo)
+        compute = {n: Compute(n, c["size"], c.get("min_nodes", 0), c["max_nodes"],
+                              c.get("idle_seconds_before_scaledown", 900), o.at("compute", n))
+                   for n, c in d.get("compute", {}).items()}
+        for n, c in compute.items():
+            if c.min_nodes > c.max_nodes:
+                self.errors.append(c.origin.at("min_nodes").error("min_nodes is larger than max_nodes"))
+        return Platform(d["name"], d.get("description", ""), d.get("privacy", {}).get("hash_salt_secret"),
+                        roles, zones, compute, o)
+
+    # --- shared pieces --------------------------------------------------------------------------
+
+    def columns(self, spec: dict[str, Any], origin: Origin) -> tuple[Column, ...]:
+        out = []
+        for name, c in spec.items():
+            co = origin.at(name)
+            try:
+                dtype = DataType.parse(c["type"])
+            except TypeSyntaxError as exc:
+                self.errors.append(co.at("type").error(str(exc)))
+                continue
+            out.append(Column(name, dtype, c.get("nullable", True), c.get("primary_key", False),
+                              Privacy.parse(c.get("privacy")), c.get("description", ""), co))
+        return tuple(out)
+
+    def cron(self, spec: dict[str, Any] | None, origin: Origin) -> Cron | None:
+        if spec is None:
+            return None
+        try:
+            return Cron.parse(spec["cron"], spec.get("timezone", "UTC"), origin)
+        except CronError as exc:
+            self.errors.append(origin.at("cron").error(f"cron {spec['cron']!r}: {exc}",
+                                                       "Data Factory schedule triggers need a recurrence; "
+                                                       "e.g. '0 2 * * *' (02:00 daily) or '0 3 * * 1' (Mondays)"))
+            return None
+
+    def schedule(self, spec: dict[str, Any] | None, origin: Origin) -> Schedule | None:
+        if spec is not None and "tumbling_window" in spec:
+            t = spec["tumbling_window"]
+            return TumblingWindow(t["frequency"], t["interval"], t["start"], t.get("delay_minutes", 0),
+                                  t.get("max_concurrency", 1), origin.at("tumbling_window"))
+        return self.cron(spec, origin)
+
+    # --- sources and datasets -------------------------------------------------------------------
+
+    def source(self, f: LoadedFile, platform: Platform) -> Source:
+        d, o = f.doc.data, Origin(f.doc)
+        entities = {}
+        for n, e in d["entities"].items():
+            eo = o.at("entities", n)
+            cols = self.columns(e["columns"], eo.at("columns"))
+            load = e["load"]
+            if load["mode"] == "incremental" and load["watermark"] not in e["columns"]:
+                self.errors.append(eo.at("load", "watermark").error(f"watermark {load['watermark']!r} is not a column"))
+            if d["kind"] in ("sqlserver", "postgresql") and "table" not in e:
+                self.errors.append(eo.error(f"a {d['kind']} entity needs 'table'", "e.g. table: dbo.customers"))
+            if d["kind"] in ("file_drop", "log") and "path" not in e:
+                self.errors.append(eo.error(f"a {d['kind']} entity needs 'path'", "a glob under the drop container"))
+            entities[n] = Entity(f.name, n, e.get("table"), e.get("path"), load["mode"], load.get("watermark"), cols,
+                                 e.get("description", ""), eo)
+        if d["kind"] in ("file_drop", "log") and "format" not in d:
+            self.errors.append(o.error(f"a {d['kind']} source needs 'format'", "csv, jsonl or parquet"))
+        landing = d.get("landing_zone", "landing")
+        if landing not in platform.zones:
+            self.unknown(o.at("landing_zone") if "landing_zone" in d else o, "zone", landing, platform.zones,
+                         "" if "landing_zone" in d else "set landing_zone, or define a zone named 'landing'")
+        return Source(f.name, d["kind"], d.get("format"), d.get("options", {}), d["connection"]["secret"],
+                      self.cron(d.get("schedule"), o.at("schedule")), landing, entities, d.get("description", ""), o)
+
+    def datasets(self, files: list[LoadedFile], sources: dict[str, Source], platform: Platform) -> dict[str, Dataset]:
+        """Build datasets in dependency order, since each one's columns derive from its inputs'."""
+        by_name = {f.name: f for f in files}
+        built: dict[str, Dataset] = {}
+        visiting: list[str] = []
+
+        def columns_of(ref: str) -> tuple[Column, ...] | None:
+            if "." in ref:
+                src, _, ent = ref.partition(".")
+                return sources[src].entities[ent].columns if src in sources and ent in sources[src].entities else None
+            return visit(ref).columns if ref in by_name and visit(ref) else None
+
+        def visit(name: str) -> Dataset | None:
+            if name in built:
+                return built[name]
+            if name in visiting:
+                cycle = " → ".join([*visiting[visiting.index(name):], name])
+                self.errors.append(Origin(by_name[name].doc).error(f"datasets form a cycle: {cycle}"))
+                return None
+            visiting.append(name)
+            ds = self._dataset(by_name[name], columns_of, platform, sources, set(by_name))
+            visiting.pop()
+            if ds is not None:
+                built[name] = ds
+            else:
+                self.broken.add(("dataset", name))  # reported once; dependents stay quiet
+            return ds
+
+        for name in by_name:
+            visit(name)
+        return built
+
+    def _dataset(self, f: LoadedFile, columns_of: Any, platform: Platform, sources: dict[str, Source],
+                 dataset_names: set[str]) -> Dataset | None:
+        d, o = f.doc.data, Origin(f.doc)
+        if d["zone"] not in platform.zones:
+            self.unknown(o.at("zone"), "zone", d["zone"], platform.zones)
+        if ("input" in d) == ("sql" in d):
+            self.errors.append(o.error("give either 'input' with 'steps', or 'inputs' with 'sql' and 'columns'"))
+            return None
+        refs = [d["input"]] if "input" in d else list(d.get("inputs", []))
+        field = "input" if "input" in d else "inputs"
+        resolved: dict[str, tuple[Column, ...]] = {}
+        for i, ref in enumerate(refs):
+            cols = columns_of(ref)
+            where = o.at(field) if field == "input" else o.at(field, i)
+            if cols is None:
+                known = [f"{s}.{e}" for s, src in sources.items() for e in src.entities] + sorted(dataset_names)
+                self.unknown(where, "dataset", ref, known,
+                             "" if "." in ref or ref in dataset_names else
+                             (f"a whole source cannot be an input; name an entity, e.g. {ref}.<entity>"
+                              if ref in sources else ""))
+                return None
+            resolved[ref] = cols
+        if "sql" in d:
+            if "columns" not in d:
+                self.errors.append(o.error("a SQL preparation must declare its output 'columns'"))
+                return None
+            declared = {c.name: c for c in self.columns(d["columns"], o.at("columns"))}
+            lineage, errors = check_sql(d["sql"], resolved, declared, o)
+            self.errors.extend(errors)
+            if errors:
+                return None
+            cols = tuple(c if "privacy" in d["columns"][c.name] else _with_privacy(c, lineage.get(c.name))
+                         for c in declared.values())
+            steps: tuple[Step, ...] = ()
+        else:
+            if "steps" not in d:
+                d = {**d, "steps": []}
+            steps = tuple(Step(next(iter(s)), s[next(iter(s))], o.at("steps", i, next(iter(s))))
+                          for i, s in enumerate(d["steps"]))
+            cols, errors = derive_declarative(resolved[refs[0]], steps, columns_of)
+            self.errors.extend(errors)
+            if errors:
+                return None
+        return Dataset(f.name, d["zone"], tuple(refs), steps, d.get("sql"), cols, d.get("description", ""), o)
+
+    # --- models ---------------------------------------------------------------------------------
+
+    def model(self, f: LoadedFile, datasets: dict[str, Dataset], platform: Platform) -> Model | None:
+        d, o = f.doc.data, Origin(f.doc)
+        if d["dataset"] not in datasets:
+            self.unknown(o.at("dataset"), "dataset", d["dataset"], datasets)
+            return None
+        cols = datasets[d["dataset"]].column_map
+        task = d["task"]
+        needs = {"classification": ("key", "features", "label"), "regression": ("key", "features", "label"),
+                 "clustering": ("key", "features"), "recommendation": ("user", "item", "rating")}[task]
+        ok = True
+        for field in needs:
+            if field not in d:
+                self.errors.append(o.error(f"a {task} model needs {field!r}"))
+                ok = False
+        for field in ("key", "features", "label", "user", "item", "rating"):
+            values = d.get(field, [])
+            for i, name in enumerate([values] if isinstance(values, str) else values):
+                if name not in cols:
+                    where = o.at(field) if isinstance(values, str) else o.at(field, i)
+                    self.unknown(where, "column", name, cols, f"columns of {d['dataset']}: {', '.join(cols)}")
+                    ok = False
+        t, s = d["training"], d["scoring"]
+        if ("algorithm" in t) == ("automl" in t):
+            self.errors.append(o.at("training").error("give either 'algorithm' or 'automl'"))
+            ok = False
+        if t.get("algorithm") and not _algorithm_fits(t["algorithm"], task):
+            self.errors.append(o.at("training", "algorithm").error(f"{t['algorithm']} does not do {task}",
+                                                                   _ALGORITHM_HINT[task]))
+        if task in ("clustering", "recommendation") and "automl" in t:
+            self.errors.append(o.at("training", "automl").error(f"Azure ML automated ML does not do {task}"))
+        for part, spec in (("training", t), ("scoring", s)):
+            if spec["compute"] not in platform.compute:
+                self.unknown(o.at(part, "compute"), "compute", spec["compute"], platform.compute)
+        if s["output_zone"] not in platform.zones:
+            self.unknown(o.at("scoring", "output_zone"), "zone", s["output_zone"], platform.zones)
+        if not ok:
+            return None
+        outputs = score_outputs(task, cols, key=tuple(d.get("key", ())), label=d.get("label"),
+                                user=d.get("user"), item=d.get("item"))
+        training = Training(t["compute"], t.get("algorithm"), t.get("hyperparameters", {}), t.get("automl"),
+                            t.get("test_fraction", 0.2), t.get("seed", 0))
+        scoring = Scoring(s["compute"], s["output_zone"], self.cron(s.get("schedule"), o.at("scoring", "schedule")),
+                          s.get("instance_count", 1), s.get("mini_batch_size", 10), s.get("top_k", 10),
+                          s.get("related_k", 10))
+        return Model(f.name, task, d["dataset"], tuple(d.get("key", ())), tuple(d.get("features", ())),
+                     d.get("label"), d.get("user"), d.get("item"), d.get("rating"), training, scoring, outputs,
+                     d.get("description", ""), o)
+
+
+_ALGORITHMS = {
+    "classification": {"logistic_regression", "random_forest", "gradient_boosting"},
+    "regression": {"linear_regression", "ridge", "random_forest", "gradient_boosting"},
+    "clustering": {"kmeans"},
+    "recommendation": {"matrix_factorization"},
+}
+_ALGORITHM_HINT = {task: "use one of: " + ", ".join(sorted(a)) for task, a in _ALGORITHMS.items()}
+
+
+def _algorithm_fits(algorithm: str, task: str) -> bool:
+    return algorithm in _ALGORITHMS[task]
+
+
+def _with_privacy(column: Column, privacy: Privacy | None) -> Column:
+    from dataclasses import replace
+
+    return replace(column, privacy=privacy) if privacy is not None else column

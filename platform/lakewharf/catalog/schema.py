@@ -1,0 +1,119 @@
+"""JSON Schema (draft 2020-12) validation of each catalog file, with messages a person can act on.
+
+The schemas are package data (``schemas/*.schema.json``); ``wharf schema --out DIR`` exports them
+so editors (yaml-language-server) flag problems while people type.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterator
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from lakewharf.catalog.errors import CatalogError
+from lakewharf.catalog.yaml_source import YamlDocument
+
+KINDS = ("platform", "source", "dataset", "model", "table", "pipelines")
+_BASE = "https://schemas.lakewharf.invalid/"  # only an identifier for the registry; never fetched
+
+
+def schema_files() -> dict[str, str]:
+    """File name → text of every shipped schema (common definitions included)."""
+    folder = resources.files("lakewharf.catalog") / "schemas"
+    return {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.iterdir(), key=lambda p: p.name)
+            if p.name.endswith(".schema.json")}
+
+
+@cache
+def _validators() -> dict[str, Draft202012Validator]:
+    files = {name: json.loads(text) for name, text in schema_files().items()}
+    registry: Registry = Registry().with_resources(
+        (_BASE + name, Resource.from_contents(schema, default_specification=DRAFT202012))
+        for name, schema in files.items()
+    )
+    return {
+        kind: Draft202012Validator({"$ref": _BASE + f"{kind}.schema.json"}, registry=registry)
+        for kind in KINDS
+    }
+
+
+def check_document(doc: YamlDocument, kind: str) -> list[CatalogError]:
+    validator = _validators()[kind]
+    return [_to_catalog_error(doc, e) for e in _leaf_errors(validator.iter_errors(doc.data))]
+
+
+def _leaf_errors(errors: Iterator[ValidationError]) -> Iterator[ValidationError]:
+    """Replace each anyOf/oneOf failure by its most relevant branch error, recursively."""
+    for error in errors:
+        if error.validator in ("anyOf", "oneOf") and error.context:
+            if error.validator == "oneOf" and _matches_several(error):
+                yield error
+                continue
+            branch = best_match(error.context)
+            # best_match paths are relative to the anyOf; re-root them for location lookups.
+            branch.path = error.path + branch.path  # type: ignore[assignment]
+            yield from _leaf_errors(iter([branch]))
+        else:
+            yield error
+
+
+def _matches_several(error: ValidationError) -> bool:
+    failing = {e.schema_path[0] for e in error.context or []}
+    return len(failing) < len(error.validator_value) - 1
+
+
+def _describe(value: Any) -> str:
+    return {dict: "a mapping", list: "a list", str: "text", bool: "true/false", int: "a number",
+            float: "a number", type(None): "nothing (null)"}.get(type(value), type(value).__name__)
+
+
+def _suggest(word: str, options: list[str]) -> str:
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean {close[0]!r}?"
+    return "allowed: " + ", ".join(options) if len(options) <= 16 else ""
+
+
+def _to_catalog_error(doc: YamlDocument, e: ValidationError) -> CatalogError:
+    path = tuple(e.absolute_path)
+    schema = e.schema if isinstance(e.schema, dict) else {}
+    hint = schema.get("description", "") if isinstance(schema, dict) else ""
+    v = e.validator
+    if v == "additionalProperties" and isinstance(e.instance, dict):
+        allowed = sorted(schema.get("properties", {}))
+        unknown = [k for k in e.instance if k not in allowed]
+        field = unknown[0] if unknown else "?"
+        return doc.error(path + (field,), f"unknown field {field!r}", _suggest(field, allowed), key=True)
+    if v == "required":
+        missing = str(e.message).split("'")[1] if "'" in e.message else str(e.validator_value)
+        return doc.error(path, f"missing required field {missing!r}", hint, key=bool(path))
+    if v == "type":
+        expected = e.validator_value if isinstance(e.validator_value, list) else [e.validator_value]
+        names = {"object": "a mapping", "array": "a list", "string": "text", "integer": "a whole number",
+                 "number": "a number", "boolean": "true or false", "null": "null"}
+        wanted = " or ".join(names.get(t, t) for t in expected)
+        return doc.error(path, f"expected {wanted}, found {_describe(e.instance)}", hint)
+    if v in ("enum", "const"):
+        options = [str(o) for o in (e.validator_value if v == "enum" else [e.validator_value])]
+        return doc.error(path, f"{e.instance!r} is not one of: {', '.join(options)}", _suggest(str(e.instance), options))
+    if v == "propertyNames":
+        # The failing instance is the key itself; point at it.
+        return doc.error(path + (e.instance,), f"invalid name {e.instance!r}", hint, key=True)
+    if v == "pattern":
+        return doc.error(path, f"{e.instance!r} has the wrong form", hint or f"expected pattern {e.validator_value}")
+    if v in ("minProperties", "maxProperties") and "steps" in path:
+        return doc.error(path, "a step holds exactly one operation",
+                         "write each operation as its own list item, e.g. '- dedupe: {...}'")
+    if v == "oneOf":
+        return doc.error(path, "give exactly one of the alternatives", "e.g. one of ingest/prepare/train/score/load")
+    if v == "uniqueItems":
+        return doc.error(path, "list has duplicate entries", hint)
+    return doc.error(path, e.message, hint)

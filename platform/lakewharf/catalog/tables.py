@@ -1,0 +1,83 @@
+"""Warehouse table files → ``Table`` objects, resolving where each column is loaded from."""
+
+from __future__ import annotations
+
+from lakewharf.catalog.build import Builder
+from lakewharf.catalog.loader import LoadedFile
+from lakewharf.model.catalog import Column, Dataset, Model, Platform, Table, TableColumn
+from lakewharf.model.origin import Origin
+from lakewharf.model.scores import RECOMMENDATION_OUTPUTS
+
+
+def build_table(b: Builder, f: LoadedFile, datasets: dict[str, Dataset], models: dict[str, Model],
+                platform: Platform) -> Table | None:
+    d, o = f.doc.data, Origin(f.doc)
+    src = d["source"]
+    upstream: dict[str, Column] | None = None
+    output = None
+    if "dataset" in src:
+        if src["dataset"] not in datasets:
+            b.unknown(o.at("source", "dataset"), "dataset", src["dataset"], datasets)
+        else:
+            upstream = datasets[src["dataset"]].column_map
+    else:
+        model = models.get(src["model"])
+        if model is None:
+            b.unknown(o.at("source", "model"), "model", src["model"], models)
+        else:
+            output = src.get("output", "predictions")
+            if output not in model.outputs:
+                hint = ("recommendation models have: " + ", ".join(RECOMMENDATION_OUTPUTS)
+                        if model.task == "recommendation" else f"a {model.task} model has only 'predictions'")
+                b.errors.append(o.at("source", "output").error(f"model {model.name} has no output {output!r}", hint))
+            else:
+                upstream = {c.name: c for c in model.outputs[output]}
+    if d["kind"] == "scores" and "model" not in src:
+        b.errors.append(o.at("kind").error("a scores table loads from a model", "source: {model: <name>}"))
+    columns = []
+    for name, spec in d["columns"].items():
+        co = o.at("columns", name)
+        built = b.columns({name: spec}, o.at("columns"))
+        if not built:
+            continue
+        from_name = spec.get("from", name)
+        if upstream is not None and from_name not in upstream:
+            b.errors.append((co.at("from") if "from" in spec else co).error(
+                f"{from_name!r} is not a column of its source", "columns there: " + ", ".join(upstream), key="from" not in spec))
+        # The privacy of a warehouse column is that of the data loaded into it.
+        column = built[0]
+        if upstream is not None and from_name in upstream:
+            from dataclasses import replace
+
+            column = replace(column, privacy=max(column.privacy, upstream[from_name].privacy))
+        columns.append(TableColumn(column, from_name, spec.get("mask")))
+    names = {c.name for c in columns}
+    for field in ("keys", "tracked"):
+        for i, key in enumerate(d["load"].get(field, [])):
+            if key not in names:
+                b.errors.append(o.at("load", field, i).error(f"{key!r} is not a column of the table"))
+    dist = d["distribution"]
+    hash_column = dist["hash"] if isinstance(dist, dict) else None
+    if hash_column is not None and hash_column not in names:
+        b.errors.append(o.at("distribution", "hash").error(f"{hash_column!r} is not a column of the table"))
+    index = d["index"]
+    index_columns = tuple(index["clustered"]) if isinstance(index, dict) else ()
+    for i, col in enumerate(index_columns):
+        if col not in names:
+            b.errors.append(o.at("index", "clustered", i).error(f"{col!r} is not a column of the table"))
+    part = d.get("partition")
+    if part and part["column"] not in names:
+        b.errors.append(o.at("partition", "column").error(f"{part['column']!r} is not a column of the table"))
+    for field in ("readers", "unmask"):
+        for i, role in enumerate(d.get(field, [])):
+            if role not in platform.roles:
+                b.unknown(o.at(field, i), "role", role, platform.roles)
+    return Table(
+        f.name, d["schema"], d["kind"], src.get("dataset"), src.get("model"), output, tuple(columns),
+        "hash" if hash_column else dist, hash_column,
+        "clustered" if index_columns else index, index_columns,
+        part["column"] if part else None, tuple(part["boundaries"]) if part else (),
+        part.get("range", "right") if part else "right",
+        d["load"]["mode"], tuple(d["load"].get("keys", ())), tuple(d["load"].get("tracked", ())),
+        tuple(d["readers"]), tuple(d.get("unmask", ())), d.get("description", ""), o,
+    )

@@ -1,0 +1,96 @@
+"""Azure naming rules, and the names lakewharf derives from catalog names.
+
+Generators and the infra program take derived names from here, so the rule that validated a
+name is the rule that produced it. Rules from Microsoft Learn:
+- Storage containers / ADLS Gen2 filesystems: 3-63 characters, lower-case letters, digits and
+  single hyphens, starting and ending with a letter or digit.
+  https://learn.microsoft.com/rest/api/storageservices/naming-and-referencing-containers--blobs--and-metadata
+- Data Factory objects (pipelines, datasets, linked services, triggers): start with a letter,
+  digit or underscore; none of . + ? / < > * % & : \\ ; at most 140 characters.
+  https://learn.microsoft.com/azure/data-factory/naming-rules
+- Azure ML batch endpoints: 3-32 characters, letters, digits and hyphens, starting with a letter.
+  https://learn.microsoft.com/azure/machine-learning/how-to-manage-quotas#azure-machine-learning-online-endpoints-and-batch-endpoints
+- T-SQL regular identifiers: at most 128 characters, letter or underscore first, no reserved word.
+  https://learn.microsoft.com/sql/relational-databases/databases/database-identifiers
+"""
+
+from __future__ import annotations
+
+import re
+
+_FILESYSTEM = re.compile(r"^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$")
+_ADF_FORBIDDEN = re.compile(r"[.+?/<>*%&:\\]")
+_ENDPOINT = re.compile(r"^[A-Za-z][A-Za-z0-9-]{2,31}$")
+_SQL_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+
+# T-SQL reserved keywords that a catalog author is likely to use as a column or table name.
+# (Full list: https://learn.microsoft.com/sql/t-sql/language-elements/reserved-keywords-transact-sql)
+SQL_RESERVED = frozenset(
+    """add all alter and any as asc authorization backup begin between break browse bulk by cascade case
+    check checkpoint close clustered coalesce collate column commit compute constraint contains containstable
+    continue convert create cross current current_date current_time current_timestamp current_user cursor
+    database dbcc deallocate declare default delete deny desc disk distinct distributed double drop dump else
+    end errlvl escape except exec execute exists exit external fetch file fillfactor for foreign freetext
+    freetexttable from full function goto grant group having holdlock identity identity_insert identitycol if
+    in index inner insert intersect into is join key kill left like lineno load merge national nocheck
+    nonclustered not null nullif of off offsets on open opendatasource openquery openrowset openxml option or
+    order outer over percent pivot plan precision primary print proc procedure public raiserror read readtext
+    reconfigure references replication restore restrict return revert revoke right rollback rowcount
+    rowguidcol rule save schema securityaudit select semantickeytable semanticsimilaritydetailstable
+    semanticsimilaritytable session_user set setuser shutdown some statistics system_user table tablesample
+    textsize then to top tran transaction trigger truncate try_convert tsequal union unique unpivot update
+    updatetext use user values varying view waitfor when where while with within writetext""".split()
+)
+
+
+def filesystem_problem(name: str) -> str | None:
+    if not _FILESYSTEM.match(name):
+        return (
+            f"{name!r} is not a valid ADLS Gen2 filesystem name: use 3-63 lower-case letters, digits "
+            "and single hyphens, starting and ending with a letter or digit"
+        )
+    return None
+
+
+def sql_identifier_problem(name: str) -> str | None:
+    if not _SQL_IDENTIFIER.match(name):
+        return f"{name!r} is not a regular T-SQL identifier (letter or underscore first, then letters, digits, _)"
+    if name.lower() in SQL_RESERVED:
+        return f"{name!r} is a T-SQL reserved keyword"
+    return None
+
+
+def adf_name_problem(name: str) -> str | None:
+    if len(name) > 140 or _ADF_FORBIDDEN.search(name) or not re.match(r"^[A-Za-z0-9_]", name):
+        return f"{name!r} is not a valid Data Factory object name"
+    return None
+
+
+def endpoint_name_problem(name: str) -> str | None:
+    if not _ENDPOINT.match(name):
+        return f"{name!r} is not a valid Azure ML endpoint name (3-32 letters, digits, hyphens; letter first)"
+    return None
+
+
+# --- derived names (one place, shared by checks, generators and infra) ---------------------------
+
+
+def pipeline_name(pipeline: str) -> str:
+    return f"pl_{pipeline}"
+
+
+def trigger_name(pipeline: str) -> str:
+    return f"tr_{pipeline}"
+
+
+def source_linked_service_name(source: str) -> str:
+    return f"ls_{source}"
+
+
+def entity_dataset_name(source: str, entity: str) -> str:
+    return f"ds_{source}_{entity}"
+
+
+def batch_endpoint_name(platform: str, model: str) -> str:
+    """Batch endpoint names are unique per Azure region, so the platform name prefixes them."""
+    return f"{platform}-{model}".replace("_", "-")
