@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 WHARF  := $(VENV)/bin/wharf
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test lint golden bench clean
+.PHONY: setup demo test lint clean
 
 $(STAMP): pyproject.toml package.json
 	python3 -m venv $(VENV)
@@ -18,16 +18,12 @@ setup: $(STAMP)
 
 demo: setup
 	$(WHARF) validate
-	$(WHARF) generate
 
 test: setup
 	$(PY) -m pytest
 
 lint: setup
 	$(VENV)/bin/ruff check platform infra tests
-
-golden: setup
-	$(PY) -m lakewharf.generate.golden
 
 clean:
 	rm -rf build .wharf

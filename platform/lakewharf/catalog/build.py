@@ -14,7 +14,18 @@ from lakewharf.catalog.errors import CatalogError
 from lakewharf.catalog.loader import LoadedFile, LoadResult
 from lakewharf.catalog.preparations import check_sql, derive_declarative
 from lakewharf.model.catalog import (
-    Catalog, Column, Compute, Dataset, Entity, Model, Platform, Role, Scoring, Source, Step, Training, Zone,
+    Column,
+    Compute,
+    Dataset,
+    Entity,
+    Model,
+    Platform,
+    Role,
+    Scoring,
+    Source,
+    Step,
+    Training,
+    Zone,
 )
 from lakewharf.model.origin import Origin
 from lakewharf.model.schedule import Cron, CronError, Schedule, TumblingWindow
@@ -68,7 +79,7 @@ class Builder:
         compute = {n: Compute(n, c["size"], c.get("min_nodes", 0), c["max_nodes"],
                               c.get("idle_seconds_before_scaledown", 900), o.at("compute", n))
                    for n, c in d.get("compute", {}).items()}
-        for n, c in compute.items():
+        for c in compute.values():
             if c.min_nodes > c.max_nodes:
                 self.errors.append(c.origin.at("min_nodes").error("min_nodes is larger than max_nodes"))
         return Platform(d["name"], d.get("description", ""), d.get("privacy", {}).get("hash_salt_secret"),

@@ -114,7 +114,7 @@ def check_names(catalog: Catalog) -> list[CatalogError]:
             errors.append(zone.origin.at("filesystem").error(
                 f"filesystem {zone.filesystem!r} is also used by zone {seen_fs[zone.filesystem]}"))
         seen_fs[zone.filesystem] = zone.name
-    for name, source in catalog.sources.items():
+    for name in catalog.sources:
         if name in catalog.datasets:
             errors.append(catalog.datasets[name].origin.error(
                 f"dataset {name!r} has the name of a source", "datasets and sources share one namespace"))

@@ -71,7 +71,8 @@ def check_pipelines(catalog: Catalog) -> list[CatalogError]:
         try:
             tuple(TopologicalSorter({s.name: set(s.after) for s in p.steps}).static_order())
         except CycleError as exc:
-            errors.append(p.origin.at("steps").error(f"steps depend on each other in a cycle: {' → '.join(exc.args[1])}"))
+            cycle = " → ".join(exc.args[1])
+            errors.append(p.origin.at("steps").error(f"steps depend on each other in a cycle: {cycle}"))
             continue
         ancestors = _ancestors(p)
         producer_here = {n: s.name for s in p.steps for n in produces(catalog, s)}

@@ -115,7 +115,8 @@ def apply_step(cols: dict[str, Column], step: Step, columns_of: ColumnsOf) -> di
     elif op == "outliers":
         for name in args:
             if not _need(cols, name, o.at(name)).type.is_numeric:
-                raise StepError(o.at(name).error(f"outlier filters need a numeric column; {name} is {cols[name].type}"))
+                message = f"outlier filters need a numeric column; {name} is {cols[name].type}"
+                raise StepError(o.at(name).error(message))
     elif op == "filter":
         for name in sorted(expression_columns(args, o)):
             _need(cols, name, o)
@@ -125,7 +126,8 @@ def apply_step(cols: dict[str, Column], step: Step, columns_of: ColumnsOf) -> di
             if name in cols:
                 raise StepError(where.error(f"column {name!r} already exists", "rename it or cast the existing column",
                                             key=True))
-            used = [_need(cols, c, where.at("expr")) for c in sorted(expression_columns(spec["expr"], where.at("expr")))]
+            read = sorted(expression_columns(spec["expr"], where.at("expr")))
+            used = [_need(cols, c, where.at("expr")) for c in read]
             inherited = max((c.privacy for c in used), default=Privacy.NONE)
             privacy = Privacy.parse(spec["privacy"]) if "privacy" in spec else inherited
             out[name] = Column(name, _parse_type(spec["type"], where.at("type")), privacy=privacy, origin=where)

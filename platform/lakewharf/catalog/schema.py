@@ -91,7 +91,7 @@ def _to_catalog_error(doc: YamlDocument, e: ValidationError) -> CatalogError:
         allowed = sorted(schema.get("properties", {}))
         unknown = [k for k in e.instance if k not in allowed]
         field = unknown[0] if unknown else "?"
-        return doc.error(path + (field,), f"unknown field {field!r}", _suggest(field, allowed), key=True)
+        return doc.error((*path, field), f"unknown field {field!r}", _suggest(field, allowed), key=True)
     if v == "required":
         missing = str(e.message).split("'")[1] if "'" in e.message else str(e.validator_value)
         return doc.error(path, f"missing required field {missing!r}", hint, key=bool(path))
@@ -103,10 +103,11 @@ def _to_catalog_error(doc: YamlDocument, e: ValidationError) -> CatalogError:
         return doc.error(path, f"expected {wanted}, found {_describe(e.instance)}", hint)
     if v in ("enum", "const"):
         options = [str(o) for o in (e.validator_value if v == "enum" else [e.validator_value])]
-        return doc.error(path, f"{e.instance!r} is not one of: {', '.join(options)}", _suggest(str(e.instance), options))
+        message = f"{e.instance!r} is not one of: {', '.join(options)}"
+        return doc.error(path, message, _suggest(str(e.instance), options))
     if v == "propertyNames":
         # The failing instance is the key itself; point at it.
-        return doc.error(path + (e.instance,), f"invalid name {e.instance!r}", hint, key=True)
+        return doc.error((*path, e.instance), f"invalid name {e.instance!r}", hint, key=True)
     if v == "pattern":
         return doc.error(path, f"{e.instance!r} has the wrong form", hint or f"expected pattern {e.validator_value}")
     if v in ("minProperties", "maxProperties") and "steps" in path:

@@ -42,8 +42,9 @@ def build_table(b: Builder, f: LoadedFile, datasets: dict[str, Dataset], models:
             continue
         from_name = spec.get("from", name)
         if upstream is not None and from_name not in upstream:
-            b.errors.append((co.at("from") if "from" in spec else co).error(
-                f"{from_name!r} is not a column of its source", "columns there: " + ", ".join(upstream), key="from" not in spec))
+            where = co.at("from") if "from" in spec else co
+            b.errors.append(where.error(f"{from_name!r} is not a column of its source",
+                                        "columns there: " + ", ".join(upstream), key="from" not in spec))
         # The privacy of a warehouse column is that of the data loaded into it.
         column = built[0]
         if upstream is not None and from_name in upstream:

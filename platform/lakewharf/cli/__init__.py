@@ -1,0 +1,1 @@
+"""The ``wharf`` command: one thin module per sub-command; rich lives only here."""

@@ -1,0 +1,57 @@
+"""Entry point of ``wharf``. Parses arguments and dispatches; commands import what they need."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from lakewharf import __version__
+
+# name → (module, one-line help). Modules are imported when their command runs, so
+# `wharf validate` never pays for pulumi, the Azure SDKs or DuckDB.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "validate": ("lakewharf.cli.validate", "check the catalog and show a summary"),
+    "schema": ("lakewharf.cli.schema", "export the catalog JSON Schemas"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="wharf", description="Describe an Azure data platform once, in YAML.")
+    parser.add_argument("--version", action="version", version=f"lakewharf {__version__}")
+    parser.add_argument("--project", type=Path, default=None, metavar="DIR",
+                        help="project folder (holds pipelines.yaml and catalog/); default: found from the cwd")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (module, help_text) in COMMANDS.items():
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        command.add_argument("--project", type=Path, default=argparse.SUPPRESS, metavar="DIR",
+                             help="project folder (same as before the command)")
+        importlib.import_module(module).add_arguments(command)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from lakewharf.catalog.errors import CatalogInvalid
+    from lakewharf.cli.output import print_catalog_errors
+
+    module = importlib.import_module(COMMANDS[args.command][0])
+    try:
+        return int(module.run(args))
+    except CatalogInvalid as exc:
+        print_catalog_errors(exc.errors, as_json=getattr(args, "json", False))
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # an internal bug, not bad input: say so briefly unless asked
+        if args.debug:
+            raise
+        print(f"wharf: internal error: {type(exc).__name__}: {exc} (run with --debug for details)", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
