@@ -7,6 +7,7 @@ collected; cross-cutting rules (privacy, types, names, pipelines) live in ``chec
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Any
 
@@ -52,11 +53,13 @@ class Builder:
                 out.add((FOLDERS[parts[1]], parts[2].rsplit(".", 1)[0]))
         return out
 
-    def unknown(self, origin: Origin, kind: str, name: str, known: Any, hint: str = "") -> None:
-        if (kind, name) in self.broken or (kind == "dataset" and ("source", name.split(".")[0]) in self.broken):
-            return
-        import difflib
+    def is_broken(self, kind: str, name: str) -> bool:
+        """True when ``name`` failed and was reported already (a dataset ref also fails with its source)."""
+        return (kind, name) in self.broken or (kind == "dataset" and ("source", name.split(".")[0]) in self.broken)
 
+    def unknown(self, origin: Origin, kind: str, name: str, known: Any, hint: str = "") -> None:
+        if self.is_broken(kind, name):
+            return
         close = difflib.get_close_matches(name, list(known), n=1)
         hint = hint or (f"did you mean {close[0]!r}?" if close else f"known: {', '.join(sorted(known)) or 'none'}")
         self.errors.append(origin.error(f"unknown {kind} {name!r}", hint))
@@ -148,6 +151,7 @@ class Builder:
         """Build datasets in dependency order, since each one's columns derive from its inputs'."""
         by_name = {f.name: f for f in files}
         built: dict[str, Dataset] = {}
+        failed: set[str] = set()
         visiting: list[str] = []
 
         def columns_of(ref: str) -> tuple[Column, ...] | None:
@@ -157,11 +161,15 @@ class Builder:
             return visit(ref).columns if ref in by_name and visit(ref) else None
 
         def visit(name: str) -> Dataset | None:
-            if name in built:
-                return built[name]
+            if name in built or name in failed:
+                return built.get(name)
             if name in visiting:
-                cycle = " → ".join([*visiting[visiting.index(name):], name])
+                members = visiting[visiting.index(name):]
+                cycle = " → ".join([*members, name])
                 self.errors.append(Origin(by_name[name].doc).error(f"datasets form a cycle: {cycle}"))
+                # Every member fails with the cycle, reported once here: their references stay quiet.
+                failed.update(members)
+                self.broken.update(("dataset", m) for m in members)
                 return None
             visiting.append(name)
             ds = self._dataset(by_name[name], columns_of, platform, sources, set(by_name))
@@ -169,6 +177,7 @@ class Builder:
             if ds is not None:
                 built[name] = ds
             else:
+                failed.add(name)
                 self.broken.add(("dataset", name))  # reported once; dependents stay quiet
             return ds
 
@@ -216,7 +225,10 @@ class Builder:
             steps = tuple(Step(next(iter(s)), s[next(iter(s))], o.at("steps", i, next(iter(s))))
                           for i, s in enumerate(d["steps"]))
             cols, errors = derive_declarative(resolved[refs[0]], steps, columns_of)
-            self.errors.extend(errors)
+            # A join with a dataset or source that failed on its own is reported there, not here.
+            quiet = {s.origin.at("with").path for s in steps
+                     if s.op == "join" and self.is_broken("dataset", s.args["with"])}
+            self.errors.extend(e for e in errors if e.path not in quiet)
             if errors:
                 return None
         return Dataset(f.name, d["zone"], tuple(refs), steps, d.get("sql"), cols, d.get("description", ""), o)
@@ -242,7 +254,8 @@ class Builder:
             for i, name in enumerate([values] if isinstance(values, str) else values):
                 if name not in cols:
                     where = o.at(field) if isinstance(values, str) else o.at(field, i)
-                    self.unknown(where, "column", name, cols, f"columns of {d['dataset']}: {', '.join(cols)}")
+                    listed = f"columns of {d['dataset']}: {', '.join(cols)}"
+                    self.unknown(where, "column", name, cols, "" if difflib.get_close_matches(name, cols) else listed)
                     ok = False
         t, s = d["training"], d["scoring"]
         if ("algorithm" in t) == ("automl" in t):

@@ -20,8 +20,9 @@ from lakewharf.model.types import DataType, Privacy, TypeSyntaxError
 ColumnsOf = Callable[[str], tuple[Column, ...] | None]
 
 _BIGINT, _DOUBLE, _HASH = DataType.parse("bigint"), DataType.parse("double"), DataType.parse("string(64)")
-# The dialect catalog SQL is written in: sqlglot's portable default, translated per target later.
-SQL_DIALECT = None
+# Catalog SQL (preparations, derive and filter expressions) is written in T-SQL, the dialect of
+# Synapse where it runs; sqlglot translates it to DuckDB for local runs.
+SQL_DIALECT = "tsql"
 
 
 class StepError(Exception):

@@ -15,6 +15,8 @@ from lakewharf import __version__
 COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("lakewharf.cli.validate", "check the catalog and show a summary"),
     "schema": ("lakewharf.cli.schema", "export the catalog JSON Schemas"),
+    "generate": ("lakewharf.cli.generate", "write Data Factory, Synapse and Azure ML artifacts into build/"),
+    "diff": ("lakewharf.cli.diff", "show what a catalog change does to the generated artifacts"),
 }
 
 
@@ -46,6 +48,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `wharf … | head` closed the pipe: not an error
+        return 0
     except Exception as exc:  # an internal bug, not bad input: say so briefly unless asked
         if args.debug:
             raise

@@ -72,7 +72,19 @@ def endpoint_name_problem(name: str) -> str | None:
     return None
 
 
-# --- derived names (one place, shared by checks, generators and infra) ---------------------------
+# --- derived names (one place, shared by checks, generators, infra and the local runner) ---------
+
+# Data Factory linked services every platform has.
+LS_LAKE = "ls_lake"  # ADLS Gen2 through the factory's managed identity
+LS_KEY_VAULT = "ls_key_vault"
+LS_SYNAPSE_POOL = "ls_synapse_pool"  # dedicated SQL pool (warehouse)
+LS_SYNAPSE_SERVERLESS = "ls_synapse_serverless"  # serverless SQL endpoint (preparations)
+
+# Synapse objects shared by all tables.
+STAGING_SCHEMA = "stg"
+ETL_SCHEMA = "etl"
+SERVERLESS_DATABASE = "lakehouse"
+PARQUET_FILE_FORMAT = "ff_parquet"
 
 
 def pipeline_name(pipeline: str) -> str:
@@ -84,13 +96,70 @@ def trigger_name(pipeline: str) -> str:
 
 
 def source_linked_service_name(source: str) -> str:
-    return f"ls_{source}"
+    return f"ls_src_{source}"
 
 
-def entity_dataset_name(source: str, entity: str) -> str:
-    return f"ds_{source}_{entity}"
+def source_dataset_name(source: str, entity: str) -> str:
+    """The Data Factory dataset that reads a source entity (table or file glob)."""
+    return f"ds_src_{source}_{entity}"
+
+
+def landing_dataset_name(source: str, entity: str) -> str:
+    """The Parquet dataset a source entity is copied into (dated folder as a parameter)."""
+    return f"ds_landing_{source}_{entity}"
+
+
+def zone_dataset_name(zone: str, dataset: str) -> str:
+    """The Parquet dataset over a prepared dataset's folder in its zone."""
+    return f"ds_{zone}_{dataset}"
+
+
+def scores_dataset_name(model: str, output: str) -> str:
+    return f"ds_scores_{model}_{output}"
+
+
+def watermark_table() -> str:
+    """Control table in the dedicated pool that remembers the last loaded watermark per entity."""
+    return f"{ETL_SCHEMA}.watermarks"
+
+
+def external_data_source_name(zone: str) -> str:
+    return f"eds_{zone}"
+
+
+def serverless_table_name(zone: str, name: str) -> str:
+    """External table in the serverless database: schema per zone, one table per entity/dataset."""
+    return f"{zone}.{name}"
+
+
+def landing_table_name(source: str, entity: str) -> str:
+    return f"{source}__{entity}"
+
+
+def staging_table_name(schema: str, table: str) -> str:
+    return f"{STAGING_SCHEMA}.{schema}__{table}"
+
+
+def load_procedure_name(table: str) -> str:
+    return f"{ETL_SCHEMA}.load_{table}"
 
 
 def batch_endpoint_name(platform: str, model: str) -> str:
     """Batch endpoint names are unique per Azure region, so the platform name prefixes them."""
     return f"{platform}-{model}".replace("_", "-")
+
+
+def deployment_name(model: str) -> str:
+    return f"{model}-v1".replace("_", "-")
+
+
+def training_job_name(model: str) -> str:
+    return f"train_{model}"
+
+
+def registered_model_name(model: str) -> str:
+    return model
+
+
+def environment_name(platform: str) -> str:
+    return f"{platform}-sklearn"

@@ -21,28 +21,33 @@ class CronError(ValueError):
     pass
 
 
+def _number(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also accepts '²', which int() then refuses."""
+    return text.isascii() and text.isdigit()
+
+
 def _expand(text: str, name: str, low: int, high: int) -> tuple[int, ...] | None:
     """One cron field → sorted values, or None for '*' (every value)."""
     if text == "*":
         return None
     values: set[int] = set()
     for part in text.split(","):
-        body, _, step_text = part.partition("/")
+        body, slash, step_text = part.partition("/")
         step = 1
-        if step_text:
-            if not step_text.isdigit() or int(step_text) == 0:
+        if slash:
+            if not _number(step_text) or int(step_text) == 0:
                 raise CronError(f"{name}: bad step {step_text!r}")
             step = int(step_text)
         if body == "*":
             start, end = low, high
         elif "-" in body:
             a, _, b = body.partition("-")
-            if not (a.isdigit() and b.isdigit()):
+            if not (_number(a) and _number(b)):
                 raise CronError(f"{name}: bad range {body!r}")
             start, end = int(a), int(b)
-        elif body.isdigit():
+        elif _number(body):
             start = int(body)
-            end = high if step_text else start
+            end = high if slash else start
         else:
             raise CronError(f"{name}: {body!r} is not a number, range or '*'")
         if not (low <= start <= high and low <= end <= high and start <= end):

@@ -1,0 +1,85 @@
+"""Preparations → Synapse serverless CETAS scripts (``synapse/serverless/prepare/<dataset>.sql``).
+
+The Data Factory Script activity of a ``prepare`` step runs exactly these batches (see
+``prepare_batches``), so the reviewed file and the deployed pipeline cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from jinja2 import Environment
+
+from lakewharf.generate.artifact import Artifact, text_artifact
+from lakewharf.generate.preparation_sql import SALT_PARAMETER, compile_preparation, render
+from lakewharf.model import lake, naming
+from lakewharf.model.catalog import Catalog, Dataset
+
+
+@dataclass(frozen=True)
+class _Target:
+    name: str  # schema.table of the external table
+    location: str  # folder in the zone's filesystem
+    select: str
+
+
+def script_path(dataset: str) -> str:
+    return f"synapse/serverless/prepare/{dataset}.sql"
+
+
+def rejects_table(dataset: Dataset, label: str) -> str:
+    return naming.serverless_table_name(dataset.zone, f"{dataset.name}__rejects_{label}")
+
+
+def render_script(catalog: Catalog, dataset: Dataset, templates: Environment) -> str:
+    compiled = compile_preparation(catalog, dataset)
+    targets = [_Target(naming.serverless_table_name(dataset.zone, dataset.name), lake.dataset_folder(dataset.name),
+                       render(compiled.select, "tsql"))]
+    targets += [_Target(rejects_table(dataset, label), f"{lake.rejects_folder(dataset.name)}/{label}",
+                        render(query, "tsql")) for label, query in compiled.rejects]
+    return templates.get_template("prepare/cetas.sql.j2").render(
+        dataset=dataset, inputs=", ".join(dataset.inputs), folder=lake.dataset_folder(dataset.name),
+        tables=targets, data_source=naming.external_data_source_name(dataset.zone),
+        file_format=naming.PARQUET_FILE_FORMAT, uses_salt=compiled.uses_salt, salt=SALT_PARAMETER,
+        salt_secret=catalog.platform.hash_salt_secret or "",
+    )
+
+
+def split_batches(script: str) -> list[str]:
+    """T-SQL batches of a script: ``GO`` is a client-side separator, not T-SQL, so Data Factory
+    gets one script entry per batch."""
+    batches, current = [], []
+    for line in script.splitlines():
+        if line.strip().upper() == "GO":
+            text = "\n".join(current).strip()
+            if text and not all(ln.lstrip().startswith("--") for ln in text.splitlines()):
+                batches.append(text)
+            current = []
+        else:
+            current.append(line)
+    tail = "\n".join(current).strip()
+    if tail and not all(ln.lstrip().startswith("--") or not ln.strip() for ln in tail.splitlines()):
+        batches.append(tail)
+    return batches
+
+
+def uses_salt(catalog: Catalog, dataset: Dataset) -> bool:
+    return compile_preparation(catalog, dataset).uses_salt
+
+
+def _lineage(catalog: Catalog, dataset: Dataset) -> tuple[tuple[str, str], ...]:
+    """Column lineage by name: an output column comes from the same-named input column."""
+    pairs = []
+    for ref in dataset.inputs:
+        node = f"entity:{ref}" if "." in ref else f"dataset:{ref}"
+        names = {c.name for c in catalog.columns_of(ref) or ()}
+        pairs += [(f"{node}.{c.name}", f"dataset:{dataset.name}.{c.name}") for c in dataset.columns if c.name in names]
+    return tuple(pairs)
+
+
+def generate(catalog: Catalog, templates: Environment) -> list[Artifact]:
+    return [
+        text_artifact(script_path(ds.name), render_script(catalog, ds, templates), (f"dataset:{ds.name}",),
+                      _lineage(catalog, ds))
+        for ds in sorted(catalog.datasets.values(), key=lambda d: d.name)
+    ]

@@ -1,0 +1,29 @@
+"""Jinja2 templates for generated SQL and scripts, read from the project's ``templates/`` folder.
+
+Templates are part of the project (like the catalog), so a team can review and adapt them.
+StrictUndefined turns a typo in a template into an error instead of an empty string.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+
+def template_environment(project_root: Path) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(project_root / "templates")),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,  # SQL and Python, not HTML
+    )
+    env.filters["bracket"] = bracket
+    return env
+
+
+def bracket(identifier: str) -> str:
+    """``mart.dim_customer`` → ``[mart].[dim_customer]`` (T-SQL delimited identifiers)."""
+    return ".".join(f"[{part.replace(']', ']]')}]" for part in identifier.split("."))

@@ -1,0 +1,70 @@
+"""Write a complete artifact tree atomically; build its manifest of content hashes and lineage.
+
+The tree is written to a sibling temporary folder and swapped into place only when complete:
+a reader (or a crash) never sees a half-written ``build/``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from lakewharf.generate.artifact import Artifact
+
+MANIFEST = "manifest.json"
+
+
+class DuplicateArtifact(ValueError):
+    pass
+
+
+def manifest_artifact(artifacts: Sequence[Artifact]) -> Artifact:
+    """``manifest.json``: every artifact with its content hash, source elements and column lineage."""
+    entries = []
+    for a in sorted(artifacts, key=lambda a: a.path):
+        entry: dict[str, object] = {
+            "path": a.path,
+            "sha256": hashlib.sha256(a.content).hexdigest(),
+            "elements": sorted(set(a.elements)),
+        }
+        if a.lineage:
+            entry["lineage"] = [{"from": f, "to": t} for f, t in sorted(set(a.lineage))]
+        entries.append(entry)
+    content = (json.dumps({"format": 1, "artifacts": entries}, indent=2) + "\n").encode("utf-8")
+    return Artifact(MANIFEST, content, ())
+
+
+def check_unique(artifacts: Sequence[Artifact]) -> None:
+    seen: set[str] = set()
+    for a in artifacts:
+        if a.path in seen:
+            raise DuplicateArtifact(f"two generators wrote {a.path}")
+        seen.add(a.path)
+
+
+def write_tree(out: Path, artifacts: Sequence[Artifact]) -> None:
+    check_unique(artifacts)
+    out = out.resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        staging.chmod(0o755)  # mkdtemp creates 0700; the tree is meant to be read by others
+        for a in artifacts:
+            target = staging / a.path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(a.content)
+        backup = out.with_name(f".{out.name}.old")
+        if backup.exists():
+            shutil.rmtree(backup)
+        if out.exists():
+            os.replace(out, backup)
+        os.replace(staging, out)
+        shutil.rmtree(backup, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise

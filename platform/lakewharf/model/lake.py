@@ -1,0 +1,39 @@
+"""Where data lives in the lake: one function per kind of folder, shared by every generator,
+the infra program and the local runner, so they can never disagree on a path.
+
+Paths are relative to a zone's filesystem (container) and use forward slashes. Dated landing
+folders follow Data Factory's own convention ``yyyy/MM/dd`` so a day can be reloaded on its own.
+"""
+
+from __future__ import annotations
+
+REJECTS = "_rejects"
+SCORES = "scores"
+
+
+def landing_folder(source: str, entity: str) -> str:
+    """Parent of the dated folders ``<source>/<entity>/yyyy/MM/dd/`` an entity lands in."""
+    return f"{source}/{entity}"
+
+
+def landing_day_folder(source: str, entity: str, yyyy: str, mm: str, dd: str) -> str:
+    return f"{landing_folder(source, entity)}/{yyyy}/{mm}/{dd}"
+
+
+def dataset_folder(dataset: str) -> str:
+    """A prepared dataset's folder in its zone (rewritten whole by each run)."""
+    return dataset
+
+
+def rejects_folder(name: str) -> str:
+    """Rows that failed casts or checks for a dataset or entity, kept in the same zone."""
+    return f"{REJECTS}/{name}"
+
+
+def scores_folder(model: str, output: str) -> str:
+    return f"{SCORES}/{model}/{output}"
+
+
+def model_folder(model: str) -> str:
+    """Local runs keep trained models here (Azure ML keeps them in its model registry)."""
+    return f"models/{model}"
