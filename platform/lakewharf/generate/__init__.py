@@ -9,4 +9,5 @@ from __future__ import annotations
 
 GENERATORS: dict[str, str] = {
     "preparations": "lakewharf.generate.preparations",
+    "aml": "lakewharf.generate.aml",
 }

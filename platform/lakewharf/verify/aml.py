@@ -129,7 +129,10 @@ def _validate(entity: Any, doc: dict[str, Any], loader_name: str) -> list[str]:
         messages += _parent_bindings(doc)
         job = entity._to_job() if hasattr(entity, "_to_job") else entity
         try:  # CommandJob raises ValidationException; PipelineJob returns a result
-            messages += _result_messages(job._validate())
+            if hasattr(job, "_validate"):
+                messages += _result_messages(job._validate())
+            else:  # AutoML jobs have no _validate; building the REST payload checks them instead
+                job._to_rest_object()
         except Exception as exc:
             messages += _messages(exc)
     elif loader_name == "load_component":
