@@ -41,7 +41,8 @@ def run(args: argparse.Namespace) -> int:
     files: Counter[str] = Counter()
     size: Counter[str] = Counter()
     for a in artifacts:
-        folder = "/".join(a.path.split("/")[:2]) if "/" in a.path else "."
+        parts = a.path.split("/")
+        folder = "/".join(parts[:2]) if len(parts) > 2 else (parts[0] if len(parts) == 2 else ".")
         files[folder] += 1
         size[folder] += len(a.content)
     for folder in sorted(files):

@@ -9,5 +9,6 @@ from __future__ import annotations
 
 GENERATORS: dict[str, str] = {
     "preparations": "lakewharf.generate.preparations",
+    "synapse": "lakewharf.generate.synapse",
     "aml": "lakewharf.generate.aml",
 }
