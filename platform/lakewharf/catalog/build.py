@@ -129,6 +129,8 @@ class Builder:
         for n, e in d["entities"].items():
             eo = o.at("entities", n)
             cols = self.columns(e["columns"], eo.at("columns"))
+            if len(cols) < len(e["columns"]):  # a bad type, reported: datasets reading the source stay quiet
+                self.broken.add(("source", f.name))
             load = e["load"]
             if load["mode"] == "incremental" and load["watermark"] not in e["columns"]:
                 self.errors.append(eo.at("load", "watermark").error(f"watermark {load['watermark']!r} is not a column"))
@@ -157,7 +159,8 @@ class Builder:
         def columns_of(ref: str) -> tuple[Column, ...] | None:
             if "." in ref:
                 src, _, ent = ref.partition(".")
-                return sources[src].entities[ent].columns if src in sources and ent in sources[src].entities else None
+                ok = src in sources and ent in sources[src].entities and not self.is_broken("source", src)
+                return sources[src].entities[ent].columns if ok else None
             return visit(ref).columns if ref in by_name and visit(ref) else None
 
         def visit(name: str) -> Dataset | None:
@@ -212,6 +215,8 @@ class Builder:
                 self.errors.append(o.error("a SQL preparation must declare its output 'columns'"))
                 return None
             declared = {c.name: c for c in self.columns(d["columns"], o.at("columns"))}
+            if len(declared) < len(d["columns"]):
+                return None  # a bad column type, reported
             lineage, errors = check_sql(d["sql"], resolved, declared, o)
             self.errors.extend(errors)
             if errors:

@@ -52,7 +52,7 @@ def build_table(b: Builder, f: LoadedFile, datasets: dict[str, Dataset], models:
 
             column = replace(column, privacy=max(column.privacy, upstream[from_name].privacy))
         columns.append(TableColumn(column, from_name, spec.get("mask")))
-    names = {c.name for c in columns}
+    names = set(d["columns"])  # also those whose type failed (reported once, above)
     for field in ("keys", "tracked"):
         for i, key in enumerate(d["load"].get(field, [])):
             if key not in names:

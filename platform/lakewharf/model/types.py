@@ -40,6 +40,12 @@ class TypeSyntaxError(ValueError):
     pass
 
 
+def _size(digits: str) -> int:
+    """A length, precision or scale; absurdly long numbers (int() refuses > 4300 digits) are just too big."""
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= 9 else 10**9
+
+
 @dataclass(frozen=True)
 class DataType:
     """A parsed portable type. ``length`` for string/binary, ``precision``/``scale`` for decimal."""
@@ -58,19 +64,19 @@ class DataType:
         if base == "decimal":
             if p is None or s is None:
                 raise TypeSyntaxError("decimal needs precision and scale, e.g. decimal(10,2)")
-            precision, scale = int(p), int(s)
+            precision, scale = _size(p), _size(s)
             # Synapse and DuckDB both cap decimal precision at 38.
             if not 1 <= precision <= 38 or scale > precision:
-                raise TypeSyntaxError(f"decimal({precision},{scale}): need 1 <= p <= 38 and s <= p")
+                raise TypeSyntaxError(f"decimal({p},{s}): need 1 <= p <= 38 and s <= p")
             return cls(base, precision=precision, scale=scale)
         if base in ("string", "binary"):
             if s is not None:
                 raise TypeSyntaxError(f"{base} takes one length, e.g. {base}(64)")
-            if p is not None and not 1 <= int(p) <= 8000:
+            if p is not None and not 1 <= _size(p) <= 8000:
                 # nvarchar(n)/varbinary(n) allow n up to 4000/8000; longer values need (max),
                 # which clustered columnstore tables do not take.
                 raise TypeSyntaxError(f"{base}({p}): length must be between 1 and 8000")
-            return cls(base, length=int(p) if p is not None else None)
+            return cls(base, length=_size(p) if p is not None else None)
         if p is not None:
             raise TypeSyntaxError(f"{base} takes no size")
         return cls(base)
