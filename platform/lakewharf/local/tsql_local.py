@@ -1,0 +1,260 @@
+"""Run the generated Synapse T-SQL on DuckDB (or prepare it for SQL Server).
+
+DuckDB has no procedures, batches or TRY/CATCH, and none of Synapse's table options. This module
+is a small interpreter for exactly the T-SQL lakewharf generates: it splits scripts into batches
+and statements, evaluates the existence checks (``IF OBJECT_ID(...) IS NULL``), keeps procedures
+and runs them on ``EXEC`` inside a DuckDB transaction, rewrites ``UPDATE ... FROM t JOIN s`` to
+DuckDB's form, and hands every other statement to sqlglot (T-SQL → DuckDB). Statements with no
+local meaning (grants, roles, masking, sensitivity labels, unenforced keys) are skipped and
+counted, so the run report says what was not verified locally. ``COPY INTO`` is handed to the
+caller, who reads the Parquet files from the lake.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from lakewharf.local.tsql_text import GO, CopyInto, split_statements, strip_comments, temp_names, unbracket
+from lakewharf.local.tsql_translate import to_duckdb
+from lakewharf.local.warehouse import Translations, WarehouseError
+
+_STATEMENT_START = re.compile(r"\b(EXEC|DROP|CREATE|BEGIN|ALTER|INSERT|UPDATE|DELETE|TRUNCATE|SET)\b", re.I)
+_SKIPPED = [
+    (re.compile(r"^(GRANT|DENY|REVOKE)\b", re.I), "grants"),
+    (re.compile(r"^CREATE\s+ROLE\b", re.I), "database roles"),
+    (re.compile(r"^ADD\s+SENSITIVITY\s+CLASSIFICATION\b", re.I), "sensitivity classification"),
+    (re.compile(r"^ALTER\s+TABLE\b.*\bADD\s+CONSTRAINT\b.*\bNOT\s+ENFORCED\b", re.I | re.S), "unenforced primary keys"),
+    (re.compile(r"^ALTER\s+TABLE\b.*\bADD\s+MASKED\b", re.I | re.S), "dynamic data masking"),
+    (re.compile(r"^SET\s+NOCOUNT\b", re.I), "SET NOCOUNT"),
+    (re.compile(r"^CREATE\s+STATISTICS\b", re.I), "statistics"),
+]
+
+
+@dataclass
+class _Procedure:
+    parameters: list[str]
+    body: str
+
+
+class TsqlInterpreter:
+    def __init__(
+        self, con: Any, translations: Translations, copy_into: Callable[[CopyInto], int] | None = None
+    ) -> None:
+        self.con = con
+        self.translations = translations
+        self.copy_into = copy_into
+        self.procedures: dict[str, _Procedure] = {}
+
+    # --- scripts, batches, statements -------------------------------------------------------------
+
+    def run_script(self, tsql: str, params: dict[str, Any] | None = None) -> None:
+        for batch in GO.split(strip_comments(tsql)):
+            if batch.strip():
+                self._run_batch(batch.strip(), dict(params or {}))
+
+    def _run_batch(self, batch: str, params: dict[str, Any]) -> None:
+        if re.match(r"CREATE\s+PROC(EDURE)?\b", batch, re.I):
+            self._define_procedure(batch)
+            return
+        self._run_statements(split_statements(batch), params)
+
+    def _run_statements(self, statements: list[str], params: dict[str, Any]) -> None:
+        i = 0
+        while i < len(statements):
+            stmt = statements[i]
+            if re.match(r"IF\b", stmt, re.I):
+                condition, action = self._split_if(stmt)
+                block = [action] if action else []
+                if re.fullmatch(r"BEGIN\b.*", action, re.I | re.S) and not re.match(
+                    r"BEGIN\s+(TRAN|TRY)", action, re.I
+                ):
+                    block, depth = [action[5:].strip()], 1
+                    while depth:
+                        i += 1
+                        if re.fullmatch(r"END", statements[i], re.I):
+                            depth -= 1
+                        else:
+                            block.append(statements[i])
+                if self._condition(condition):
+                    self._run_statements([s for s in block if s], params)
+            else:
+                self._statement(stmt, params)
+            i += 1
+
+    @staticmethod
+    def _split_if(stmt: str) -> tuple[str, str]:
+        depth = 0
+        for i, c in enumerate(stmt):
+            depth += (c == "(") - (c == ")")
+            if depth == 0 and i > 2:
+                m = _STATEMENT_START.match(stmt, i)
+                if m and stmt[i - 1].isspace():
+                    return stmt[2:i].strip(), stmt[i:].strip()
+        raise WarehouseError(f"cannot read the IF statement locally: {stmt[:120]}")
+
+    def _condition(self, condition: str) -> bool:
+        text = condition.strip()
+        negate = False
+        m = re.fullmatch(r"NOT\s+(.*)", text, re.I | re.S)
+        if m and not re.match(r"NOT\s+EXISTS", text, re.I):
+            negate, text = True, m.group(1)
+        if re.match(r"NOT\s+EXISTS\s*\(\s*SELECT\s+1\s+FROM\s+sys\.database_principals", text, re.I):
+            return False  # roles: skipped locally (counted where the CREATE ROLE would run)
+        m = re.fullmatch(
+            r"(OBJECT_ID|SCHEMA_ID)\(\s*N?'([^']+)'(?:\s*,\s*N?'(\w+)')?\s*\)\s+IS\s+(NOT\s+)?NULL", text, re.I
+        )
+        if not m:
+            raise WarehouseError(f"cannot evaluate this condition locally: {condition[:120]}")
+        fn, name, kind, is_not = m.groups()
+        exists = (
+            self._schema_exists(unbracket(name))
+            if fn.upper() == "SCHEMA_ID"
+            else self._object_exists(unbracket(name), (kind or "").upper())
+        )
+        result = exists if is_not else not exists
+        return not result if negate else result
+
+    def _schema_exists(self, name: str) -> bool:
+        return bool(self.con.execute("SELECT 1 FROM duckdb_schemas() WHERE schema_name = ?", [name]).fetchall())
+
+    def _object_exists(self, name: str, kind: str) -> bool:
+        if name.lower().startswith("tempdb.."):
+            name = "tmp_" + name.split("..", 1)[1].lstrip("#")
+            return bool(
+                self.con.execute("SELECT 1 FROM duckdb_tables() WHERE temporary AND table_name = ?", [name]).fetchall()
+            )
+        if kind == "P":
+            return name.lower() in self.procedures
+        schema, _, table = name.rpartition(".")
+        return bool(
+            self.con.execute(
+                "SELECT 1 FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?", [schema or "main", table]
+            ).fetchall()
+        )
+
+    # --- single statements ------------------------------------------------------------------------
+
+    def _statement(self, stmt: str, params: dict[str, Any]) -> None:
+        for pattern, what in _SKIPPED:
+            if pattern.match(stmt):
+                self.translations.note("skipped", what)
+                return
+        upper = stmt.upper()
+        if m := re.fullmatch(r"EXEC(?:UTE)?\s*\(\s*N?'(.*)'\s*\)", stmt, re.S | re.I):
+            self._run_statements(split_statements(m.group(1).replace("''", "'")), params)
+        elif m := re.match(r"EXEC(?:UTE)?\s+([\[\]\w.]+)\s*(.*)", stmt, re.S | re.I):
+            self._call(unbracket(m.group(1)), m.group(2), params)
+        elif m := re.match(r"DROP\s+PROCEDURE\s+([\[\]\w.]+)", stmt, re.I):
+            self.procedures.pop(unbracket(m.group(1)).lower(), None)
+        elif m := re.match(r"DECLARE\s+@(\w+)\s+[\w()\s,]+?=\s*(.*)", stmt, re.S | re.I):
+            params[m.group(1)] = self._scalar(m.group(2), params)
+        elif upper.startswith(("BEGIN TRAN", "COMMIT", "ROLLBACK")):
+            self.con.execute("BEGIN TRANSACTION" if upper.startswith("BEGIN") else upper.split()[0])
+        elif upper.startswith("COPY INTO"):
+            self._copy(stmt)
+        else:
+            self._translated(stmt, params)
+
+    def _define_procedure(self, batch: str) -> None:
+        m = re.match(
+            r"CREATE\s+PROC(?:EDURE)?\s+([\[\]\w.]+)\s*(.*?)\s+AS\s+BEGIN\b(.*)\bEND\s*;?\s*$", batch, re.S | re.I
+        )
+        if not m:
+            raise WarehouseError(f"cannot read the procedure locally: {batch[:120]}")
+        parameters = re.findall(r"@(\w+)", m.group(2))
+        # TRY/CATCH: the CATCH block only rolls back and re-raises, which _call does for DuckDB.
+        body = re.sub(r"END\s+TRY\s*;?\s*BEGIN\s+CATCH\b.*?END\s+CATCH\s*;?", "", m.group(3), flags=re.S | re.I)
+        body = re.sub(r"BEGIN\s+TRY\s*;?", "", body, flags=re.I)
+        self.procedures[unbracket(m.group(1)).lower()] = _Procedure(parameters, body)
+        self.translations.note("rewritten", "stored procedures (interpreted)")
+
+    def _call(self, name: str, arguments: str, params: dict[str, Any]) -> None:
+        procedure = self.procedures.get(name.lower())
+        if procedure is None:
+            raise WarehouseError(f"procedure {name} does not exist locally: were the warehouse scripts applied?")
+        values = dict(re.findall(r"@(\w+)\s*=\s*N?'((?:[^']|'')*)'", arguments))
+        missing = [p for p in procedure.parameters if p not in values]
+        if missing:
+            raise WarehouseError(f"EXEC {name}: missing parameter(s) {', '.join(missing)}")
+        try:
+            self._run_statements(split_statements(procedure.body), {**params, **values})
+        except Exception:
+            if self.con.execute("SELECT 1").fetchall() and self._in_transaction():
+                self.con.execute("ROLLBACK")
+            raise
+
+    def _in_transaction(self) -> bool:
+        try:
+            self.con.execute("BEGIN TRANSACTION")
+        except Exception:
+            return True
+        self.con.execute("ROLLBACK")
+        return False
+
+    def _scalar(self, expression: str, params: dict[str, Any]) -> Any:
+        return self._run(f"SELECT {expression}", params).fetchone()[0]
+
+    def _copy(self, stmt: str) -> None:
+        m = re.match(r"COPY\s+INTO\s+([\[\]\w.]+)\s*\((.*?)\)\s*FROM\s+'([^']+)'", stmt, re.S | re.I)
+        if not m or self.copy_into is None:
+            raise WarehouseError(f"cannot run COPY INTO locally: {stmt[:120]}")
+        columns = [(unbracket(c), int(p)) for c, p in re.findall(r"(\[[^\]]+\]|\w+)\s+(\d+)", m.group(2))]
+        self.copy_into(CopyInto(unbracket(m.group(1)), columns, m.group(3)))
+        self.translations.note("rewritten", "COPY INTO (read from the local lake)")
+
+    def _translated(self, stmt: str, params: dict[str, Any]) -> None:
+        sql = temp_names(stmt)
+        if re.match(r"CREATE\s+TABLE\b", sql, re.I):
+            sql = self._create_table(sql)
+        elif m := re.match(
+            r"UPDATE\s+(\S+)\s+SET\s+(.*?)\s+FROM\s+\1\s+INNER\s+JOIN\s+(\S+)\s+AS\s+(\w+)\s+ON\s+(.*?)"
+            r"(?:\s+WHERE\s+(.*))?$",
+            sql,
+            re.S | re.I,
+        ):
+            target, sets, source, alias, on, where = m.groups()
+            sql = f"UPDATE {target} SET {sets} FROM {source} AS {alias} WHERE ({on})" + (
+                f" AND ({where})" if where else ""
+            )
+            self.translations.note("rewritten", "UPDATE ... FROM ... JOIN")
+        elif re.match(r"TRUNCATE\s+TABLE\b", sql, re.I):
+            sql = re.sub(r"TRUNCATE\s+TABLE", "DELETE FROM", sql, flags=re.I)
+        self._run(sql, params)
+
+    def _create_table(self, sql: str) -> str:
+        if re.search(r"\bMASKED\s+WITH\s*\(", sql, re.I):
+            self.translations.note("skipped", "dynamic data masking")
+            sql = re.sub(r"\s+MASKED\s+WITH\s*\(\s*FUNCTION\s*=\s*'[^']*'\s*\)", "", sql, flags=re.I)
+        # Synapse table options (distribution, index, partitions) have no local meaning.
+        m = re.match(r"(CREATE\s+TABLE\s+\S+\s*(?:\(.*?\))?)\s*WITH\s*\((.*?)\)\s*(AS\b.*)?$", sql, re.S | re.I)
+        if m:
+            self.translations.note("rewritten", "Synapse table options removed (distribution, index, partition)")
+            head, _, select = m.groups()
+            if select is not None:  # CTAS, e.g. the procedures' #src copies: a temporary table
+                return re.sub(r"CREATE\s+TABLE", "CREATE TEMP TABLE", head, flags=re.I) + " " + select
+            return head
+        return sql
+
+    def _run(self, tsql: str, params: dict[str, Any]) -> Any:
+        import duckdb
+
+        identity = re.search(r"\[?(\w+)\]?\s+\w+\s+IDENTITY\s*\(\s*1\s*,\s*1\s*\)", tsql, re.I)
+        sql = to_duckdb(tsql)
+        if identity:  # IDENTITY(1,1) → a sequence default
+            sequence = f"seq_{identity.group(1)}"
+            self.con.execute(f"CREATE SEQUENCE IF NOT EXISTS {sequence}")
+            sql = re.sub(
+                r"(\b" + identity.group(1) + r'"?\s+\w+)\s+GENERATED BY DEFAULT AS IDENTITY\s*\([^)]*\)',
+                rf"\1 DEFAULT nextval('{sequence}')",
+                sql,
+                count=1,
+            )
+            self.translations.note("rewritten", "IDENTITY columns as sequences")
+        used = {k: v for k, v in params.items() if re.search(r"\$" + k + r"\b", sql)}
+        try:
+            return self.con.execute(sql, used or None)
+        except duckdb.Error as exc:
+            raise WarehouseError(f"{type(exc).__name__}: {str(exc).splitlines()[0]}\n  in: {sql[:400]}") from None

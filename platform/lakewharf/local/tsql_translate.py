@@ -1,0 +1,78 @@
+"""Translate generated T-SQL for local engines: DuckDB statements, SQL Server batches."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from lakewharf.local.tsql_text import GO, CopyInto, split_statements, strip_comments, unbracket
+from lakewharf.local.warehouse import Translations, WarehouseError
+
+
+def to_duckdb(tsql: str) -> str:
+    """One T-SQL statement in DuckDB's dialect, with exact types.
+
+    sqlglot maps T-SQL ``FLOAT`` (8 bytes unless FLOAT(1-24)) to DuckDB's 4-byte ``REAL`` and keeps
+    ``BIT`` (a bit string in DuckDB); both would change values, so they are mapped here.
+    """
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        trees = [t for t in sqlglot.parse(tsql, read="tsql") if t is not None]
+    except sqlglot.errors.SqlglotError as exc:
+        raise WarehouseError(f"cannot translate to DuckDB: {str(exc).splitlines()[0]}\n  in: {tsql[:300]}") from None
+    for tree in trees:
+        for node in tree.find_all(exp.DataType):
+            if node.this == exp.DataType.Type.FLOAT:
+                size = node.expressions[0].name if node.expressions else ""
+                if not size.isdigit() or int(size) > 24:
+                    node.set("this", exp.DataType.Type.DOUBLE)
+                    node.set("expressions", [])
+            elif node.this == exp.DataType.Type.BIT:
+                node.set("this", exp.DataType.Type.BOOLEAN)
+        for merge in tree.find_all(exp.Merge):  # DuckDB: MERGE ... UPDATE SET takes bare column names
+            for update in merge.find_all(exp.Update):
+                for assignment in update.expressions:
+                    if isinstance(assignment.this, exp.Column):
+                        assignment.this.set("table", None)
+        for call in list(tree.find_all(exp.Anonymous)):
+            if call.name.upper() in ("GETUTCDATE", "SYSUTCDATETIME"):  # no sqlglot mapping: UTC, naive
+                call.replace(sqlglot.parse_one("CAST(NOW() AT TIME ZONE 'UTC' AS TIMESTAMP)", read="duckdb"))
+    return ";\n".join(t.sql(dialect="duckdb") for t in trees)
+
+
+_SYNAPSE_TABLE_OPTIONS = re.compile(
+    r"\)\s*WITH\s*\(\s*(DISTRIBUTION|CLUSTERED|HEAP)[^;]*?\)\s*(?=;|AS\b|$)", re.I | re.S
+)
+
+
+def for_sqlserver(tsql: str, translations: Translations, copy_into: Callable[[CopyInto], int] | None) -> list[str]:
+    """Batches for a real SQL Server: Synapse-only clauses removed, COPY INTO run by the caller.
+
+    SQL Server runs procedures, TRY/CATCH, MERGE and masking natively; it has no distributions,
+    no NOT ENFORCED keys and no COPY INTO (https://learn.microsoft.com/sql/t-sql/statements/copy-into-transact-sql).
+    """
+    batches = []
+    for batch in GO.split(strip_comments(tsql)):
+        if not batch.strip():
+            continue
+        kept = []
+        for stmt in split_statements(batch) if not re.match(r"\s*CREATE\s+PROC", batch, re.I) else [batch]:
+            if stmt.upper().startswith("COPY INTO") and copy_into is not None:
+                m = re.match(r"COPY\s+INTO\s+([\[\]\w.]+)\s*\((.*?)\)\s*FROM\s+'([^']+)'", stmt, re.S | re.I)
+                if m:
+                    columns = [(unbracket(c), int(p)) for c, p in re.findall(r"(\[[^\]]+\]|\w+)\s+(\d+)", m.group(2))]
+                    copy_into(CopyInto(unbracket(m.group(1)), columns, m.group(3)))
+                    translations.note("rewritten", "COPY INTO (read from the local lake)")
+                continue
+            if re.search(r"\bNOT\s+ENFORCED\b", stmt, re.I):
+                translations.note("skipped", "unenforced primary keys")
+                continue
+            if _SYNAPSE_TABLE_OPTIONS.search(stmt):
+                translations.note("rewritten", "Synapse table options removed (distribution, index, partition)")
+                stmt = _SYNAPSE_TABLE_OPTIONS.sub(") ", stmt)
+            kept.append(stmt)
+        if kept:
+            batches.append(";\n".join(kept) + ";")
+    return batches

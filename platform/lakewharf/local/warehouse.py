@@ -1,0 +1,146 @@
+"""The warehouse, locally: DuckDB by default, SQL Server when ``WHARF_SQLSERVER`` is set.
+
+Generated SQL is Synapse T-SQL. SQL Server runs most of it as written; DuckDB gets it translated
+by sqlglot, after the Synapse-only clauses that have no local meaning are removed (see
+``tsql_local``). Every translation is recorded so the run report can say what was rewritten and
+what could not be verified locally (dynamic data masking, grants, distribution).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from lakewharf.local.tsql_text import CopyInto
+
+
+class WarehouseError(RuntimeError):
+    """A user-facing warehouse problem (bad SQL, unreachable server)."""
+
+
+@dataclass
+class Translations:
+    """What local execution changed or skipped, for the run report."""
+
+    rewritten: dict[str, int] = field(default_factory=dict)  # what → how many statements
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    def note(self, kind: str, what: str) -> None:
+        bucket = self.rewritten if kind == "rewritten" else self.skipped
+        bucket[what] = bucket.get(what, 0) + 1
+
+
+class Warehouse(Protocol):
+    name: str
+    translations: Translations
+
+    def execute(self, tsql: str, params: dict[str, Any] | None = None) -> None: ...
+    def query(self, tsql: str) -> tuple[list[str], list[tuple[Any, ...]]]: ...
+    def tables(self) -> dict[str, int]: ...
+    def close(self) -> None: ...
+
+
+def read_only_select(tsql: str) -> None:
+    """Refuse anything but one SELECT (``wharf query`` is for reading)."""
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        statements = [s for s in sqlglot.parse(tsql, read="tsql") if s is not None]
+    except sqlglot.errors.ParseError as exc:
+        raise WarehouseError(f"cannot parse the query: {str(exc).splitlines()[0]}") from None
+    if len(statements) != 1 or not isinstance(statements[0], exp.Query):
+        raise WarehouseError("wharf query runs one read-only SELECT")
+
+
+class DuckDBWarehouse:
+    name = "duckdb"
+
+    def __init__(self, path: Path, *, read_only: bool = False,
+                 copy_into: Callable[[CopyInto], int] | None = None) -> None:
+        import duckdb
+
+        from lakewharf.local.tsql_local import TsqlInterpreter
+
+        if read_only and not path.exists():
+            raise WarehouseError(f"no local warehouse at {path}: run `wharf run` first")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.con = duckdb.connect(str(path), read_only=read_only)
+        except duckdb.Error as exc:
+            raise WarehouseError(f"cannot open the local warehouse {path}: {exc}") from None
+        self.translations = Translations()
+        self.interpreter = TsqlInterpreter(self.con, self.translations, copy_into)
+
+    def execute(self, tsql: str, params: dict[str, Any] | None = None) -> None:
+        self.interpreter.run_script(tsql, params)
+
+    def query(self, tsql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+        import duckdb
+
+        from lakewharf.local.tsql_translate import to_duckdb
+
+        try:
+            cursor = self.con.execute(to_duckdb(tsql))
+        except duckdb.Error as exc:
+            raise WarehouseError(f"{type(exc).__name__}: {str(exc).splitlines()[0]}") from None
+        return [d[0] for d in cursor.description or []], cursor.fetchall()
+
+    def tables(self) -> dict[str, int]:
+        rows = self.con.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables() WHERE NOT internal AND NOT temporary "
+            "ORDER BY 1, 2").fetchall()
+        return {f"{s}.{t}": self.con.execute(f'SELECT COUNT(*) FROM "{s}"."{t}"').fetchone()[0] for s, t in rows}
+
+    def close(self) -> None:
+        self.con.close()
+
+
+class SqlServerWarehouse:
+    """A real SQL Server (e.g. the docker-compose one) through pyodbc; T-SQL runs natively."""
+
+    name = "sqlserver"
+
+    def __init__(self, connection_string: str, copy_into: Callable[[CopyInto], int] | None = None) -> None:
+        self.copy_into = copy_into
+        try:
+            import pyodbc
+        except ImportError as exc:  # the ODBC driver manager (unixODBC) is missing
+            raise WarehouseError(f"pyodbc cannot load: {exc}; install unixODBC and the Microsoft ODBC driver") from None
+        try:
+            self.con = pyodbc.connect(connection_string, autocommit=True, timeout=10)
+        except pyodbc.Error as exc:
+            raise WarehouseError(f"cannot connect to SQL Server (WHARF_SQLSERVER): {exc.args[-1]}") from None
+        self.translations = Translations()
+
+    def execute(self, tsql: str, params: dict[str, Any] | None = None) -> None:
+        from lakewharf.local.tsql_translate import for_sqlserver
+
+        cursor = self.con.cursor()
+        for batch in for_sqlserver(tsql, self.translations, self.copy_into):
+            names = [k for k in (params or {}) if f"@{k}" in batch]
+            declared = "".join(f"DECLARE @{k} NVARCHAR(4000) = ?;\n" for k in names)
+            cursor.execute(declared + batch, *[(params or {})[k] for k in names])
+
+    def query(self, tsql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+        cursor = self.con.cursor()
+        cursor.execute(tsql)
+        return [d[0] for d in cursor.description or []], [tuple(r) for r in cursor.fetchall()]
+
+    def tables(self) -> dict[str, int]:
+        _, rows = self.query("SELECT s.name, t.name FROM sys.tables t JOIN sys.schemas s ON s.schema_id = t.schema_id "
+                             "ORDER BY 1, 2")
+        return {f"{s}.{t}": self.query(f"SELECT COUNT(*) FROM [{s}].[{t}]")[1][0][0] for s, t in rows}
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def open_warehouse(settings: Any, *, read_only: bool = False,
+                   copy_into: Callable[[CopyInto], int] | None = None) -> Warehouse:
+    if settings.sqlserver:
+        return SqlServerWarehouse(settings.sqlserver, copy_into)
+    return DuckDBWarehouse(settings.warehouse_file, read_only=read_only, copy_into=copy_into)

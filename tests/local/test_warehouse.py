@@ -1,0 +1,184 @@
+"""The generated Synapse warehouse scripts run locally on DuckDB: DDL, procedures and loads."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from lakewharf.catalog.api import load_catalog
+from lakewharf.generate.run import generate_all
+from lakewharf.local.tsql_text import CopyInto, split_statements, strip_comments
+from lakewharf.local.warehouse import DuckDBWarehouse, WarehouseError, read_only_select
+
+ROOT = Path(__file__).resolve().parents[2]
+NOW = dt.datetime(2026, 1, 1, 2, 0)
+
+
+@pytest.fixture(scope="module")
+def scripts() -> dict[str, str]:
+    return {a.path: a.content.decode() for a in generate_all(load_catalog(ROOT)) if a.path.startswith("synapse/")}
+
+
+class Loader:
+    """A warehouse with the generated DDL applied; staging rows come from ``staged``."""
+
+    def __init__(self, tmp: Path, scripts: dict[str, str]) -> None:
+        self.staged: dict[str, pa.Table] = {}
+        self.scripts = scripts
+        self.wh = DuckDBWarehouse(tmp / "wh.duckdb", copy_into=self._copy)
+        order = ["synapse/warehouse/00_schemas.sql", *sorted(p for p in scripts if "/tables/" in p or "/procedures/" in p)]
+        for path in order:
+            self.wh.execute(scripts[path])
+
+    def _copy(self, c: CopyInto) -> int:
+        table = self.staged[c.table]
+        self.wh.con.register("incoming", table)
+        picked = ", ".join(f'"{table.column_names[p - 1]}"' for _, p in c.columns)
+        self.wh.con.execute(
+            f"INSERT INTO {c.table} ({', '.join(n for n, _ in c.columns)}) SELECT {picked} FROM incoming"
+        )
+        self.wh.con.unregister("incoming")
+        return table.num_rows
+
+    def load(self, table: str, run_id: str) -> None:
+        self.wh.execute(self.scripts[f"synapse/warehouse/load/{table}.sql"].replace("@{pipeline().RunId}", run_id))
+
+    def rows(self, sql: str) -> list[tuple[object, ...]]:
+        return self.wh.query(sql)[1]
+
+
+@pytest.fixture
+def loader(tmp_path: Path, scripts: dict[str, str]) -> Loader:
+    return Loader(tmp_path, scripts)
+
+
+def _customers(rows: list[tuple[int, str, str]]) -> pa.Table:
+    return pa.table(
+        {
+            "customer_id": [r[0] for r in rows],
+            "email_hash": [r[1] for r in rows],
+            "city": [r[2] for r in rows],
+            "country": ["FR"] * len(rows),
+            "signup_date": [dt.date(2024, 1, 1)] * len(rows),
+            "loyalty_tier": ["gold"] * len(rows),
+            "birth_year": [1980] * len(rows),
+            "marketing_opt_in": [True] * len(rows),
+        }
+    )
+
+
+def test_every_table_and_procedure_is_created(loader: Loader) -> None:
+    tables = loader.wh.tables()
+    assert {
+        "mart.dim_customer",
+        "mart.fact_sales",
+        "scores.customer_segments",
+        "stg.mart__dim_customer",
+        "etl.watermarks",
+        "etl.load_log",
+    } <= set(tables)
+    assert len(loader.wh.interpreter.procedures) == 11
+    skipped = loader.wh.translations.skipped
+    assert skipped["grants"] > 0 and skipped["dynamic data masking"] > 0 and skipped["sensitivity classification"] > 0
+
+
+def test_ddl_is_idempotent(loader: Loader) -> None:
+    before = loader.wh.tables()
+    for path in sorted(p for p in loader.scripts if "/tables/" in p):
+        loader.wh.execute(loader.scripts[path])
+    assert loader.wh.tables() == before
+
+
+def test_merge_keeps_the_latest_row_and_rerunning_changes_nothing(loader: Loader) -> None:
+    loader.staged["stg.mart__dim_customer"] = _customers([(1, "a", "Lyon"), (2, "b", "Lyon"), (2, "b", "Paris")])
+    loader.load("dim_customer", "run-1")
+    first = loader.rows("SELECT * FROM mart.dim_customer ORDER BY customer_id")
+    assert len(first) == 2
+    loader.load("dim_customer", "run-2")
+    assert loader.rows("SELECT * FROM mart.dim_customer ORDER BY customer_id") == first
+    assert loader.rows("SELECT COUNT(*) FROM stg.mart__dim_customer") == [(0,)]  # staging emptied
+    assert [r[0] for r in loader.rows("SELECT run_id FROM etl.load_log ORDER BY run_id")] == ["run-1", "run-2"]
+
+
+def test_type_2_history_records_a_segment_move(loader: Loader) -> None:
+    def segments(cluster_of_2: int, at: dt.datetime) -> pa.Table:
+        return pa.table(
+            {
+                "customer_id": [1, 2],
+                "cluster_id": [0, cluster_of_2],
+                "distance": [0.5, 0.7],
+                "model_version": ["3", "3"],
+                "run_id": ["r", "r"],
+                "scored_at": [at, at],
+            }
+        )
+
+    loader.staged["stg.scores__customer_segments"] = segments(1, NOW)
+    loader.load("customer_segments", "run-1")
+    loader.staged["stg.scores__customer_segments"] = segments(4, NOW + dt.timedelta(days=1))
+    loader.load("customer_segments", "run-2")
+    history = loader.rows(
+        "SELECT cluster_id, is_current FROM scores.customer_segments WHERE customer_id = 2 ORDER BY valid_from"
+    )
+    assert history == [(1, False), (4, True)]
+    assert loader.rows("SELECT COUNT(*) FROM scores.customer_segments WHERE customer_id = 1") == [(1,)]
+
+
+def test_merge_statement_on_a_hash_distributed_fact(loader: Loader) -> None:
+    lines = pa.table(
+        {
+            "order_id": [7, 7],
+            "line_no": [1, 2],
+            "customer_id": [1, 1],
+            "product_id": [5, 6],
+            "order_date": [dt.date(2025, 1, 1)] * 2,
+            "channel": ["web"] * 2,
+            "status": ["placed"] * 2,
+            "quantity": [1, 2],
+            "unit_price": pa.array([1.5, 2.5]).cast(pa.decimal128(10, 2)),
+            "discount": pa.array([0.0, 0.0]).cast(pa.decimal128(5, 2)),
+            "net_amount": pa.array([1.5, 5.0]).cast(pa.decimal128(14, 2)),
+        }
+    )
+    loader.staged["stg.mart__fact_sales"] = lines
+    loader.load("fact_sales", "run-1")
+    loader.staged["stg.mart__fact_sales"] = lines.set_column(6, "status", pa.array(["shipped", "shipped"]))
+    loader.load("fact_sales", "run-2")
+    assert loader.rows("SELECT status, COUNT(*) FROM mart.fact_sales GROUP BY status") == [("shipped", 2)]
+
+
+def test_a_failing_load_rolls_back(loader: Loader, monkeypatch: pytest.MonkeyPatch) -> None:
+    loader.staged["stg.mart__dim_customer"] = _customers([(1, "a", "Lyon")])
+    loader.load("dim_customer", "run-1")
+    procedure = loader.wh.interpreter.procedures["etl.load_dim_customer"]
+    monkeypatch.setattr(
+        procedure, "body", procedure.body.replace("INSERT INTO [etl].[load_log]", "INSERT INTO [etl].[no_such_table]")
+    )
+    loader.staged["stg.mart__dim_customer"] = _customers([(1, "a", "Paris"), (3, "c", "Lyon")])
+    with pytest.raises(WarehouseError):
+        loader.load("dim_customer", "run-2")
+    assert loader.rows("SELECT customer_id, city FROM mart.dim_customer") == [(1, "Lyon")]
+
+
+def test_statement_splitting_respects_strings_and_comments() -> None:
+    sql = strip_comments("SELECT ';' AS a; -- c;\n/* x; */ SELECT 'it''s' AS b;")
+    assert split_statements(sql) == ["SELECT ';' AS a", "SELECT 'it''s' AS b"]
+
+
+@pytest.mark.parametrize("sql", ["DELETE FROM mart.dim_customer", "SELECT 1; DROP TABLE x", "not sql at all ("])
+def test_query_is_read_only(sql: str) -> None:
+    with pytest.raises(WarehouseError):
+        read_only_select(sql)
+
+
+def test_query_translates_tsql(loader: Loader) -> None:
+    read_only_select("SELECT TOP 3 customer_id FROM mart.dim_customer")
+    assert loader.wh.query("SELECT TOP 3 customer_id FROM mart.dim_customer ORDER BY customer_id")[0] == ["customer_id"]
+
+
+def test_missing_read_only_warehouse_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(WarehouseError, match="run `wharf run` first"):
+        DuckDBWarehouse(tmp_path / "none.duckdb", read_only=True)
