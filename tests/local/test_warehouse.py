@@ -29,7 +29,10 @@ class Loader:
         self.staged: dict[str, pa.Table] = {}
         self.scripts = scripts
         self.wh = DuckDBWarehouse(tmp / "wh.duckdb", copy_into=self._copy)
-        order = ["synapse/warehouse/00_schemas.sql", *sorted(p for p in scripts if "/tables/" in p or "/procedures/" in p)]
+        order = [
+            "synapse/warehouse/00_schemas.sql",
+            *sorted(p for p in scripts if "/tables/" in p or "/procedures/" in p),
+        ]
         for path in order:
             self.wh.execute(scripts[path])
 
