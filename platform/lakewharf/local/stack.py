@@ -1,0 +1,59 @@
+"""Bring the local stack up or down: the lake (folder or Azurite) with one container per zone,
+and the sample source systems, seeded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from lakewharf.local import azurite
+from lakewharf.local.lake import Lake, open_lake
+from lakewharf.local.settings import LocalSettings
+from lakewharf.local.sources import SeedReport, seed
+from lakewharf.model.catalog import Catalog
+
+
+@dataclass(frozen=True)
+class StackStatus:
+    lake: str
+    azurite: azurite.AzuriteStatus | None
+    warehouse: str
+    sources_seeded: bool
+
+
+def up(catalog: Catalog, settings: LocalSettings, *, reseed: bool = False) -> tuple[Lake, SeedReport | None]:
+    """Start what is needed, create the zone containers, seed the sources once (or again)."""
+    from lakewharf.local.sample_data import generate
+
+    if settings.lake_backend == "azurite":
+        azurite.start(settings)
+    lake = open_lake(settings)
+    for zone in catalog.platform.zones.values():
+        lake.ensure_filesystem(zone.filesystem)
+    report = None
+    if reseed or not sources_seeded(catalog, settings):
+        _marker(settings).unlink(missing_ok=True)
+        report = seed(catalog, settings, lake, generate())
+        _marker(settings).parent.mkdir(parents=True, exist_ok=True)
+        _marker(settings).write_text("seeded by wharf local up\n")
+    return lake, report
+
+
+def sources_seeded(catalog: Catalog, settings: LocalSettings) -> bool:
+    return _marker(settings).exists()
+
+
+def _marker(settings: LocalSettings) -> Path:
+    """Written after a complete seed, so a seed interrupted half-way is redone."""
+    return settings.state / "sources" / "SEEDED"
+
+
+def down(settings: LocalSettings) -> bool:
+    return azurite.stop(settings)
+
+
+def status(catalog: Catalog, settings: LocalSettings) -> StackStatus:
+    emulator = azurite.status(settings) if settings.lake_backend == "azurite" else None
+    lake = f"Azurite at {settings.blob_endpoint}" if emulator else f"folder {settings.lake_folder}"
+    warehouse = "SQL Server (WHARF_SQLSERVER)" if settings.sqlserver else f"DuckDB {settings.warehouse_file}"
+    return StackStatus(lake, emulator, warehouse, sources_seeded(catalog, settings))
