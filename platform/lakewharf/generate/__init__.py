@@ -11,4 +11,5 @@ GENERATORS: dict[str, str] = {
     "preparations": "lakewharf.generate.preparations",
     "synapse": "lakewharf.generate.synapse",
     "aml": "lakewharf.generate.aml",
+    "adf": "lakewharf.generate.adf",
 }

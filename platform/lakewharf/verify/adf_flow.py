@@ -153,6 +153,9 @@ def _run_parameters(name: str, raw: dict[str, Any], given: dict[str, object],
             value = given[key]
         elif isinstance(spec, dict) and "defaultValue" in spec:
             continue  # dftf appends declared defaults itself
+        elif key.lower().endswith(("start", "end", "time")):
+            # Window bounds: tumbling-window triggers pass @trigger().outputs.windowStartTime/EndTime.
+            value = SYSTEM_VARIABLES["TriggerTime"]
         else:
             value = _placeholder(str((spec or {}).get("type", "String")), item)
         params.append(RunParameter(RunParameterType.Pipeline, key, value))

@@ -1,0 +1,145 @@
+"""Control flow around the steps: failure gates and the check that upstream pipelines succeeded.
+
+Failure gates. Downstream steps depend on their upstream steps with *Succeeded*, so after a
+failure nothing downstream runs and Data Factory fails the run ("a pipeline succeeds only if all
+evaluated leaf activities succeed"). To fail it with a message that names the step, each step's
+last activity is followed *upon completion* by an If activity that checks
+``activity(...).Status`` and runs a Fail activity carrying the step, its target and the
+activity's own error — the documented "all activities need to succeed to proceed" pattern:
+https://learn.microsoft.com/azure/data-factory/tutorial-pipeline-failure-error-handling#all-activities-need-to-succeed-to-proceed
+https://learn.microsoft.com/azure/data-factory/control-flow-fail-activity
+Downstream steps depend on the gate. (Upon-Failure handlers were not used: they never run in a
+successful run, which Microsoft's data-factory-testing-framework reports as activities that can
+never run, and the gate gives the same message.) A failure *before* a step's last activity skips
+the rest of the step; the run then fails with Data Factory's "Operation on target <activity>
+failed" message, and activity names start with the step name.
+
+Upstream pipelines (``after:``). Two tumbling-window pipelines use the trigger's own
+tumbling-window dependency (see triggers). Otherwise, schedule triggers have no dependencies, so
+the pipeline starts by asking the Data Factory REST API for the upstream pipeline's runs
+(queryPipelineRuns, with the factory's managed identity on https://management.azure.com/; the
+identity needs Reader on the factory), keeps the successful ones that started within one
+upstream period before this run's trigger time, and fails clearly when there is none:
+https://learn.microsoft.com/rest/api/datafactory/pipeline-runs/query-by-factory
+https://learn.microsoft.com/azure/data-factory/tumbling-window-trigger-dependency
+"""
+
+from __future__ import annotations
+
+from itertools import pairwise
+from typing import Any
+
+from lakewharf.generate.adf.common import (
+    COMPLETED,
+    StepBlock,
+    activity_name,
+    chain,
+    depends,
+    expr,
+    gp_in,
+    json_text,
+)
+from lakewharf.model import naming
+from lakewharf.model.catalog import Pipeline, PipelineStep
+from lakewharf.model.schedule import WEEKDAYS, Cron, Schedule, TumblingWindow
+
+MANAGEMENT = "https://management.azure.com/"
+ADF_API = "2018-06-01"
+CHECK_POLICY = {"timeout": "0.00:10:00", "retry": 2, "retryIntervalInSeconds": 60,
+                "secureOutput": False, "secureInput": False}
+_DAY, _WEEK = 24 * 60, 7 * 24 * 60
+_FREQUENCY_MINUTES = {"minute": 1, "hour": 60, "month": 31 * _DAY}
+
+
+def gate(tail: str, step: PipelineStep, pipeline: str) -> dict[str, Any]:
+    """An If activity after ``tail`` (upon completion) that fails the run with the step's name.
+    The message reads the error null-safely (``?.``): data-factory-testing-framework evaluates the
+    Fail activity's expressions even on the branch not taken."""
+    message = (f"Step '{step.name}' ({step.kind} {step.target}) of pipeline {pipeline} failed in activity "
+               f"'{tail}': @{{activity('{tail}')?.error?.message}}")
+    return {
+        "name": activity_name(tail, "ok"),
+        "type": "IfCondition",
+        "description": f"Fail the run with a clear message when {tail} failed.",
+        "dependsOn": depends([tail], COMPLETED),
+        "typeProperties": {
+            "expression": expr(f"@equals(activity('{tail}').Status, 'Succeeded')"),
+            "ifFalseActivities": [{
+                "name": activity_name(tail, "failed"),
+                "type": "Fail",
+                "typeProperties": {"message": expr(message), "errorCode": "StepFailed"},
+            }],
+        },
+    }
+
+
+def period_minutes(schedule: Schedule | None) -> int:
+    """The longest gap between two runs of a schedule: how far back an upstream success may lie."""
+    if schedule is None:
+        return _DAY
+    if isinstance(schedule, TumblingWindow):
+        return schedule.interval * _FREQUENCY_MINUTES[schedule.frequency]
+    return _cron_period(schedule)
+
+
+def _cron_period(cron: Cron) -> int:
+    if cron.month_days is not None:
+        return 31 * _DAY
+    times = [h * 60 + m for h in cron.hours for m in cron.minutes]
+    days = range(7) if cron.week_days is None else [WEEKDAYS.index(d) for d in cron.week_days]
+    starts = sorted(d * _DAY + t for d in days for t in times)
+    gaps = [b - a for a, b in pairwise(starts)] + [starts[0] + _WEEK - starts[-1]]
+    return max(gaps)
+
+
+def _since(minutes: int, fmt: str) -> str:
+    return f"formatDateTime(addMinutes(pipeline().TriggerTime, -{minutes}), '{fmt}')"
+
+
+def upstream_block(pipeline: Pipeline, upstream: dict[str, Schedule | None]) -> StepBlock:
+    """One query → filter → check chain per upstream pipeline that has no trigger dependency."""
+    block = StepBlock([], [], [])
+    me = naming.pipeline_name(pipeline.name)
+    for name, schedule in sorted(upstream.items()):
+        other = naming.pipeline_name(name)
+        minutes = period_minutes(schedule)
+        query, runs, check = (activity_name(f"after_{name}", part) for part in ("query_runs", "succeeded", "check"))
+        url = (f"{MANAGEMENT}subscriptions/{gp_in('factory_subscription_id')}/resourceGroups/"
+               f"{gp_in('factory_resource_group')}/providers/Microsoft.DataFactory/factories/"
+               f"@{{pipeline().DataFactory}}/queryPipelineRuns?api-version={ADF_API}")
+        body = json_text({
+            "lastUpdatedAfter": "@{" + _since(minutes, "yyyy-MM-ddTHH:mm:ssZ") + "}",
+            "lastUpdatedBefore": "@{utcNow()}",
+            "filters": [{"operand": "PipelineName", "operator": "Equals", "values": [other]},
+                        {"operand": "Status", "operator": "Equals", "values": ["Succeeded"]}],
+            "orderBy": [{"orderBy": "RunStart", "order": "DESC"}],
+        })
+        hours = f"{minutes / 60:g} hours"
+        activities = chain([
+            {"name": query, "type": "WebActivity",
+             "description": f"Successful runs of {other} updated in the {hours} before this run.",
+             "policy": dict(CHECK_POLICY),
+             "typeProperties": {"method": "POST", "url": expr(url), "headers": {"Content-Type": "application/json"},
+                                "body": expr(body), "authentication": {"type": "MSI", "resource": MANAGEMENT}}},
+            {"name": runs, "type": "Filter",
+             "description": f"Keep the runs that started in the {hours} before this run's trigger time.",
+             "typeProperties": {
+                 "items": expr(f"@activity('{query}').output.value"),
+                 # ISO 8601 UTC timestamps compare correctly as strings.
+                 "condition": expr(f"@greaterOrEquals(item().runStart, {_since(minutes, 'yyyy-MM-ddTHH:mm:ss')})")}},
+            {"name": check, "type": "IfCondition",
+             "description": f"{me} runs only after {other} succeeded.",
+             "typeProperties": {
+                 "expression": expr(f"@greater(length(activity('{runs}').output.value), 0)"),
+                 "ifFalseActivities": [{
+                     "name": activity_name(f"after_{name}", "not_succeeded"), "type": "Fail",
+                     "typeProperties": {
+                         "message": expr(f"{me} runs after {other}, which has no successful run that started in "
+                                         f"the {hours} before @{{pipeline().TriggerTime}}."),
+                         "errorCode": "UpstreamPipelineNotSucceeded"}}]}},
+        ])
+        block.activities += activities
+        block.heads.append(query)
+        block.tails.append(check)
+        block.checked.add(check)
+    return block

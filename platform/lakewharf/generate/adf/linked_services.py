@@ -1,0 +1,131 @@
+"""Linked services and the factory's global parameters.
+
+Every linked service is parameterized instead of holding an environment's endpoint: the dataset
+or activity that references it passes the factory's global parameter of the same name. All linked
+service types accept parameters (``@{linkedService().name}``):
+https://learn.microsoft.com/azure/data-factory/parameterize-linked-services
+
+- ``ls_lake``: ADLS Gen2 (AzureBlobFS) with no credential in typeProperties, which makes Data
+  Factory use its system-assigned managed identity:
+  https://learn.microsoft.com/azure/data-factory/connector-azure-data-lake-storage#managed-identity
+- ``ls_key_vault``: the vault every secret reference points at.
+- ``ls_synapse_pool`` / ``ls_synapse_serverless``: the Azure Synapse Analytics connector
+  (AzureSqlDW, recommended version) with ``SystemAssignedManagedIdentity``; the serverless one uses
+  the workspace's ``-ondemand`` endpoint and the lakehouse database.
+  https://learn.microsoft.com/azure/data-factory/connector-azure-sql-data-warehouse
+- one per source: SQL Server and Azure Database for PostgreSQL take the whole connection string
+  from Key Vault; file drops and logs are Azure Blob Storage with the container's SAS URL
+  (``sasUri``) from Key Vault. Only the secret *name* from the catalog appears here.
+  https://learn.microsoft.com/azure/data-factory/store-credentials-in-key-vault
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lakewharf.generate.adf.common import GLOBAL_PARAMETERS, ls_ref, string_params
+from lakewharf.generate.artifact import Artifact, json_artifact
+from lakewharf.model import naming
+from lakewharf.model.catalog import Catalog, Source
+
+KV = "key_vault_url"
+LAKE = "lake_dfs_endpoint"
+POOL = ("synapse_dedicated_endpoint", "synapse_dedicated_database")
+SERVERLESS = ("synapse_serverless_endpoint",)
+
+# Linked service -> the global parameters its references must pass (same names).
+LINKED_SERVICE_PARAMETERS: dict[str, tuple[str, ...]] = {
+    naming.LS_LAKE: (LAKE,),
+    naming.LS_KEY_VAULT: (KV,),
+    naming.LS_SYNAPSE_POOL: POOL,
+    naming.LS_SYNAPSE_SERVERLESS: SERVERLESS,
+}
+SOURCE_PARAMETERS = (KV,)  # source linked services only need the vault for their secret
+
+_SOURCE_TYPES = {"sqlserver": "SqlServer", "postgresql": "AzurePostgreSql",
+                 "file_drop": "AzureBlobStorage", "log": "AzureBlobStorage"}
+
+
+def _ls(name: str, type_: str, description: str, type_properties: dict[str, Any],
+        parameters: tuple[str, ...]) -> dict[str, Any]:
+    return {
+        "name": name,
+        "properties": {
+            "type": type_,
+            "description": description,
+            "parameters": string_params(*parameters),
+            "annotations": ["lakewharf"],
+            "typeProperties": type_properties,
+        },
+    }
+
+
+def _param(name: str) -> str:
+    return "@{linkedService()." + name + "}"
+
+
+def key_vault_secret(secret_name: str) -> dict[str, Any]:
+    """A credential read from Key Vault at run time; the vault URL flows down as a parameter."""
+    return {
+        "type": "AzureKeyVaultSecret",
+        "store": ls_ref(naming.LS_KEY_VAULT, {KV: _param(KV)}),
+        "secretName": secret_name,
+    }
+
+
+def _synapse(name: str, description: str, server: str, database: str, params: tuple[str, ...]) -> dict[str, Any]:
+    return _ls(name, "AzureSqlDW", description, {
+        "server": server,
+        "database": database,
+        "encrypt": "mandatory",
+        "trustServerCertificate": False,
+        "authenticationType": "SystemAssignedManagedIdentity",
+    }, params)
+
+
+def platform_linked_services(catalog: Catalog) -> list[dict[str, Any]]:
+    return [
+        _ls(naming.LS_LAKE, "AzureBlobFS", "The lake (ADLS Gen2) through the factory's managed identity.",
+            {"url": _param(LAKE)}, (LAKE,)),
+        _ls(naming.LS_KEY_VAULT, "AzureKeyVault", "Key Vault holding every source credential and the hash salt.",
+            {"baseUrl": _param(KV)}, (KV,)),
+        _synapse(naming.LS_SYNAPSE_POOL, "Synapse dedicated SQL pool (warehouse, watermarks).",
+                 _param(POOL[0]), _param(POOL[1]), POOL),
+        _synapse(naming.LS_SYNAPSE_SERVERLESS, "Synapse serverless SQL (preparations as CETAS).",
+                 _param(SERVERLESS[0]), naming.SERVERLESS_DATABASE, SERVERLESS),
+    ]
+
+
+def source_linked_service(source: Source) -> dict[str, Any]:
+    type_ = _SOURCE_TYPES[source.kind]
+    secret = key_vault_secret(source.secret)
+    if type_ == "AzureBlobStorage":
+        # sasUri may reference a Key Vault secret holding the container-level (service) SAS URL:
+        # https://learn.microsoft.com/azure/data-factory/connector-azure-blob-storage#shared-access-signature-authentication
+        props: dict[str, Any] = {"sasUri": secret}
+    else:
+        props = {"connectionString": secret}
+    description = f"Source {source.name} ({source.kind}); credential from Key Vault secret {source.secret}."
+    return _ls(naming.source_linked_service_name(source.name), type_, description, props, SOURCE_PARAMETERS)
+
+
+def factory_document(catalog: Catalog) -> dict[str, Any]:
+    """The factory's global parameters with empty values: the infra program sets them per
+    environment. https://learn.microsoft.com/azure/data-factory/author-global-parameters"""
+    return {
+        "name": catalog.platform.name,
+        "properties": {
+            "globalParameters": {name: {"type": "String", "value": ""} for name in GLOBAL_PARAMETERS},
+        },
+    }
+
+
+def artifacts(catalog: Catalog) -> list[Artifact]:
+    platform = (f"platform:{catalog.platform.name}",)
+    out = [json_artifact(f"adf/factory/{catalog.platform.name}.json", factory_document(catalog), platform)]
+    out += [json_artifact(f"adf/linkedService/{doc['name']}.json", doc, platform)
+            for doc in platform_linked_services(catalog)]
+    for name in sorted(catalog.sources):
+        doc = source_linked_service(catalog.sources[name])
+        out.append(json_artifact(f"adf/linkedService/{doc['name']}.json", doc, (f"source:{name}",)))
+    return out
