@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "diff": ("lakewharf.cli.diff", "show what a catalog change does to the generated artifacts"),
     "local": ("lakewharf.cli.local", "start, stop or inspect the local lake, sources and emulator"),
     "query": ("lakewharf.cli.query", "run a read-only SELECT on the local warehouse"),
+    "plan": ("lakewharf.cli.plan", "show offline what `pulumi up` would create for a stack"),
 }
 
 

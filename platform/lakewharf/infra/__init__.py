@@ -1,0 +1,13 @@
+"""The Pulumi program's building blocks: one ``pulumi.ComponentResource`` per area of the platform.
+
+Only this package and ``wharf plan`` import pulumi. Read top-down:
+
+- ``settings``  — stack config (``lakewharf:*`` in ``Pulumi.<stack>.yaml``), checked up front;
+- ``names``     — Cloud Adoption Framework names, deterministic per prefix/environment/location;
+- ``roles``     — the one table of built-in Azure role definition GUIDs lakewharf assigns;
+- ``access``    — who gets which role where, derived from the catalog (pure Python);
+- ``adf_tree``  — the reviewed ``build/adf`` files, read and ordered by their references;
+- ``lake``, ``security``, ``monitoring``, ``warehouse``, ``factory``, ``ml`` — the components;
+- ``program``   — wires them together (``infra/__main__.py`` calls ``program.main``);
+- ``mocks``     — the offline harness shared by ``wharf plan`` and ``tests/infra``.
+"""

@@ -1,0 +1,138 @@
+"""Who gets which role where: derived from the catalog, in plain Python (no pulumi here).
+
+Two sources, merged into one least-privilege set:
+
+1. **The catalog's zones** — ``readers`` get Storage Blob Data Reader and ``writers`` Storage
+   Blob Data Contributor on the zone's filesystem (container), for people (Entra groups) and for
+   the service roles ``factory``, ``synapse`` and ``ml`` (their managed identities).
+2. **What each engine does with the catalog** — the managed identities also need access that
+   the zone lists do not spell out, e.g. Synapse serverless reads the landing zone when it runs a
+   preparation. These grants are derived from the datasets, models and tables, each with its
+   reason, so ``wharf plan`` can say *why* an identity may touch a container.
+
+Every data grant is scoped to one container, never to the storage account: a new zone (or the
+Synapse workspace's own filesystem) is not readable by anyone who was not given it explicitly.
+A Reader grant is dropped where the same principal holds Contributor on the same scope.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from lakewharf.infra import roles
+from lakewharf.model.catalog import Catalog
+
+ADMINS = "group:admins"
+FACTORY = "identity:factory"
+SYNAPSE = "identity:synapse"
+ML = "identity:ml"
+VAULT = "vault"
+ML_WORKSPACE = "ml_workspace"
+SYNAPSE_FILESYSTEM = "filesystem:synapse"
+
+
+def zone_scope(zone: str) -> str:
+    return f"zone:{zone}"
+
+
+def role_principal(catalog: Catalog, role: str) -> str:
+    """A catalog role as a principal key: its Entra group, or the managed identity it names."""
+    return f"identity:{role}" if catalog.platform.roles[role].kind == "service" else f"group:{role}"
+
+
+@dataclass(frozen=True)
+class Grant:
+    principal: str  # "group:<catalog role>", "group:admins" or "identity:factory|synapse|ml"
+    role: str  # a name from roles.ROLE_DEFINITIONS
+    scope: str  # "zone:<zone>", "filesystem:synapse", "vault" or "ml_workspace"
+    reasons: tuple[str, ...]
+
+    @property
+    def is_service(self) -> bool:
+        return self.principal.startswith("identity:")
+
+
+def _catalog_grants(catalog: Catalog) -> list[Grant]:
+    out = []
+    for zone in catalog.platform.zones.values():
+        for role in zone.writers:
+            out.append(Grant(role_principal(catalog, role), roles.BLOB_CONTRIBUTOR, zone_scope(zone.name),
+                             (f"catalog: {role} writes zone {zone.name}",)))
+        for role in zone.readers:
+            out.append(Grant(role_principal(catalog, role), roles.BLOB_READER, zone_scope(zone.name),
+                             (f"catalog: {role} reads zone {zone.name}",)))
+    return out
+
+
+def _engine_grants(catalog: Catalog) -> list[Grant]:
+    out = [
+        # Synapse keeps workspace metadata in its default filesystem and needs Contributor there:
+        # https://learn.microsoft.com/azure/synapse-analytics/security/how-to-grant-workspace-managed-identity-permissions
+        Grant(SYNAPSE, roles.BLOB_CONTRIBUTOR, SYNAPSE_FILESYSTEM, ("workspace default filesystem",)),
+        Grant(ADMINS, roles.SECRETS_OFFICER, VAULT, ("sets the source connection secrets",)),
+    ]
+    for source in catalog.sources.values():
+        out.append(Grant(FACTORY, roles.BLOB_CONTRIBUTOR, zone_scope(source.landing_zone),
+                         (f"copies source {source.name} into zone {source.landing_zone}",)))
+    if catalog.sources or catalog.platform.hash_salt_secret:
+        out.append(Grant(FACTORY, roles.SECRETS_USER, VAULT,
+                         ("reads source connection secrets and the hash salt by name",)))
+    for ds in catalog.datasets.values():
+        # The pipeline empties a CETAS target folder before Synapse serverless writes it again.
+        out.append(Grant(FACTORY, roles.BLOB_CONTRIBUTOR, zone_scope(ds.zone),
+                         (f"clears the folder of preparation {ds.name}",)))
+        out.append(Grant(SYNAPSE, roles.BLOB_CONTRIBUTOR, zone_scope(ds.zone),
+                         (f"serverless SQL writes preparation {ds.name}",)))
+        for ref in ds.inputs:
+            zone = catalog.zone_of(ref)
+            if zone is not None:
+                out.append(Grant(SYNAPSE, roles.BLOB_READER, zone_scope(zone),
+                                 (f"serverless SQL reads {ref} for preparation {ds.name}",)))
+    for model in catalog.models.values():
+        zone = catalog.datasets[model.dataset].zone if model.dataset in catalog.datasets else None
+        if zone is not None:
+            out.append(Grant(ML, roles.BLOB_READER, zone_scope(zone),
+                             (f"trains and scores model {model.name} on {model.dataset}",)))
+        out.append(Grant(ML, roles.BLOB_CONTRIBUTOR, zone_scope(model.scoring.output_zone),
+                         (f"writes the scores of model {model.name}",)))
+    if catalog.models:
+        # Invoking a batch endpoint creates a job in the workspace: AzureML Data Scientist is the
+        # narrowest built-in role that can. https://learn.microsoft.com/azure/machine-learning/how-to-authenticate-batch-endpoint
+        out.append(Grant(FACTORY, roles.ML_DATA_SCIENTIST, ML_WORKSPACE, ("invokes the batch endpoints",)))
+    for table in catalog.tables.values():
+        if table.source_dataset in catalog.datasets:
+            zone = catalog.datasets[table.source_dataset].zone
+        elif table.source_model in catalog.models:
+            zone = catalog.models[table.source_model].scoring.output_zone
+        else:
+            continue
+        out.append(Grant(SYNAPSE, roles.BLOB_READER, zone_scope(zone),
+                         (f"dedicated pool loads table {table.qualified_name}",)))
+    return out
+
+
+def grants(catalog: Catalog) -> list[Grant]:
+    """The merged, de-duplicated grants, sorted by scope, principal and role."""
+    reasons: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+    for g in _catalog_grants(catalog) + _engine_grants(catalog):
+        bucket = reasons[(g.principal, g.scope, g.role)]
+        bucket.extend(r for r in g.reasons if r not in bucket)
+    merged = []
+    for (principal, scope, role), why in reasons.items():
+        if role == roles.BLOB_READER and (principal, scope, roles.BLOB_CONTRIBUTOR) in reasons:
+            reasons[(principal, scope, roles.BLOB_CONTRIBUTOR)].extend(r for r in why if r not in
+                                                                       reasons[(principal, scope,
+                                                                                roles.BLOB_CONTRIBUTOR)])
+            continue
+        merged.append((principal, scope, role))
+    return sorted((Grant(p, r, s, tuple(reasons[(p, s, r)])) for p, s, r in merged),
+                  key=lambda g: (g.scope, g.principal, g.role))
+
+
+def secret_names(catalog: Catalog) -> list[str]:
+    """Key Vault secrets the platform reads by name: users set their values, never the program."""
+    names = {s.secret for s in catalog.sources.values()}
+    if catalog.platform.hash_salt_secret:
+        names.add(catalog.platform.hash_salt_secret)
+    return sorted(names)
