@@ -32,6 +32,7 @@ from lakewharf.generate.adf.common import (
     dynamic,
     expr,
     gp_args,
+    ls_ref,
     policy,
     sql_literal,
 )
@@ -151,7 +152,7 @@ def _landing_folder(source: Source, entity: Entity, timing: Timing) -> dict[str,
 
 
 def _copy(name: str, step: PipelineStep, source: Source, entity: Entity, timing: Timing,
-          source_props: dict[str, Any]) -> dict[str, Any]:
+          source_props: dict[str, Any], rejects_path: str | None = None) -> dict[str, Any]:
     sink_store: dict[str, Any] = {"type": "AzureBlobFSWriteSettings"}
     if not source.is_database:
         sink_store["copyBehavior"] = "FlattenHierarchy"  # unique generated names: no overwrite in a day folder
@@ -169,6 +170,24 @@ def _copy(name: str, step: PipelineStep, source: Source, entity: Entity, timing:
                      "formatSettings": {"type": "ParquetWriteSettings"}},
             "enableStaging": False,
             "translator": _translator(source, entity),
+            **_fault_tolerance(rejects_path),
+        },
+    }
+
+
+def _fault_tolerance(rejects_path: str | None) -> dict[str, Any]:
+    """File rows whose values do not convert to the catalog types are skipped and written to the
+    landing zone's rejects folder instead of failing the copy, so rows read = copied + rejected.
+    Database sources are typed at the source and get no such setting.
+    https://learn.microsoft.com/azure/data-factory/copy-activity-fault-tolerance
+    """
+    if rejects_path is None:
+        return {}
+    return {
+        "enableSkipIncompatibleRow": True,
+        "redirectIncompatibleRowSettings": {
+            "linkedServiceName": ls_ref(naming.LS_LAKE, gp_args("lake_dfs_endpoint")),
+            "path": rejects_path,
         },
     }
 
@@ -251,7 +270,8 @@ def _wildcards(path: str, day: str | None) -> tuple[str, str]:
     return folder, file
 
 
-def file_entity(prefix: str, step: PipelineStep, source: Source, entity: Entity, timing: Timing) -> list[dict]:
+def file_entity(prefix: str, step: PipelineStep, source: Source, entity: Entity, timing: Timing,
+                rejects_path: str) -> list[dict]:
     assert entity.path is not None and source.format is not None
     incremental = entity.load_mode == "incremental"
     folder, file = _wildcards(entity.path, None if incremental else timing.day)
@@ -264,17 +284,17 @@ def file_entity(prefix: str, step: PipelineStep, source: Source, entity: Entity,
         source_props["formatSettings"] = {"type": read_settings}
     copy_name = activity_name(prefix, "copy")
     if not incremental:
-        return [_copy(copy_name, step, source, entity, timing, source_props)]
+        return [_copy(copy_name, step, source, entity, timing, source_props, rejects_path)]
     if timing.windowed:  # the window is the range: re-running a window copies the same files
         store["modifiedDatetimeStart"] = expr("@pipeline().parameters.windowStart")
         store["modifiedDatetimeEnd"] = expr("@pipeline().parameters.windowEnd")
-        return [_copy(copy_name, step, source, entity, timing, source_props)]
+        return [_copy(copy_name, step, source, entity, timing, source_props, rejects_path)]
     old_name = activity_name(prefix, "old_watermark")
     store["modifiedDatetimeStart"] = expr(_output(old_name))
     store["modifiedDatetimeEnd"] = expr("@pipeline().TriggerTime")
     return chain([
         _old_watermark(old_name, step, entity, FILE_EPOCH),
-        _copy(copy_name, step, source, entity, timing, source_props),
+        _copy(copy_name, step, source, entity, timing, source_props, rejects_path),
         _save_watermark(activity_name(prefix, "save_watermark"), step, entity, "@{pipeline().TriggerTime}"),
     ])
 
@@ -286,8 +306,13 @@ def ingest_block(catalog: Catalog, step: PipelineStep, timing: Timing) -> StepBl
     block = StepBlock([], [], [])
     for name in names:
         entity = source.entities[name]
-        build = database_entity if source.is_database else file_entity
-        activities = build(activity_name(step.name, name), step, source, entity, timing)
+        prefix = activity_name(step.name, name)
+        if source.is_database:
+            activities = database_entity(prefix, step, source, entity, timing)
+        else:
+            landing = catalog.platform.zones[source.landing_zone].filesystem
+            rejects = f"{landing}/{lake.rejects_folder(entity.ref)}"
+            activities = file_entity(prefix, step, source, entity, timing, rejects)
         block.activities += activities
         block.heads.append(activities[0]["name"])
         block.tails.append(activities[-1]["name"])
