@@ -78,8 +78,13 @@ class TsqlInterpreter:
                             depth -= 1
                         else:
                             block.append(statements[i])
-                if self._condition(condition):
+                holds = self._condition(condition, params)
+                if holds:
                     self._run_statements([s for s in block if s], params)
+                if i + 1 < len(statements) and re.match(r"ELSE\b", statements[i + 1], re.I):
+                    i += 1
+                    if not holds:
+                        self._run_statements([statements[i][4:].strip()], params)
             else:
                 self._statement(stmt, params)
             i += 1
@@ -95,8 +100,12 @@ class TsqlInterpreter:
                     return stmt[2:i].strip(), stmt[i:].strip()
         raise WarehouseError(f"cannot read the IF statement locally: {stmt[:120]}")
 
-    def _condition(self, condition: str) -> bool:
+    def _condition(self, condition: str, params: dict[str, Any]) -> bool:
         text = condition.strip()
+        m = re.fullmatch(r"(NOT\s+)?EXISTS\s*\((SELECT\b.*)\)", text, re.I | re.S)
+        if m and "sys.database_principals" not in m.group(2):
+            found = bool(self._run(temp_names(m.group(2)), params).fetchall())
+            return found != bool(m.group(1))
         negate = False
         m = re.fullmatch(r"NOT\s+(.*)", text, re.I | re.S)
         if m and not re.match(r"NOT\s+EXISTS", text, re.I):

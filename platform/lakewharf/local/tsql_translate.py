@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 from lakewharf.local.tsql_text import GO, CopyInto, split_statements, strip_comments, unbracket
 from lakewharf.local.warehouse import Translations, WarehouseError
@@ -23,6 +24,7 @@ def to_duckdb(tsql: str) -> str:
     except sqlglot.errors.SqlglotError as exc:
         raise WarehouseError(f"cannot translate to DuckDB: {str(exc).splitlines()[0]}\n  in: {tsql[:300]}") from None
     for tree in trees:
+        _fix_conversions(tree)
         for node in tree.find_all(exp.DataType):
             if node.this == exp.DataType.Type.FLOAT:
                 size = node.expressions[0].name if node.expressions else ""
@@ -40,6 +42,43 @@ def to_duckdb(tsql: str) -> str:
             if call.name.upper() in ("GETUTCDATE", "SYSUTCDATETIME"):  # no sqlglot mapping: UTC, naive
                 call.replace(sqlglot.parse_one("CAST(NOW() AT TIME ZONE 'UTC' AS TIMESTAMP)", read="duckdb"))
     return ";\n".join(t.sql(dialect="duckdb") for t in trees)
+
+
+def _fix_conversions(tree: Any) -> None:
+    """T-SQL conversions sqlglot would translate into something that runs but means otherwise."""
+    from sqlglot import exp
+
+    for node in list(tree.find_all(exp.Convert)):
+        style = node.args.get("style")
+        inner = node.expression
+        if isinstance(inner, exp.SHA2) and style is not None and style.name == "2":
+            node.replace(inner)  # hex text of a hash: DuckDB's SHA256 already returns lowercase hex
+        elif style is not None and style.name == "126":  # ISO 8601 in or out, with or without fractions
+            target = node.this
+            if target.is_type(*exp.DataType.TEMPORAL_TYPES):
+                node.replace(exp.Cast(this=inner, to=target))
+            else:
+                node.replace(exp.Cast(this=exp.Anonymous(this="STRFTIME", expressions=[
+                    inner, exp.Literal.string("%Y-%m-%dT%H:%M:%S.%f")]), to=exp.DataType.build("VARCHAR")))
+    for node in list(tree.find_all(exp.Collate)):
+        node.replace(node.this)  # collations are Synapse's; DuckDB compares bytes
+    for node in list(tree.find_all(exp.National)):
+        node.replace(exp.Literal.string(node.name))  # N'…' literals are plain strings in DuckDB
+
+
+def source_query_to_duckdb(sql: str, dialect: str) -> str:
+    """A Copy or Lookup query of a SQL Server (tsql) or PostgreSQL (postgres) source, for DuckDB."""
+    import sqlglot
+    from sqlglot import exp
+
+    if dialect == "tsql":
+        return to_duckdb(sql)
+    tree = sqlglot.parse_one(sql, read=dialect)
+    for node in tree.find_all(exp.TimeToStr):
+        fmt = node.args.get("format")
+        if isinstance(fmt, exp.Literal):  # to_char's quoted literals ("T") are not strftime syntax
+            node.set("format", exp.Literal.string(fmt.name.replace('"', "")))
+    return tree.sql(dialect="duckdb")
 
 
 _SYNAPSE_TABLE_OPTIONS = re.compile(
