@@ -85,7 +85,9 @@ def variants(project: Project) -> Catalog:
 def test_file_set(sample: list[Artifact]) -> None:
     paths = sorted(by_path(sample))
     per_model = [f"aml/{kind}_{m}.yml" for m in ("churn", "recommender", "segmentation")
-                 for kind in ("deployment", "endpoint", "train")]
+                 for kind in ("deployment", "endpoint", "train", "deployment_train", "endpoint_train")]
+    per_model += [f"aml/train_{m}_{part}.yml" for m in ("churn", "recommender", "segmentation")
+                  for part in ("component", "step")]
     specs = [f"aml/src/specs/{m}.json" for m in ("churn", "recommender", "segmentation")]
     scripts = [f"aml/src/{s}" for s in ("lakewharf_ml.py", "recommend.py", "score.py", "train.py")]
     assert paths == sorted(["aml/conda.yml", "aml/environment.yml", *per_model, *specs, *scripts])
@@ -166,6 +168,7 @@ def test_automl_and_regression_variants(variants: Catalog) -> None:
     assert table["paths"] == [{"pattern": "azureml://datastores/development/paths/customer_features/*.parquet"}]
     assert "customer_id" not in table["transformations"][1]["keep_columns"]
     assert '--hp "solver=${{inputs.hp_solver}}"' in doc(artifacts, "aml/train_basket.yml")["command"]
+    assert "aml/src/mltable.py" in by_path(artifacts) and "aml/train_churn_mltable.yml" in by_path(artifacts)
 
 
 def test_unknown_primary_metric_is_located(project: Project) -> None:
@@ -198,12 +201,20 @@ def load(path: Path) -> object:
     """Load one generated file the way ``az ml <kind> create`` does."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        from azure.ai.ml import load_batch_endpoint, load_environment, load_job
-        from azure.ai.ml.entities._load_functions import load_model_batch_deployment
+        from azure.ai.ml import load_batch_endpoint, load_component, load_environment, load_job
+        from azure.ai.ml.entities._load_functions import (
+            load_model_batch_deployment,
+            load_pipeline_component_batch_deployment,
+        )
 
-        kind = Path(yaml.safe_load(path.read_text())["$schema"]).name.split(".")[0]
+        doc = yaml.safe_load(path.read_text())
+        kind = Path(doc["$schema"]).name.split(".")[0]
+        if kind == "batchDeployment":  # Microsoft's schema for `type: pipeline` deployments
+            kind = {"pipeline": "pipelineComponentBatchDeployment"}[doc["type"]]
         loader = {"commandJob": load_job, "autoMLJob": load_job, "environment": load_environment,
-                  "batchEndpoint": load_batch_endpoint, "modelBatchDeployment": load_model_batch_deployment}[kind]
+                  "commandComponent": load_component, "pipelineComponent": load_component,
+                  "batchEndpoint": load_batch_endpoint, "modelBatchDeployment": load_model_batch_deployment,
+                  "pipelineComponentBatchDeployment": load_pipeline_component_batch_deployment}[kind]
         return loader(source=path)
 
 

@@ -136,7 +136,7 @@ def _validate(entity: Any, doc: dict[str, Any], loader_name: str) -> list[str]:
         except Exception as exc:
             messages += _messages(exc)
     elif loader_name == "load_component":
-        messages += _result_messages(entity._validate())
+        messages += _parent_bindings(doc) + _result_messages(entity._validate())
     return messages
 
 
