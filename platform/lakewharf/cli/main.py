@@ -17,6 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "schema": ("lakewharf.cli.schema", "export the catalog JSON Schemas"),
     "generate": ("lakewharf.cli.generate", "write Data Factory, Synapse and Azure ML artifacts into build/"),
     "diff": ("lakewharf.cli.diff", "show what a catalog change does to the generated artifacts"),
+    "run": ("lakewharf.cli.run", "run the generated pipelines locally and report"),
     "local": ("lakewharf.cli.local", "start, stop or inspect the local lake, sources and emulator"),
     "query": ("lakewharf.cli.query", "run a read-only SELECT on the local warehouse"),
     "plan": ("lakewharf.cli.plan", "show offline what `pulumi up` would create for a stack"),

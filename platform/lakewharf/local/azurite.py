@@ -63,8 +63,11 @@ def _read_pid(settings: LocalSettings) -> int | None:
 def status(settings: LocalSettings) -> AzuriteStatus:
     pid = _read_pid(settings)
     alive = pid is not None and _pid_alive(pid)
-    return AzuriteStatus(alive and port_open(settings.azurite_host, settings.azurite_port),
-                         pid if alive else None, settings.blob_endpoint)
+    return AzuriteStatus(
+        alive and port_open(settings.azurite_host, settings.azurite_port),
+        pid if alive else None,
+        settings.blob_endpoint,
+    )
 
 
 def start(settings: LocalSettings, *, timeout: float = 20.0) -> AzuriteStatus:
@@ -75,19 +78,31 @@ def start(settings: LocalSettings, *, timeout: float = 20.0) -> AzuriteStatus:
     if not binary.exists():
         raise AzuriteError(f"Azurite is not installed ({binary} is missing): run `make setup` (npm install)")
     if port_open(settings.azurite_host, settings.azurite_port):
-        raise AzuriteError(f"port {settings.azurite_port} on {settings.azurite_host} is already in use by another "
-                           "process: stop it, or choose another port with WHARF_AZURITE_PORT")
+        raise AzuriteError(
+            f"port {settings.azurite_port} on {settings.azurite_host} is already in use by another "
+            "process: stop it, or choose another port with WHARF_AZURITE_PORT"
+        )
     settings.state.mkdir(parents=True, exist_ok=True)
-    args = [str(binary), "--blobHost", settings.azurite_host, "--blobPort", str(settings.azurite_port),
-            "--skipApiVersionCheck", "--loose", "--disableTelemetry", "--silent"]
+    args = [
+        str(binary),
+        "--blobHost",
+        settings.azurite_host,
+        "--blobPort",
+        str(settings.azurite_port),
+        "--skipApiVersionCheck",
+        "--loose",
+        "--disableTelemetry",
+        "--silent",
+    ]
     if settings.azurite_in_memory:
         args.append("--inMemoryPersistence")
     else:
         settings.azurite_folder.mkdir(parents=True, exist_ok=True)
         args += ["--location", str(settings.azurite_folder)]
     log = (settings.state / "azurite.log").open("ab")
-    process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+    )
     settings.azurite_pid_file.write_text(f"{process.pid}\n")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

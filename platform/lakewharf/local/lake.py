@@ -100,8 +100,13 @@ class BlobLake:
 
         self.endpoint = endpoint
         # A refused connection means the emulator is down: say so at once instead of retrying.
-        self.service = BlobServiceClient(account_url=endpoint, credential={"account_name": account, "account_key": key},
-                                         retry_connect=0, retry_total=2, connection_timeout=5)
+        self.service = BlobServiceClient(
+            account_url=endpoint,
+            credential={"account_name": account, "account_key": key},
+            retry_connect=0,
+            retry_total=2,
+            connection_timeout=5,
+        )
 
     def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         from azure.core.exceptions import ServiceRequestError
@@ -109,8 +114,9 @@ class BlobLake:
         try:
             return fn(*args, **kwargs)
         except ServiceRequestError as exc:
-            raise LakeUnavailable(f"cannot reach the lake at {self.endpoint}: is Azurite running? "
-                                  "Start it with `wharf local up`.") from exc
+            raise LakeUnavailable(
+                f"cannot reach the lake at {self.endpoint}: is Azurite running? Start it with `wharf local up`."
+            ) from exc
 
     def ensure_filesystem(self, filesystem: str) -> None:
         from azure.core.exceptions import ResourceExistsError
@@ -139,7 +145,7 @@ class BlobLake:
         names = self.list(filesystem, prefix)
         container = self.service.get_container_client(filesystem)
         for start in range(0, len(names), 256):  # a blob batch holds at most 256 sub-requests
-            self._call(container.delete_blobs, *names[start:start + 256])
+            self._call(container.delete_blobs, *names[start : start + 256])
         return len(names)
 
 

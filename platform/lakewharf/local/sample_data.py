@@ -33,6 +33,12 @@ class Volumes:
     orders: int = 16_000
     page_views: int = 60_000
 
+    def scaled(self, factor: float) -> Volumes:
+        def n(x: int) -> int:
+            return max(20, int(x * factor))
+
+        return Volumes(n(self.customers), n(self.products), n(self.orders), n(self.page_views))
+
 
 @dataclass(frozen=True)
 class SampleData:
@@ -65,10 +71,13 @@ def generate(volumes: Volumes = Volumes(), seed: int = 20260101) -> SampleData:
         "date_of_birth": [HISTORY_START - dt.timedelta(days=int(d)) for d in rng.integers(18 * 365, 75 * 365, n)],
         "city": [CITIES[i] for i in country_idx],
         "country": [None if r < 0.02 else COUNTRIES[i] for r, i in zip(rng.random(n), country_idx, strict=True)],
-        "signup_date": [None if r < 0.01 else HISTORY_START + dt.timedelta(days=int(d))
-                        for r, d in zip(rng.random(n), signup, strict=True)],
-        "loyalty_tier": [None if r < 0.05 else TIERS[min(3, int(a))]
-                         for r, a in zip(rng.random(n), activity, strict=True)],
+        "signup_date": [
+            None if r < 0.01 else HISTORY_START + dt.timedelta(days=int(d))
+            for r, d in zip(rng.random(n), signup, strict=True)
+        ],
+        "loyalty_tier": [
+            None if r < 0.05 else TIERS[min(3, int(a))] for r, a in zip(rng.random(n), activity, strict=True)
+        ],
         "marketing_opt_in": rng.random(n) < 0.6,
         "updated_at": _ts(signup, rng.integers(0, 86_400, n)),
     }
@@ -96,12 +105,16 @@ def generate(volumes: Volumes = Volumes(), seed: int = 20260101) -> SampleData:
     status[rng.random(volumes.orders) < 0.01] = "test"
     channel = rng.choice(["web", "app", "store"], volumes.orders, p=[0.6, 0.3, 0.1]).astype(object)
     channel[rng.random(volumes.orders) < 0.02] = None
-    orders = pa.table({
-        "order_id": order_ids, "customer_id": ids[owner],
-        "order_date": [HISTORY_START + dt.timedelta(days=int(d)) for d in order_day],
-        "status": status, "channel": channel,
-        "updated_at": _ts(order_day, rng.integers(0, 86_400, volumes.orders)),
-    })
+    orders = pa.table(
+        {
+            "order_id": order_ids,
+            "customer_id": ids[owner],
+            "order_date": [HISTORY_START + dt.timedelta(days=int(d)) for d in order_day],
+            "status": status,
+            "channel": channel,
+            "updated_at": _ts(order_day, rng.integers(0, 86_400, volumes.orders)),
+        }
+    )
 
     lines_per_order = rng.integers(1, 4, volumes.orders)
     line_order = np.repeat(np.arange(volumes.orders), lines_per_order)
@@ -116,13 +129,17 @@ def generate(volumes: Volumes = Volumes(), seed: int = 20260101) -> SampleData:
     unit_price = price[product - 1].copy()
     unit_price[rng.random(len(line_order)) < 0.002] *= 1000  # a decimal-point slip
     discount = np.where(rng.random(len(line_order)) < 0.3, np.nan, rng.choice([0, 5, 10, 20], len(line_order)))
-    order_lines = pa.table({
-        "order_id": order_ids[line_order], "line_no": line_no, "product_id": product,
-        "quantity": quantity,
-        "unit_price": pa.array(np.round(unit_price, 2)).cast(pa.decimal128(10, 2)),
-        "discount": pa.array([None if np.isnan(d) else float(d) for d in discount]).cast(pa.decimal128(5, 2)),
-        "updated_at": orders["updated_at"].take(pa.array(line_order)),
-    })
+    order_lines = pa.table(
+        {
+            "order_id": order_ids[line_order],
+            "line_no": line_no,
+            "product_id": product,
+            "quantity": quantity,
+            "unit_price": pa.array(np.round(unit_price, 2)).cast(pa.decimal128(10, 2)),
+            "discount": pa.array([None if np.isnan(d) else float(d) for d in discount]).cast(pa.decimal128(5, 2)),
+            "updated_at": orders["updated_at"].take(pa.array(line_order)),
+        }
+    )
 
     return SampleData(
         tables={"crm.customers": crm, "orders.orders": orders, "orders.order_lines": order_lines},
@@ -137,13 +154,23 @@ def _products_csv(rng: np.random.Generator, ids: np.ndarray, cat: np.ndarray, pr
         category = "" if rng.random() < 0.02 else CATEGORIES[c]
         listed = "n/a" if pid % 50 == 7 else f"{pr:.2f}"  # a bad type the copy must reject (2%)
         active = "" if rng.random() < 0.05 else ("true" if rng.random() < 0.9 else "false")
-        rows.append(f'{pid},SKU-{pid:05d},"{CATEGORIES[c].title()} model {pid}",{category},'
-                    f"{BRANDS[pid % len(BRANDS)]},{listed},{active}")
+        rows.append(
+            f'{pid},SKU-{pid:05d},"{CATEGORIES[c].title()} model {pid}",{category},'
+            f"{BRANDS[pid % len(BRANDS)]},{listed},{active}"
+        )
     return ("\n".join(rows) + "\n").encode("utf-8")
 
 
-def _page_views(rng: np.random.Generator, count: int, ids: np.ndarray, signup: np.ndarray, churn: np.ndarray,
-                taste: np.ndarray, product_ids: np.ndarray, product_cat: np.ndarray) -> dict[str, bytes]:
+def _page_views(
+    rng: np.random.Generator,
+    count: int,
+    ids: np.ndarray,
+    signup: np.ndarray,
+    churn: np.ndarray,
+    taste: np.ndarray,
+    product_ids: np.ndarray,
+    product_cat: np.ndarray,
+) -> dict[str, bytes]:
     import json
 
     who = rng.integers(0, len(ids), count)
@@ -160,9 +187,15 @@ def _page_views(rng: np.random.Generator, count: int, ids: np.ndarray, signup: n
             pool = by_cat[taste[who[i]]] if rng.random() < 0.6 and len(by_cat[taste[who[i]]]) else product_ids
             product = int(rng.choice(pool))
         when = dt.datetime.combine(HISTORY_START, dt.time()) + dt.timedelta(days=int(day[i]), seconds=int(seconds[i]))
-        event = {"event_id": f"{i:08x}-0000-4000-8000-{i:012x}", "session_id": f"s{who[i]}-{day[i]}",
-                 "customer_id": None if anonymous[i] else int(ids[who[i]]), "event_time": when.isoformat() + "Z",
-                 "page_type": str(page[i]), "product_id": product, "ip_address": f"10.{i % 250}.{i % 200}.{i % 7 + 1}",
-                 "user_agent": "Mozilla/5.0"}
+        event = {
+            "event_id": f"{i:08x}-0000-4000-8000-{i:012x}",
+            "session_id": f"s{who[i]}-{day[i]}",
+            "customer_id": None if anonymous[i] else int(ids[who[i]]),
+            "event_time": when.isoformat() + "Z",
+            "page_type": str(page[i]),
+            "product_id": product,
+            "ip_address": f"10.{i % 250}.{i % 200}.{i % 7 + 1}",
+            "user_agent": "Mozilla/5.0",
+        }
         days.setdefault(when.strftime("%Y/%m/%d"), []).append(json.dumps(event, separators=(",", ":")))
     return {d: ("\n".join(lines) + "\n").encode("utf-8") for d, lines in sorted(days.items())}

@@ -20,6 +20,7 @@ class LocalSettings:
     azurite_port: int = 10000
     azurite_in_memory: bool = False
     sqlserver: str | None = None  # ODBC connection string; None → DuckDB
+    sample_scale: float = 1.0  # size of the seeded sample data (tests use a fraction)
 
     @classmethod
     def from_env(cls, root: Path) -> LocalSettings:
@@ -29,6 +30,7 @@ class LocalSettings:
             azurite_port=int(os.environ.get("WHARF_AZURITE_PORT", "10000")),
             azurite_in_memory=os.environ.get("WHARF_AZURITE_IN_MEMORY", "") == "1",
             sqlserver=os.environ.get("WHARF_SQLSERVER") or None,
+            sample_scale=float(os.environ.get("WHARF_SAMPLE_SCALE", "1")),
         )
 
     @property

@@ -23,9 +23,10 @@ class StackStatus:
 
 def up(catalog: Catalog, settings: LocalSettings, *, reseed: bool = False) -> tuple[Lake, SeedReport | None]:
     """Start what is needed, create the zone containers, seed the sources once (or again)."""
-    from lakewharf.local.sample_data import generate
+    from lakewharf.local.sample_data import Volumes, generate
 
-    if settings.lake_backend == "azurite":
+    # An emulator already listening (started by docker compose, or by another project) is used as is.
+    if settings.lake_backend == "azurite" and not azurite.port_open(settings.azurite_host, settings.azurite_port):
         azurite.start(settings)
     lake = open_lake(settings)
     for zone in catalog.platform.zones.values():
@@ -33,7 +34,7 @@ def up(catalog: Catalog, settings: LocalSettings, *, reseed: bool = False) -> tu
     report = None
     if reseed or not sources_seeded(catalog, settings):
         _marker(settings).unlink(missing_ok=True)
-        report = seed(catalog, settings, lake, generate())
+        report = seed(catalog, settings, lake, generate(Volumes().scaled(settings.sample_scale)))
         _marker(settings).parent.mkdir(parents=True, exist_ok=True)
         _marker(settings).write_text("seeded by wharf local up\n")
     return lake, report

@@ -58,8 +58,14 @@ def _fix_conversions(tree: Any) -> None:
             if target.is_type(*exp.DataType.TEMPORAL_TYPES):
                 node.replace(exp.Cast(this=inner, to=target))
             else:
-                node.replace(exp.Cast(this=exp.Anonymous(this="STRFTIME", expressions=[
-                    inner, exp.Literal.string("%Y-%m-%dT%H:%M:%S.%f")]), to=exp.DataType.build("VARCHAR")))
+                node.replace(
+                    exp.Cast(
+                        this=exp.Anonymous(
+                            this="STRFTIME", expressions=[inner, exp.Literal.string("%Y-%m-%dT%H:%M:%S.%f")]
+                        ),
+                        to=exp.DataType.build("VARCHAR"),
+                    )
+                )
     for node in list(tree.find_all(exp.Collate)):
         node.replace(node.this)  # collations are Synapse's; DuckDB compares bytes
     for node in list(tree.find_all(exp.National)):

@@ -59,8 +59,9 @@ def read_only_select(tsql: str) -> None:
 class DuckDBWarehouse:
     name = "duckdb"
 
-    def __init__(self, path: Path, *, read_only: bool = False,
-                 copy_into: Callable[[CopyInto], int] | None = None) -> None:
+    def __init__(
+        self, path: Path, *, read_only: bool = False, copy_into: Callable[[CopyInto], int] | None = None
+    ) -> None:
         import duckdb
 
         from lakewharf.local.tsql_local import TsqlInterpreter
@@ -91,8 +92,8 @@ class DuckDBWarehouse:
 
     def tables(self) -> dict[str, int]:
         rows = self.con.execute(
-            "SELECT schema_name, table_name FROM duckdb_tables() WHERE NOT internal AND NOT temporary "
-            "ORDER BY 1, 2").fetchall()
+            "SELECT schema_name, table_name FROM duckdb_tables() WHERE NOT internal AND NOT temporary ORDER BY 1, 2"
+        ).fetchall()
         return {f"{s}.{t}": self.con.execute(f'SELECT COUNT(*) FROM "{s}"."{t}"').fetchone()[0] for s, t in rows}
 
     def close(self) -> None:
@@ -131,16 +132,18 @@ class SqlServerWarehouse:
         return [d[0] for d in cursor.description or []], [tuple(r) for r in cursor.fetchall()]
 
     def tables(self) -> dict[str, int]:
-        _, rows = self.query("SELECT s.name, t.name FROM sys.tables t JOIN sys.schemas s ON s.schema_id = t.schema_id "
-                             "ORDER BY 1, 2")
+        _, rows = self.query(
+            "SELECT s.name, t.name FROM sys.tables t JOIN sys.schemas s ON s.schema_id = t.schema_id ORDER BY 1, 2"
+        )
         return {f"{s}.{t}": self.query(f"SELECT COUNT(*) FROM [{s}].[{t}]")[1][0][0] for s, t in rows}
 
     def close(self) -> None:
         self.con.close()
 
 
-def open_warehouse(settings: Any, *, read_only: bool = False,
-                   copy_into: Callable[[CopyInto], int] | None = None) -> Warehouse:
+def open_warehouse(
+    settings: Any, *, read_only: bool = False, copy_into: Callable[[CopyInto], int] | None = None
+) -> Warehouse:
     if settings.sqlserver:
         return SqlServerWarehouse(settings.sqlserver, copy_into)
     return DuckDBWarehouse(settings.warehouse_file, read_only=read_only, copy_into=copy_into)

@@ -1,0 +1,127 @@
+"""``wharf run [PIPELINE…] [--report FILE]``: run the generated pipelines locally.
+
+With the embedded defaults nothing needs to be set up first: build/ is regenerated when stale,
+the lake and the sample sources are created, and the warehouse scripts are applied.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from rich.table import Table as RichTable
+
+from lakewharf.catalog.api import load_catalog
+from lakewharf.cli.output import console
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("pipelines", nargs="*", metavar="PIPELINE", help="pipelines to run (default: all, in order)")
+    parser.add_argument("--report", type=Path, metavar="FILE", help="also write the report as JSON")
+
+
+def _count(value: int | None) -> str:
+    return "" if value is None else f"{value:,}"
+
+
+def run(args: argparse.Namespace) -> int:
+    from lakewharf.local.azurite import AzuriteError
+    from lakewharf.local.lake import LakeUnavailable
+    from lakewharf.local.session import run_local
+    from lakewharf.local.settings import LocalSettings
+    from lakewharf.local.warehouse import WarehouseError
+
+    catalog = load_catalog(getattr(args, "project", None))
+    unknown = [p for p in args.pipelines if p not in catalog.pipelines]
+    out, err = console(), console(stderr=True)
+    if unknown:
+        err.print(
+            f"wharf run: unknown pipeline(s) {', '.join(unknown)}; known: {', '.join(catalog.pipelines)}",
+            style="red",
+            markup=False,
+        )
+        return 1
+    settings = LocalSettings.from_env(catalog.root)
+
+    def progress(activity: object) -> None:
+        a = activity  # an ActivityRun
+        mark = "[green]✓[/]" if a.status == "Succeeded" else "[red]✗[/]"  # type: ignore[attr-defined]
+        rows = a.measured.rows_written  # type: ignore[attr-defined]
+        detail = f" {rows:,} rows" if rows else ""
+        out.print(f"{mark} {a.pipeline}/{a.activity} [dim]{a.type} {a.seconds:.2f}s{detail}[/]")  # type: ignore[attr-defined]
+        if a.error:  # type: ignore[attr-defined]
+            err.print(f"  {a.error}", style="red", markup=False)  # type: ignore[attr-defined]
+
+    try:
+        with out.status("running pipelines…"):
+            report = run_local(catalog, settings, args.pipelines or None, progress)
+    except (AzuriteError, LakeUnavailable, WarehouseError) as exc:
+        err.print(f"wharf run: {exc}", style="red", markup=False)
+        return 1
+    data = report.to_dict()
+    if args.report:
+        args.report.parent.mkdir(parents=True, exist_ok=True)
+        args.report.write_text(json.dumps(data, indent=2, default=str) + "\n")
+    _print_report(out, report)
+    return 0 if report.succeeded else 1
+
+
+def _print_report(out: object, report: object) -> None:
+    from rich.console import Console
+
+    assert isinstance(out, Console)
+    data = report.to_dict()  # type: ignore[attr-defined]
+    activities = RichTable(title="activities", header_style="bold")
+    for col in ("pipeline", "activity", "type", "status", "read", "written", "rejected", "s"):
+        activities.add_column(col, justify="right" if col in ("read", "written", "rejected", "s") else "left")
+    for a in data["activities"]:
+        if a["rows_read"] is None and a["rows_written"] is None and a["status"] == "Succeeded":
+            continue  # control and bookkeeping steps: in the JSON report
+        style = "" if a["status"] == "Succeeded" else "red"
+        activities.add_row(
+            a["pipeline"],
+            a["activity"],
+            a["type"],
+            a["status"],
+            _count(a["rows_read"]),
+            _count(a["rows_written"]),
+            _count(a["rows_rejected"]),
+            f"{a['seconds']:.2f}",
+            style=style,
+        )
+    out.print(activities)
+    pipelines = RichTable(title="pipelines", header_style="bold")
+    for col in ("pipeline", "status", "seconds", "error"):
+        pipelines.add_column(col, overflow="fold")
+    for p in data["pipelines"]:
+        pipelines.add_row(
+            p["pipeline"],
+            p["status"],
+            f"{p['seconds']:.1f}",
+            p["error"],
+            style="" if p["status"] == "Succeeded" else "red",
+        )
+    out.print(pipelines)
+    tables = RichTable(title="warehouse tables", header_style="bold")
+    tables.add_column("table")
+    tables.add_column("rows", justify="right")
+    for name, rows in data["warehouse_tables"].items():
+        if not name.startswith("stg."):
+            tables.add_row(name, f"{rows:,}")
+    out.print(tables)
+    out.print("[bold]not verified locally[/]")
+    for note in data["not_verified_locally"]:
+        out.print(f"  • {note}", markup=False)
+    privacy = data["privacy_check"]
+    if privacy["violations"]:
+        out.print(f"[bold red]privacy check: {len(privacy['violations'])} violation(s)[/]")
+        for v in privacy["violations"]:
+            out.print(f"  ✗ {v}", style="red", markup=False)
+    else:
+        out.print(
+            f"[green]✓ privacy check on the data: no personal value in {len(privacy['checked'])} datasets and "
+            "tables whose readers lack clearance[/]"
+        )
+    verdict = "[bold green]✓ run succeeded[/]" if data["succeeded"] else "[bold red]✗ run failed[/]"
+    out.print(f"{verdict} in {data['seconds']:.1f} s")

@@ -1,0 +1,53 @@
+"""Everything an activity executor needs during one ``wharf run``, and what it measured."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lakewharf.local.adf_tree import AdfTree
+from lakewharf.local.files import LocalFiles
+from lakewharf.local.lake import Lake
+from lakewharf.local.settings import LocalSettings
+from lakewharf.local.warehouse import Warehouse
+from lakewharf.model.catalog import Catalog, Entity
+
+
+@dataclass
+class Measured:
+    """What one activity did; the report's row for it."""
+
+    rows_read: int | None = None
+    rows_written: int | None = None
+    rows_rejected: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunContext:
+    catalog: Catalog
+    settings: LocalSettings
+    build: Path
+    lake: Lake
+    files: LocalFiles
+    warehouse: Warehouse
+    adf: AdfTree
+    trigger_time: dt.datetime
+    run_id: str = ""
+    pipeline: str = ""
+    history: list[dict[str, Any]] = field(default_factory=list)  # pipeline runs of this and earlier runs
+    model_versions: dict[str, str] = field(default_factory=dict)
+
+    def filesystem(self, zone: str) -> str:
+        return self.catalog.platform.zones[zone].filesystem
+
+    def entity_for_dataset(self, dataset_name: str) -> Entity | None:
+        from lakewharf.model import naming
+
+        for source in self.catalog.sources.values():
+            for entity in source.entities.values():
+                if naming.source_dataset_name(source.name, entity.name) == dataset_name:
+                    return entity
+        return None

@@ -1,0 +1,59 @@
+"""The run report: one row per activity, what could not be verified locally, the warehouse tables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from lakewharf.local.privacy_check import PrivacyCheck
+from lakewharf.local.runner import PipelineRun
+
+
+@dataclass
+class RunReport:
+    pipelines: list[PipelineRun]
+    not_verified_locally: list[str]
+    tables: dict[str, int]
+    privacy: PrivacyCheck
+    translations: dict[str, dict[str, int]] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def succeeded(self) -> bool:
+        return all(p.status == "Succeeded" for p in self.pipelines) and not self.privacy.violations
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "succeeded": self.succeeded,
+            "seconds": round(self.seconds, 2),
+            "pipelines": [
+                {
+                    "pipeline": p.pipeline,
+                    "run_id": p.run_id,
+                    "status": p.status,
+                    "seconds": round(p.seconds, 2),
+                    "error": p.error,
+                }
+                for p in self.pipelines
+            ],
+            "activities": [
+                {
+                    "pipeline": a.pipeline,
+                    "activity": a.activity,
+                    "type": a.type,
+                    "status": a.status,
+                    "rows_read": a.measured.rows_read,
+                    "rows_written": a.measured.rows_written,
+                    "rows_rejected": a.measured.rows_rejected,
+                    "seconds": round(a.seconds, 3),
+                    **({"error": a.error} if a.error else {}),
+                    **({"notes": a.measured.notes} if a.measured.notes else {}),
+                }
+                for p in self.pipelines
+                for a in p.activities
+            ],
+            "not_verified_locally": self.not_verified_locally,
+            "privacy_check": {"checked": self.privacy.checked, "violations": self.privacy.violations},
+            "sql_translations": self.translations,
+            "warehouse_tables": self.tables,
+        }

@@ -1,0 +1,125 @@
+"""One ``wharf run``: make sure build/ is current, bring the local stack up, apply the warehouse
+scripts, run the pipelines in dependency order, check the data for privacy, and report."""
+
+from __future__ import annotations
+
+import json
+import time
+from graphlib import CycleError, TopologicalSorter
+from pathlib import Path
+
+from lakewharf.local.adf_tree import AdfTree
+from lakewharf.local.context import RunContext
+from lakewharf.local.files import LocalFiles
+from lakewharf.local.report import RunReport
+from lakewharf.local.runner import Listener, PipelineRun, run_pipeline, utc_now, window
+from lakewharf.local.settings import LocalSettings
+from lakewharf.model.catalog import Catalog
+from lakewharf.model.schedule import TumblingWindow
+
+
+def refresh_build(catalog: Catalog, build: Path) -> bool:
+    """Regenerate build/ when it is missing or differs from what the catalog generates now."""
+    from lakewharf.generate.run import generate_all
+    from lakewharf.generate.writer import write_tree
+
+    artifacts = generate_all(catalog)
+    current = all((build / a.path).is_file() and (build / a.path).read_bytes() == a.content for a in artifacts)
+    if not current:
+        write_tree(build, artifacts)
+    return not current
+
+
+def pipeline_order(catalog: Catalog, wanted: list[str] | None = None) -> list[str]:
+    """Pipelines after those they name in ``after`` and after those producing what they read."""
+    from lakewharf.catalog.pipeline_checks import consumes, produces
+
+    made_by = {n: p.name for p in catalog.pipelines.values() for s in p.steps for n in produces(catalog, s)}
+    graph: dict[str, set[str]] = {}
+    for p in catalog.pipelines.values():
+        needs = {made_by[n] for s in p.steps for n in consumes(catalog, s) if n in made_by} - {p.name}
+        graph[p.name] = set(p.after) | needs
+    try:
+        order = list(TopologicalSorter(graph).static_order())
+    except CycleError:  # data flows both ways between pipelines: fall back to the declared order
+        order = list(TopologicalSorter({p.name: set(p.after) for p in catalog.pipelines.values()}).static_order())
+    return [p for p in order if wanted is None or p in wanted]
+
+
+def _not_verified(ctx: RunContext, runs: list[PipelineRun]) -> list[str]:
+    notes = []
+    if not ctx.lake.capabilities.acls:
+        why = (
+            "Azurite has no Data Lake endpoint, Azurite issue #409"
+            if ctx.lake.name == "azurite"
+            else "the embedded lake is a local folder"
+        )
+        notes.append(f"ADLS Gen2 ACLs and atomic folder renames ({why})")
+    for what, count in sorted(ctx.warehouse.translations.skipped.items()):
+        if what == "SET NOCOUNT":
+            continue  # a client setting, nothing to verify
+        notes.append(f"{what} ({count} statement{'s' if count != 1 else ''} skipped on {ctx.warehouse.name})")
+    types = {a.type for r in runs for a in r.activities}
+    if "WebActivity" in types:
+        notes += [
+            "managed identities, role assignments and Key Vault access (the hash salt is a local value)",
+            "Azure ML compute and model registry (train.py/score.py ran locally with scikit-learn)",
+        ]
+    if "Script" in types:
+        notes.append("Synapse serverless SQL (the CETAS SELECTs ran on DuckDB)")
+    return notes
+
+
+def run_local(
+    catalog: Catalog, settings: LocalSettings, pipelines: list[str] | None = None, listener: Listener | None = None
+) -> RunReport:
+    from lakewharf.local import stack
+    from lakewharf.local.privacy_check import check_privacy
+    from lakewharf.local.warehouse import open_warehouse
+
+    started = time.perf_counter()
+    build = catalog.root / "build"
+    refresh_build(catalog, build)
+    lake, _ = stack.up(catalog, settings)
+    files = LocalFiles(lake, settings.state / "cache")
+    warehouse = open_warehouse(settings)
+    history_file = settings.state / "runs.json"
+    history = json.loads(history_file.read_text()) if history_file.exists() else []
+    ctx = RunContext(
+        catalog, settings, build, lake, files, warehouse, AdfTree(build / "adf"), utc_now(), history=history
+    )
+    try:
+        scripts = build / "synapse" / "warehouse"
+        for path in [
+            scripts / "00_schemas.sql",
+            *sorted((scripts / "tables").glob("*.sql")),
+            *sorted((scripts / "procedures").glob("*.sql")),
+        ]:
+            warehouse.execute(path.read_text(encoding="utf-8"))
+        runs: list[PipelineRun] = []
+        failed: set[str] = set()
+        for name in pipeline_order(catalog, pipelines):
+            pipeline = catalog.pipelines[name]
+            blocked = sorted(set(pipeline.after) & failed)
+            if blocked:
+                runs.append(PipelineRun(name, "", "Skipped", 0.0, f"upstream failed: {', '.join(blocked)}"))
+                failed.add(name)
+                continue
+            params = window(ctx, pipeline.schedule.start) if isinstance(pipeline.schedule, TumblingWindow) else {}
+            run = run_pipeline(ctx, name, params, listener)
+            runs.append(run)
+            if run.status != "Succeeded":
+                failed.add(name)
+        history_file.write_text(json.dumps(ctx.history[-200:], indent=1))
+        privacy = check_privacy(ctx)
+        return RunReport(
+            runs,
+            _not_verified(ctx, runs) + privacy.not_verified,
+            warehouse.tables(),
+            privacy,
+            {"rewritten": dict(warehouse.translations.rewritten), "skipped": dict(warehouse.translations.skipped)},
+            time.perf_counter() - started,
+        )
+    finally:
+        warehouse.close()
+        files.cleanup()

@@ -1,0 +1,180 @@
+"""Script and Lookup activities, locally.
+
+A Script on the serverless SQL pool is a preparation: each ``CREATE EXTERNAL TABLE … AS SELECT``
+runs its SELECT on DuckDB, where every external table it reads (landing entities, prepared
+datasets) is a view over that folder's Parquet files, and the result is written as Parquet to
+the LOCATION in the zone. A Script on the dedicated pool runs on the local warehouse; its COPY
+INTO reads the Parquet files from the lake. Lookups query the warehouse or a source database.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+from lakewharf.local.context import Measured, RunContext
+from lakewharf.local.tsql_text import CopyInto, strip_comments
+from lakewharf.model import lake, naming
+
+_CETAS = re.compile(r"CREATE\s+EXTERNAL\s+TABLE\s+([\[\]\w.]+)\s+WITH\s*\((.*?)\)\s*AS\s+(.*)$", re.S | re.I)
+
+
+class ScriptFailed(RuntimeError):
+    pass
+
+
+def _external_tables(ctx: RunContext) -> dict[str, tuple[str, str]]:
+    """Serverless table name → (filesystem, folder) for every landing entity and dataset."""
+    tables = {}
+    for source in ctx.catalog.sources.values():
+        for entity in source.entities.values():
+            name = naming.serverless_table_name(
+                source.landing_zone, naming.landing_table_name(source.name, entity.name)
+            )
+            tables[name.lower()] = (ctx.filesystem(source.landing_zone), lake.landing_folder(source.name, entity.name))
+    for ds in ctx.catalog.datasets.values():
+        tables[naming.serverless_table_name(ds.zone, ds.name).lower()] = (
+            ctx.filesystem(ds.zone),
+            lake.dataset_folder(ds.name),
+        )
+    return tables
+
+
+def _serverless_connection(ctx: RunContext, select: str) -> Any:
+    import duckdb
+
+    con = duckdb.connect()
+    external = _external_tables(ctx)
+    for schema, table in re.findall(r"\b(\w+)\.(\w+)\b", select):
+        key = f"{schema}.{table}".lower()
+        if key in external:
+            filesystem, folder = external[key]
+            glob = ctx.files.parquet_glob(filesystem, folder)
+            if glob is None:
+                raise ScriptFailed(
+                    f"{schema}.{table} has no data yet ({filesystem}/{folder}/ is empty): "
+                    "run the pipeline that produces it first"
+                )
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+            con.execute(
+                f"CREATE OR REPLACE VIEW {schema}.{table} AS SELECT * FROM read_parquet('{glob}', union_by_name = true)"
+            )
+    return con
+
+
+def _write(ctx: RunContext, filesystem: str, folder: str, table: Any) -> None:
+    import pyarrow.parquet as pq
+
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, compression="snappy")
+    ctx.lake.write(filesystem, f"{folder}/part-00000.parquet", buffer.getvalue())
+
+
+def run_serverless(ctx: RunContext, scripts: list[str], params: dict[str, Any]) -> tuple[dict[str, Any], Measured]:
+    from lakewharf.local.tsql_translate import to_duckdb
+
+    measured = Measured(rows_written=0, rows_rejected=0)
+    for script in scripts:
+        text = strip_comments(script).strip()
+        if re.match(r"IF\s+OBJECT_ID\(.*\)\s+IS\s+NOT\s+NULL\s+DROP\s+EXTERNAL\s+TABLE", text, re.S | re.I):
+            continue  # external tables are views here, created afresh for every statement
+        m = _CETAS.match(text.rstrip(";"))
+        if not m:
+            raise ScriptFailed(f"only CREATE EXTERNAL TABLE AS SELECT runs on the local serverless pool: {text[:100]}")
+        table, options, select = m.groups()
+        location = re.search(r"LOCATION\s*=\s*'([^']+)'", options, re.I)
+        source = re.search(r"DATA_SOURCE\s*=\s*\[?(\w+)\]?", options, re.I)
+        zone = (source.group(1) if source else "").removeprefix("eds_")
+        if location is None or zone not in ctx.catalog.platform.zones:
+            raise ScriptFailed(f"cannot place {table} in the lake (LOCATION / DATA_SOURCE)")
+        sql = to_duckdb(select)
+        con = _serverless_connection(ctx, sql)
+        used = {k: v for k, v in params.items() if f"${k}" in sql}
+        try:
+            result = con.execute(sql, used or None).fetch_arrow_table()
+        finally:
+            con.close()
+        folder = location.group(1).strip("/")
+        ctx.lake.delete_prefix(ctx.filesystem(zone), folder + "/")
+        _write(ctx, ctx.filesystem(zone), folder, result)
+        if "__rejects_" in table:
+            measured.rows_rejected = (measured.rows_rejected or 0) + result.num_rows
+        else:
+            measured.rows_written = (measured.rows_written or 0) + result.num_rows
+    return {"recordsAffected": measured.rows_written}, measured
+
+
+def copy_into_handler(ctx: RunContext, counter: Measured) -> Any:
+    """COPY INTO for the local warehouse: the URL's path names the lake filesystem and folder."""
+
+    def copy(c: CopyInto) -> int:
+        path = re.sub(r"^[a-z]+://[^/]+/", "", c.location).strip("/")
+        filesystem, _, folder = path.partition("/")
+        glob = ctx.files.parquet_glob(filesystem, folder)
+        if glob is None:
+            raise ScriptFailed(f"COPY INTO {c.table}: no Parquet files under {filesystem}/{folder}/")
+        con = ctx.warehouse.con  # type: ignore[attr-defined]
+        described = con.execute(f"DESCRIBE SELECT * FROM read_parquet('{glob}', union_by_name = true)").fetchall()
+
+        def field(position: int) -> str:
+            name, kind = described[position - 1][0], described[position - 1][1]
+            # Parquet timestamps adjusted to UTC land in DATETIME2 as UTC wall time, as COPY INTO does.
+            return f"timezone('UTC', \"{name}\")" if "TIME ZONE" in kind else f'"{name}"'
+
+        picked = ", ".join(field(position) for _, position in c.columns)
+        names = ", ".join(name for name, _ in c.columns)
+        before = con.execute(f"SELECT COUNT(*) FROM {c.table}").fetchone()[0]
+        con.execute(
+            f"INSERT INTO {c.table} ({names}) SELECT {picked} FROM read_parquet('{glob}', union_by_name = true)"
+        )
+        copied = con.execute(f"SELECT COUNT(*) FROM {c.table}").fetchone()[0] - before
+        counter.rows_read = (counter.rows_read or 0) + copied
+        return int(copied)
+
+    return copy
+
+
+def run_warehouse(ctx: RunContext, scripts: list[str], counter: Measured) -> dict[str, Any]:
+    before = ctx.warehouse.tables()
+    for script in scripts:
+        ctx.warehouse.execute(script)
+    after = ctx.warehouse.tables()
+    changed = {t: after[t] - before.get(t, 0) for t in after if not t.startswith(("stg.", "etl."))}
+    counter.rows_written = sum(v for v in changed.values() if v > 0)
+    return {"recordsAffected": counter.rows_written}
+
+
+def run_lookup(ctx: RunContext, props: dict[str, Any], dataset: dict[str, Any]) -> tuple[dict[str, Any], Measured]:
+    import duckdb
+
+    from lakewharf.local.sources import DIALECTS, source_database
+    from lakewharf.local.tsql_translate import source_query_to_duckdb
+
+    source = props["source"]
+    query = source.get("sqlReaderQuery") or source.get("query")
+    if source["type"] == "SqlDWSource":
+        columns, rows = ctx.warehouse.query(query)
+    else:
+        entity = ctx.entity_for_dataset(ctx.adf.dataset(dataset).name)
+        if entity is None:
+            raise ScriptFailed(f"lookup on an unknown source dataset {dataset.get('referenceName')}")
+        kind = ctx.catalog.sources[entity.source].kind
+        with duckdb.connect() as con:
+            con.execute(f"ATTACH '{source_database(ctx.settings, entity.source)}' AS src (READ_ONLY)")
+            con.execute("USE src")
+            cursor = con.execute(source_query_to_duckdb(query, DIALECTS[kind]))
+            columns, rows = [d[0] for d in cursor.description], cursor.fetchall()
+    records = [
+        dict(
+            zip(
+                columns,
+                (str(v) if v is not None and not isinstance(v, int | float | str) else v for v in row),
+                strict=True,
+            )
+        )
+        for row in rows
+    ]
+    if props.get("firstRowOnly", True):
+        return {"firstRow": records[0] if records else {}}, Measured(rows_read=len(records))
+    return {"count": len(records), "value": records}, Measured(rows_read=len(records))

@@ -1,0 +1,189 @@
+"""wharf run end to end: the generated pipelines on the local stack, at a fraction of the sample size."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lakewharf.catalog.api import load_catalog
+from lakewharf.cli.main import main
+from lakewharf.local.report import RunReport
+from lakewharf.local.session import pipeline_order, run_local
+from lakewharf.local.settings import LocalSettings
+
+pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[2]
+SCALE = 0.12
+SCORE_TABLES = (
+    "scores.churn_scores",
+    "scores.customer_segments",
+    "scores.product_recommendations",
+    "scores.predicted_ratings",
+    "scores.related_products",
+    "scores.related_customers",
+)
+STAR = ("mart.dim_customer", "mart.dim_product", "mart.dim_date", "mart.fact_sales", "crm.dim_customer_contact")
+
+
+def _project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    root.mkdir()
+    for name in ("catalog", "templates"):
+        shutil.copytree(ROOT / name, root / name)
+    shutil.copy(ROOT / "pipelines.yaml", root / "pipelines.yaml")
+    (root / "node_modules").symlink_to(ROOT / "node_modules")
+    return root
+
+
+def _run(root: Path, settings: LocalSettings | None = None, pipelines: list[str] | None = None) -> RunReport:
+    settings = settings or replace(LocalSettings(root=root), sample_scale=SCALE)
+    return run_local(load_catalog(root), settings, pipelines)
+
+
+def _data_tables(report: RunReport) -> dict[str, int]:
+    return {t: n for t, n in report.tables.items() if not t.startswith("etl.")}
+
+
+@pytest.fixture(scope="module")
+def first(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, RunReport]:
+    root = _project(tmp_path_factory.mktemp("run"))
+    return root, _run(root)
+
+
+def test_every_pipeline_succeeds_in_dependency_order(first: tuple[Path, RunReport]) -> None:
+    _, report = first
+    assert [p.pipeline for p in report.pipelines] == [
+        "clickstream_hourly",
+        "nightly",
+        "weekly_training",
+        "daily_scoring",
+    ]
+    assert all(p.status == "Succeeded" for p in report.pipelines), [p.error for p in report.pipelines]
+    assert report.succeeded
+
+
+def test_warehouse_holds_the_star_schema_and_every_score_table(first: tuple[Path, RunReport]) -> None:
+    _, report = first
+    for table in STAR + SCORE_TABLES:
+        assert report.tables[table] > 0, table
+    assert all(report.tables[t] == 0 for t in report.tables if t.startswith("stg."))  # staging emptied
+
+
+def test_copies_account_for_every_row(first: tuple[Path, RunReport]) -> None:
+    _, report = first
+    copies = [a for p in report.pipelines for a in p.activities if a.type == "Copy"]
+    assert len(copies) == 5
+    for a in copies:
+        assert a.measured.rows_read == a.measured.rows_written + a.measured.rows_rejected, a.activity
+    products = next(a for a in copies if "products" in a.activity)
+    assert products.measured.rows_rejected > 0  # prices like "n/a" went to the rejects folder
+
+
+def test_scores_follow_the_typed_contracts(first: tuple[Path, RunReport]) -> None:
+    root, _ = first
+    out = _query(
+        root, "SELECT MIN(probability), MAX(probability), COUNT(DISTINCT model_version) FROM scores.churn_scores"
+    )
+    low, high, versions = out["rows"][0].values()
+    assert 0.0 <= low <= high <= 1.0 and versions == 1
+    top = _query(root, "SELECT MAX(rank) AS k FROM scores.product_recommendations")["rows"][0]["k"]
+    assert top <= 10
+    current = _query(root, "SELECT COUNT(*) AS n FROM scores.customer_segments WHERE is_current = 1")["rows"][0]["n"]
+    assert current == _query(root, "SELECT COUNT(*) AS n FROM mart.dim_customer")["rows"][0]["n"]
+
+
+def test_privacy_is_checked_on_the_data(first: tuple[Path, RunReport]) -> None:
+    _, report = first
+    assert report.privacy.violations == []
+    assert "dataset:customers_clean" in report.privacy.checked and "table:mart.dim_customer" in report.privacy.checked
+    assert any("dynamic data masking" in n for n in report.not_verified_locally)
+    assert any("ACLs" in n for n in report.not_verified_locally)
+
+
+def test_a_second_run_changes_no_row_count(first: tuple[Path, RunReport]) -> None:
+    root, report = first
+    again = _run(root)
+    assert again.succeeded
+    assert _data_tables(again) == _data_tables(report)
+    segments = _query(root, "SELECT COUNT(*) AS n FROM scores.customer_segments")["rows"][0]["n"]
+    assert segments >= report.tables["scores.customer_segments"]  # history may grow; current rows do not
+
+
+def test_a_run_killed_half_way_converges_on_rerun(
+    first: tuple[Path, RunReport], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import lakewharf.local.runner as runner
+
+    root = _project(tmp_path)
+    real = runner._execute
+    calls = {"n": 0}
+
+    def dies_half_way(ctx: Any, activity: Any) -> Any:
+        calls["n"] += 1
+        if activity.name.startswith("load_fact_sales"):
+            raise KeyboardInterrupt  # the process is killed mid-pipeline
+        return real(ctx, activity)
+
+    monkeypatch.setattr(runner, "_execute", dies_half_way)
+    with pytest.raises(KeyboardInterrupt):
+        _run(root)
+    monkeypatch.setattr(runner, "_execute", real)
+    assert _data_tables(_run(root)) == _data_tables(first[1])
+
+
+def test_a_failing_activity_fails_its_pipeline_and_skips_dependents(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import lakewharf.local.sql_activities as sql
+
+    root = _project(tmp_path)
+    monkeypatch.setattr(sql, "run_serverless", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("disk full")))
+    report = _run(root, pipelines=["clickstream_hourly", "nightly", "daily_scoring"])
+    status = {p.pipeline: p for p in report.pipelines}
+    assert status["clickstream_hourly"].status == "Failed" and "disk full" in status["clickstream_hourly"].error
+    assert status["nightly"].status == "Failed"
+    assert status["daily_scoring"].status == "Skipped" and "nightly" in status["daily_scoring"].error
+    assert not report.succeeded
+
+
+def test_run_on_azurite(tmp_path: Path, azurite_settings: LocalSettings) -> None:
+    root = _project(tmp_path)
+    settings = replace(azurite_settings, root=root, sample_scale=0.05)
+    report = _run(root, settings, ["clickstream_hourly", "nightly"])
+    assert report.succeeded, [p.error for p in report.pipelines]
+    assert report.tables["mart.fact_sales"] > 0
+    assert any("Azurite issue #409" in n for n in report.not_verified_locally)
+
+
+def test_cli_run_writes_the_json_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _project(tmp_path)
+    monkeypatch.setenv("WHARF_SAMPLE_SCALE", "0.05")
+    assert main(["--project", str(root), "run", "clickstream_hourly", "--report", str(tmp_path / "r.json")]) == 0
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert {"pipeline", "activity", "type", "status", "rows_read", "rows_written", "rows_rejected", "seconds"} <= set(
+        report["activities"][0]
+    )
+    assert report["not_verified_locally"] and report["warehouse_tables"]
+    assert main(["--project", str(root), "run", "no_such_pipeline"]) == 1
+    assert "unknown pipeline" in capsys.readouterr().err
+
+
+def test_pipeline_order_follows_data_and_declared_dependencies() -> None:
+    assert pipeline_order(load_catalog(ROOT), ["daily_scoring", "nightly"]) == ["nightly", "daily_scoring"]
+
+
+def _query(root: Path, sql: str) -> dict[str, Any]:
+    import contextlib
+    import io
+
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        assert main(["--project", str(root), "query", sql, "--json"]) == 0
+    return json.loads(buffer.getvalue())
