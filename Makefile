@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 WHARF  := $(VENV)/bin/wharf
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test lint clean
+.PHONY: setup demo test lint bench clean
 
 $(STAMP): pyproject.toml package.json
 	python3 -m venv $(VENV)
@@ -18,12 +18,18 @@ setup: $(STAMP)
 
 demo: setup
 	$(WHARF) validate
+	$(WHARF) generate --check
+	$(WHARF) run --report build/run-report.json
 
 test: setup
 	$(PY) -m pytest
 
 lint: setup
 	$(VENV)/bin/ruff check platform infra tests
+
+bench: setup
+	$(PY) -m pip install --quiet -e '.[bench]'
+	$(PY) bench/tpch_bench.py --scale 1
 
 clean:
 	rm -rf build .wharf

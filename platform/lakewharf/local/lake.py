@@ -39,6 +39,7 @@ class Lake(Protocol):
 
     def ensure_filesystem(self, filesystem: str) -> None: ...
     def write(self, filesystem: str, path: str, data: bytes) -> None: ...
+    def put_file(self, filesystem: str, path: str, local: Path) -> None: ...
     def read(self, filesystem: str, path: str) -> bytes: ...
     def list(self, filesystem: str, prefix: str = "") -> list[str]: ...
     def delete_prefix(self, filesystem: str, prefix: str) -> int: ...
@@ -67,6 +68,14 @@ class FolderLake:
         target.parent.mkdir(parents=True, exist_ok=True)
         temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
         temporary.write_bytes(data)
+        os.replace(temporary, target)
+
+    def put_file(self, filesystem: str, path: str, local: Path) -> None:
+        """Move a finished local file into place: one rename, so readers see all of it or nothing."""
+        target = self._path(filesystem, path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+        shutil.move(str(local), temporary)
         os.replace(temporary, target)
 
     def read(self, filesystem: str, path: str) -> bytes:
@@ -127,6 +136,12 @@ class BlobLake:
     def write(self, filesystem: str, path: str, data: bytes) -> None:
         blob = self.service.get_blob_client(filesystem, path)
         self._call(blob.upload_blob, data, overwrite=True)
+
+    def put_file(self, filesystem: str, path: str, local: Path) -> None:
+        blob = self.service.get_blob_client(filesystem, path)
+        with local.open("rb") as stream:  # streamed in blocks; visible only once the block list commits
+            self._call(blob.upload_blob, stream, overwrite=True, max_concurrency=4)
+        local.unlink()
 
     def read(self, filesystem: str, path: str) -> bytes:
         blob = self.service.get_blob_client(filesystem, path)

@@ -9,7 +9,6 @@ INTO reads the Parquet files from the lake. Lookups query the warehouse or a sou
 
 from __future__ import annotations
 
-import io
 import re
 from typing import Any
 
@@ -42,9 +41,9 @@ def _external_tables(ctx: RunContext) -> dict[str, tuple[str, str]]:
 
 
 def _serverless_connection(ctx: RunContext, select: str) -> Any:
-    import duckdb
+    from lakewharf.local.duck import connect
 
-    con = duckdb.connect()
+    con = connect(ctx.settings.state)
     external = _external_tables(ctx)
     for schema, table in re.findall(r"\b(\w+)\.(\w+)\b", select):
         key = f"{schema}.{table}".lower()
@@ -61,14 +60,6 @@ def _serverless_connection(ctx: RunContext, select: str) -> Any:
                 f"CREATE OR REPLACE VIEW {schema}.{table} AS SELECT * FROM read_parquet('{glob}', union_by_name = true)"
             )
     return con
-
-
-def _write(ctx: RunContext, filesystem: str, folder: str, table: Any) -> None:
-    import pyarrow.parquet as pq
-
-    buffer = io.BytesIO()
-    pq.write_table(table, buffer, compression="snappy")
-    ctx.lake.write(filesystem, f"{folder}/part-00000.parquet", buffer.getvalue())
 
 
 def run_serverless(ctx: RunContext, scripts: list[str], params: dict[str, Any]) -> tuple[dict[str, Any], Measured]:
@@ -91,17 +82,20 @@ def run_serverless(ctx: RunContext, scripts: list[str], params: dict[str, Any]) 
         sql = to_duckdb(select)
         con = _serverless_connection(ctx, sql)
         used = {k: v for k, v in params.items() if f"${k}" in sql}
-        try:
-            result = con.execute(sql, used or None).fetch_arrow_table()
+        out = ctx.files.scratch() / "part-00000.parquet"
+        try:  # streamed to Parquet by DuckDB, as CETAS streams to the lake
+            rows = con.execute(
+                f"COPY ({sql}) TO '{out}' (FORMAT PARQUET, COMPRESSION SNAPPY)", used or None
+            ).fetchone()[0]
         finally:
             con.close()
         folder = location.group(1).strip("/")
         ctx.lake.delete_prefix(ctx.filesystem(zone), folder + "/")
-        _write(ctx, ctx.filesystem(zone), folder, result)
+        ctx.lake.put_file(ctx.filesystem(zone), f"{folder}/part-00000.parquet", out)
         if "__rejects_" in table:
-            measured.rows_rejected = (measured.rows_rejected or 0) + result.num_rows
+            measured.rows_rejected = (measured.rows_rejected or 0) + rows
         else:
-            measured.rows_written = (measured.rows_written or 0) + result.num_rows
+            measured.rows_written = (measured.rows_written or 0) + rows
     return {"recordsAffected": measured.rows_written}, measured
 
 

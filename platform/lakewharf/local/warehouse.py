@@ -73,6 +73,10 @@ class DuckDBWarehouse:
             self.con = duckdb.connect(str(path), read_only=read_only)
         except duckdb.Error as exc:
             raise WarehouseError(f"cannot open the local warehouse {path}: {exc}") from None
+        if not read_only:
+            from lakewharf.local.duck import configure
+
+            configure(self.con, path.parent)
         self.translations = Translations()
         self.interpreter = TsqlInterpreter(self.con, self.translations, copy_into)
 

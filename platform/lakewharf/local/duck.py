@@ -1,0 +1,27 @@
+"""DuckDB connections for local execution: bounded memory, spilling to ``.wharf/tmp``.
+
+Sample-sized runs never notice; at TPC-H scale factor 1 this is what keeps peak memory under
+control on a laptop (DuckDB spills sorts, joins and aggregates to disk past the limit).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+MEMORY_LIMIT = os.environ.get("WHARF_DUCKDB_MEMORY", "1GB")
+
+
+def configure(con: Any, state: Path) -> Any:
+    (state / "tmp").mkdir(parents=True, exist_ok=True)
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    con.execute(f"SET temp_directory = '{state / 'tmp'}'")
+    con.execute("SET preserve_insertion_order = false")  # row order carries no meaning in the lake
+    return con
+
+
+def connect(state: Path) -> Any:
+    import duckdb
+
+    return configure(duckdb.connect(), state)
