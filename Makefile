@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 WHARF  := $(VENV)/bin/wharf
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test lint golden bench clean
 
 $(STAMP): pyproject.toml package.json
 	python3 -m venv $(VENV)
@@ -26,6 +26,9 @@ test: setup
 
 lint: setup
 	$(VENV)/bin/ruff check platform infra tests
+
+golden: setup
+	$(WHARF) generate --out tests/golden
 
 bench: setup
 	$(PY) -m pip install --quiet -e '.[bench]'
