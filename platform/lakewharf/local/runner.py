@@ -96,7 +96,9 @@ def run_pipeline(
     from data_factory_testing_framework import TestFramework, TestFrameworkType
     from data_factory_testing_framework.state import DependencyCondition, RunParameter, RunParameterType
 
-    from lakewharf.verify.adf_flow import wrap_plain_expressions
+    from lakewharf.verify.adf_flow import share_expression_parser, wrap_plain_expressions
+
+    share_expression_parser()
 
     adf_name = naming.pipeline_name(name)
     raw = json.loads((ctx.adf.root / "pipeline" / f"{adf_name}.json").read_text(encoding="utf-8"))

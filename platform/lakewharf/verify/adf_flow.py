@@ -69,11 +69,48 @@ def ensure_dotnet() -> Path | None:
     return root
 
 
+def share_expression_parser() -> None:
+    """Compile the framework's expression grammar once per process instead of once per expression.
+
+    data-factory-testing-framework 1.4 builds a new ``ExpressionRuntime`` for every expression it
+    evaluates, and each one compiles its Lark grammar (~30 ms): most of the time of a pipeline with
+    a few hundred expressions. Its transformer holds only the compiled parser and its evaluator is
+    stateless, so one shared instance of each gives identical results. Call after ``ensure_dotnet``.
+    """
+    from data_factory_testing_framework._expression_runtime import expression_runtime as runtime
+
+    if getattr(runtime.ExpressionRuntime, "_lakewharf_shared", False):
+        return
+    transformer = runtime.DataFactoryTestingFrameworkExpressionsTransformer()
+    evaluator = runtime.DataFactoryTestingFrameworkExpressionsEvaluator()
+
+    def shared(self: Any) -> None:
+        self.dftf_expressions_transformer = transformer
+        self.dftf_expressions_evaluator = evaluator
+
+    runtime.ExpressionRuntime.__init__ = shared  # type: ignore[method-assign]
+    runtime.ExpressionRuntime._lakewharf_shared = True  # type: ignore[attr-defined]
+
+    # The transformer also builds a lark Reconstructor (grammar analysis) for every expression; one
+    # per parser is enough, and with the shared transformer there is one parser.
+    from data_factory_testing_framework._expression_runtime.data_factory_expression import expression_transformer
+
+    build, built = expression_transformer.Reconstructor, {}
+
+    def reconstructor(parser: Any) -> Any:
+        if id(parser) not in built:
+            built[id(parser)] = build(parser)
+        return built[id(parser)]
+
+    expression_transformer.Reconstructor = reconstructor  # type: ignore[assignment]
+
+
 def evaluate_pipelines(adf_dir: Path, parameters: dict[str, dict[str, object]] | None = None) -> list[Problem]:
     """Evaluate every pipeline under ``adf_dir/pipeline``; ``parameters`` maps pipeline -> values."""
     ensure_dotnet()
     from data_factory_testing_framework import TestFramework, TestFrameworkType
 
+    share_expression_parser()
     raw_pipelines: dict[str, tuple[str, dict[str, Any]]] = {}
     problems: list[Problem] = []
     for path in sorted((adf_dir / "pipeline").glob("*.json")):
@@ -91,7 +128,7 @@ def evaluate_pipelines(adf_dir: Path, parameters: dict[str, dict[str, object]] |
         # strings, so hand the framework a copy where those are wrapped too.
         (Path(tmp) / "pipeline").mkdir()
         for name, (_rel, raw) in raw_pipelines.items():
-            (Path(tmp) / "pipeline" / f"{name}.json").write_text(json.dumps(_wrap_plain_expressions(raw)))
+            (Path(tmp) / "pipeline" / f"{name}.json").write_text(json.dumps(wrap_plain_expressions(raw)))
         try:
             framework = TestFramework(framework_type=TestFrameworkType.DataFactory, root_folder_path=tmp)
         except Exception:  # one malformed pipeline aborts dftf's folder load: find which, one by one
@@ -111,7 +148,7 @@ def _load_problems(raw_pipelines: dict[str, tuple[str, dict[str, Any]]], tmp: Pa
     for name, (rel, raw) in raw_pipelines.items():
         single = tmp / "single" / name
         (single / "pipeline").mkdir(parents=True)
-        (single / "pipeline" / f"{name}.json").write_text(json.dumps(_wrap_plain_expressions(raw)))
+        (single / "pipeline" / f"{name}.json").write_text(json.dumps(wrap_plain_expressions(raw)))
         try:
             TestFramework(framework_type=TestFrameworkType.DataFactory, root_folder_path=str(single))
         except Exception as exc:  # dftf indexes the JSON directly: KeyError names the missing key
@@ -181,13 +218,13 @@ def _global_parameters(adf_dir: Path) -> dict[str, object]:
     return values
 
 
-def _wrap_plain_expressions(node: Any, key: str = "") -> Any:
+def wrap_plain_expressions(node: Any, key: str = "") -> Any:
     if isinstance(node, dict):
         if node.get("type") == "Expression":
             return node
-        return {k: _wrap_plain_expressions(v, k) for k, v in node.items()}
+        return {k: wrap_plain_expressions(v, k) for k, v in node.items()}
     if isinstance(node, list):
-        return [_wrap_plain_expressions(v) for v in node]
+        return [wrap_plain_expressions(v) for v in node]
     if isinstance(node, str) and node.startswith("@") and not node.startswith("@@") and key != "name":
         return {"value": node, "type": "Expression"}
     return node

@@ -1,0 +1,177 @@
+"""Benchmark lakewharf's local data path on TPC-H, against a floor and a peer.
+
+    .venv/bin/python bench/tpch_bench.py --scale 1        (make bench)
+
+Data: TPC-H at the given scale factor from DuckDB's tpch extension (PyPI duckdb-ext-tpch).
+lineitem and orders become CSV file drops, the six other tables SQL Server source tables of the
+bench catalog in bench/project. Three variants load the same rows, each in a fresh process, timed
+from outside; peak RSS is the process's maximum resident set (wait4):
+
+- lakewharf: ``wharf run tpch`` — ingest (CSV/database → landing Parquet), prepare (→ trusted
+  Parquet) and load (COPY INTO staging + load procedure) through the generated Data Factory
+  pipeline, exactly as the README's main job runs the sample.
+- floor: DuckDB alone, CSV → Parquet → table, for every table (the least work that moves the data
+  through a lake into a warehouse table).
+- peer: dlt loading the same CSV files into DuckDB (filesystem source + read_csv).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+FILES = ("lineitem", "orders")
+DATABASE = ("customer", "part", "partsupp", "supplier", "nation", "region")
+TABLES = FILES + DATABASE
+
+
+def extension_directory() -> str:
+    import duckdb_ext  # the duckdb-ext-tpch wheel
+
+    return str(Path(duckdb_ext.__path__[0]) / "extensions")
+
+
+def prepare_data(out: Path, scale: float) -> dict[str, int]:
+    """TPC-H tables as CSV (for every variant) and as a DuckDB database (the SQL Server stand-in)."""
+    import duckdb
+
+    marker = out / f"data-sf{scale}.json"
+    if marker.exists():
+        return json.loads(marker.read_text())
+    shutil.rmtree(out / "csv", ignore_errors=True)
+    (out / "tpch.duckdb").unlink(missing_ok=True)
+    con = duckdb.connect(str(out / "tpch.duckdb"))
+    con.execute(f"SET extension_directory = '{extension_directory()}'")
+    con.execute("LOAD tpch")
+    con.execute(f"CALL dbgen(sf = {scale})")
+    rows = {}
+    for table in TABLES:
+        (out / "csv" / table).mkdir(parents=True, exist_ok=True)
+        con.execute(f"COPY {table} TO '{out / 'csv' / table / (table + '.csv')}' (HEADER, DELIMITER ',')")
+        rows[table] = con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+    con.close()
+    marker.write_text(json.dumps(rows))
+    return rows
+
+
+def prepare_project(out: Path) -> Path:
+    """bench/project plus the templates, with its sources already in place (no sample seeding)."""
+    import duckdb
+
+    project = out / "project"
+    shutil.rmtree(project, ignore_errors=True)
+    shutil.copytree(HERE / "project", project)
+    shutil.copytree(ROOT / "templates", project / "templates")
+    state = project / ".wharf"
+    for table in FILES:
+        drop = state / "lake" / "drop-tpch-files" / table
+        drop.mkdir(parents=True)
+        os.link(out / "csv" / table / f"{table}.csv", drop / f"{table}.csv")
+    (state / "sources").mkdir(parents=True)
+    with duckdb.connect(str(state / "sources" / "tpch_db.duckdb")) as con:
+        con.execute(f"ATTACH '{out / 'tpch.duckdb'}' AS gen (READ_ONLY)")
+        con.execute("CREATE SCHEMA dbo")
+        for table in DATABASE:
+            con.execute(f"CREATE TABLE dbo.{table} AS SELECT * FROM gen.{table}")
+    (state / "sources" / "SEEDED").write_text("bench data, not the retail sample\n")
+    return project
+
+
+FLOOR = """
+import duckdb, sys, json
+out, tables = sys.argv[1], sys.argv[2].split(",")
+con = duckdb.connect(out + "/floor.duckdb")
+for t in tables:
+    con.execute(f"COPY (SELECT * FROM read_csv('{out}/csv/{t}/{t}.csv', header = true)) "
+                f"TO '{out}/floor/{t}.parquet' (FORMAT PARQUET, COMPRESSION SNAPPY)")
+    con.execute(f"CREATE OR REPLACE TABLE {t} AS SELECT * FROM read_parquet('{out}/floor/{t}.parquet')")
+print(json.dumps({"rows": sum(con.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables)}))
+"""
+
+PEER = """
+import dlt, sys, json
+from dlt.sources.filesystem import filesystem, read_csv
+out, tables = sys.argv[1], sys.argv[2].split(",")
+pipeline = dlt.pipeline(pipeline_name="tpch_dlt", destination=dlt.destinations.duckdb(out + "/dlt.duckdb"),
+                        dataset_name="tpch", pipelines_dir=out + "/dlt-pipelines")
+for t in tables:
+    source = filesystem(bucket_url="file://" + out + "/csv/" + t, file_glob="*.csv") | read_csv()
+    pipeline.run(source.with_name(t), write_disposition="replace")
+import duckdb
+con = duckdb.connect(out + "/dlt.duckdb", read_only=True)
+print(json.dumps({"rows": sum(con.execute(f"SELECT COUNT(*) FROM tpch.{t}").fetchone()[0] for t in tables)}))
+"""
+
+
+def measure(name: str, command: list[str], env: dict[str, str] | None = None) -> dict[str, object]:
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, **(env or {})})
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    stdout, stderr = process.stdout.read(), process.stderr.read()  # type: ignore[union-attr]
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{name} failed:\n{stdout[-2000:]}\n{stderr[-3000:]}")
+    print(f"{name}: {seconds:.1f} s, peak RSS {usage.ru_maxrss / 1024:.0f} MiB", flush=True)
+    return {"seconds": round(seconds, 2), "peak_rss_mib": round(usage.ru_maxrss / 1024, 1), "stdout": stdout}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0, help="TPC-H scale factor (1 = 8.7 M rows)")
+    parser.add_argument("--out", type=Path, default=HERE / "out")
+    parser.add_argument("--skip-peer", action="store_true", help="do not run dlt")
+    args = parser.parse_args()
+    out = args.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    rows = prepare_data(out, args.scale)
+    total = sum(rows.values())
+    print(f"TPC-H sf={args.scale}: {total:,} rows in {len(rows)} tables")
+    project = prepare_project(out)
+    results = {}
+    report = out / "run-report.json"
+    results["lakewharf"] = measure("lakewharf", [sys.executable, "-m", "lakewharf.cli.main", "--project",
+                                                 str(project), "run", "tpch", "--report", str(report)])
+    loaded = json.loads(report.read_text())
+    assert loaded["succeeded"], loaded["pipelines"]
+    results["lakewharf"]["rows"] = sum(n for t, n in loaded["warehouse_tables"].items() if t.startswith("tpch."))
+    shutil.rmtree(out / "floor", ignore_errors=True)
+    (out / "floor").mkdir()
+    (out / "floor.duckdb").unlink(missing_ok=True)
+    results["floor"] = measure("floor", [sys.executable, "-c", FLOOR, str(out), ",".join(TABLES)])
+    if not args.skip_peer:
+        shutil.rmtree(out / "dlt-pipelines", ignore_errors=True)
+        (out / "dlt.duckdb").unlink(missing_ok=True)
+        results["peer"] = measure("peer", [sys.executable, "-c", PEER, str(out), ",".join(TABLES)],
+                                  {"RUNTIME__LOG_LEVEL": "WARNING"})
+    for name, r in results.items():
+        stdout = str(r.pop("stdout"))
+        if "rows" not in r:
+            r["rows"] = json.loads(stdout.strip().splitlines()[-1])["rows"]
+        r["rows_per_second"] = round(int(r["rows"]) / float(r["seconds"]))
+        assert r["rows"] == total, f"{name} loaded {r['rows']} rows, expected {total}"
+    summary = {
+        "date": dt.date.today().isoformat(), "scale": args.scale, "rows": total,
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "results": results,
+        "lakewharf_vs_floor": round(float(results["lakewharf"]["seconds"]) / float(results["floor"]["seconds"]), 2),
+    }
+    if "peer" in results:
+        peer, ours = float(results["peer"]["seconds"]), float(results["lakewharf"]["seconds"])
+        summary["peer_vs_lakewharf"] = round(peer / ours, 2)
+    (out / f"results-sf{args.scale}.json").write_text(json.dumps(summary, indent=2) + "\n")
+    print(json.dumps(summary, indent=2))
+
+
+if __name__ == "__main__":
+    main()
