@@ -439,7 +439,7 @@ def test_sql_unparsable(project: Project) -> None:
 def test_derive_expression_reads_unknown_column(project: Project) -> None:
     project.replace(SESSIONS, "CAST(event_time AS DATE)", "CAST(event_timestamp AS DATE)")
     check(only_error(project), SESSIONS, project.line_of(SESSIONS, "event_timestamp"),
-          ("steps", 2, "derive", "event_date", "expr"), "unknown column 'event_timestamp'",
+          ("steps", 3, "derive", "event_date", "expr"), "unknown column 'event_timestamp'",
           "columns here: event_id, session_id, customer_id, event_time")
 
 
@@ -447,7 +447,7 @@ def test_aggregate_sum_over_a_string_column(project: Project) -> None:
     project.replace(SESSIONS, "sessions: {fn: count_distinct, column: session_id}",
                     "sessions: {fn: sum, column: session_id}")
     check(only_error(project), SESSIONS, project.line_of(SESSIONS, "sessions: {fn: sum"),
-          ("steps", 3, "aggregate", "measures", "sessions"), "sum needs a numeric column; session_id is string(36)")
+          ("steps", 4, "aggregate", "measures", "sessions"), "sum needs a numeric column; session_id is string(36)")
 
 
 def test_join_column_collision(project: Project) -> None:

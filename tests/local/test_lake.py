@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from lakewharf.local.lake import BlobLake, FolderLake, Lake
+from lakewharf.local.lake import AdlsLake, BlobLake, FolderLake, Lake, NotSupportedHere
 from lakewharf.local.settings import LocalSettings
 
 
@@ -47,3 +47,36 @@ def test_folder_lake_rejects_paths_outside_the_filesystem(tmp_path: Path) -> Non
 def test_capabilities_say_what_azurite_cannot_check() -> None:
     assert BlobLake.capabilities.acls is False
     assert FolderLake.capabilities.acls is False
+
+
+def test_folder_lake_renames_a_folder_in_one_step(tmp_path: Path) -> None:
+    lake = FolderLake(tmp_path)
+    lake.write("fs", "staging/run-1/part-0.parquet", b"x")
+    lake.rename_folder("fs", "staging/run-1", "published/current")
+    assert lake.list("fs") == ["published/current/part-0.parquet"]
+    with pytest.raises(NotSupportedHere, match="no POSIX ACLs"):
+        lake.set_acl("fs", "published", "user::rwx")
+
+
+@pytest.mark.integration
+def test_blob_api_backends_say_what_only_adls_gen2_can_do(azurite_settings: LocalSettings) -> None:
+    lake = BlobLake(azurite_settings.blob_endpoint)
+    with pytest.raises(NotSupportedHere, match="#409"):
+        lake.rename_folder("fs", "a", "b")
+    with pytest.raises(NotSupportedHere, match="#409"):
+        lake.set_acl("fs", "a", "user::rwx")
+
+
+@pytest.mark.integration
+def test_adls_operations_run_the_data_lake_client_and_fail_cleanly_on_azurite(azurite_settings: LocalSettings) -> None:
+    from azure.storage.blob import BlobServiceClient
+
+    from lakewharf.local.settings import AZURITE_ACCOUNT, AZURITE_KEY
+
+    key = {"account_name": AZURITE_ACCOUNT, "account_key": AZURITE_KEY}
+    lake = AdlsLake(azurite_settings.blob_endpoint, azurite_settings.blob_endpoint, key)
+    assert isinstance(lake.service, BlobServiceClient)
+    lake.ensure_filesystem("adls-check")
+    lake.write("adls-check", "zone/part-0.parquet", b"x")  # data goes through the Blob API: works
+    with pytest.raises(NotSupportedHere, match="refused"):  # Azurite has no Data Lake endpoint
+        lake.set_acl("adls-check", "zone", "user::rwx,group::r-x,other::---")

@@ -107,7 +107,11 @@ def test_privacy_is_checked_on_the_data(first: tuple[Path, RunReport]) -> None:
 
 def test_a_second_run_changes_no_row_count(first: tuple[Path, RunReport]) -> None:
     root, report = first
+    totals = "SELECT SUM(quantity) AS q, SUM(net_amount) AS amount FROM mart.fact_sales"
+    before, views = _query(root, totals), _page_views(root)
     again = _run(root)
+    assert _query(root, totals) == before  # values too, not only row counts
+    assert _page_views(root) == views  # the re-run window landed the same events again: deduplicated
     assert again.succeeded
     assert _data_tables(again) == _data_tables(report)
     segments = _query(root, "SELECT COUNT(*) AS n FROM scores.customer_segments")["rows"][0]["n"]
@@ -177,6 +181,13 @@ def test_cli_run_writes_the_json_report(
 
 def test_pipeline_order_follows_data_and_declared_dependencies() -> None:
     assert pipeline_order(load_catalog(ROOT), ["daily_scoring", "nightly"]) == ["nightly", "daily_scoring"]
+
+
+def _page_views(root: Path) -> int:
+    import duckdb
+
+    files = root / ".wharf/lake/development/sessions_daily/*.parquet"
+    return int(duckdb.sql(f"SELECT SUM(page_views) FROM read_parquet('{files}')").fetchone()[0])
 
 
 def _query(root: Path, sql: str) -> dict[str, Any]:

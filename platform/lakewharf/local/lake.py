@@ -27,6 +27,10 @@ class LakeUnavailable(RuntimeError):
     """The lake cannot be reached (e.g. Azurite is not running): a user-facing message."""
 
 
+class NotSupportedHere(RuntimeError):
+    """An ADLS Gen2-only operation on a backend that lacks it (see ``Capabilities``)."""
+
+
 @dataclass(frozen=True)
 class Capabilities:
     acls: bool  # POSIX ACLs on folders (ADLS Gen2 only)
@@ -43,6 +47,8 @@ class Lake(Protocol):
     def read(self, filesystem: str, path: str) -> bytes: ...
     def list(self, filesystem: str, prefix: str = "") -> list[str]: ...
     def delete_prefix(self, filesystem: str, prefix: str) -> int: ...
+    def rename_folder(self, filesystem: str, source: str, target: str) -> None: ...
+    def set_acl(self, filesystem: str, folder: str, acl: str) -> None: ...
 
 
 class FolderLake:
@@ -96,6 +102,15 @@ class FolderLake:
         if folder is not None and folder.is_dir():
             shutil.rmtree(folder)
         return len(names)
+
+    def rename_folder(self, filesystem: str, source: str, target: str) -> None:
+        """One rename: readers see the old folder or the new one, never a mix."""
+        destination = self._path(filesystem, target)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self._path(filesystem, source), destination)
+
+    def set_acl(self, filesystem: str, folder: str, acl: str) -> None:
+        raise NotSupportedHere("the embedded folder lake has no POSIX ACLs; ADLS Gen2 has (WHARF_LAKE=adls)")
 
 
 class BlobLake:
@@ -163,10 +178,64 @@ class BlobLake:
             self._call(container.delete_blobs, *names[start : start + 256])
         return len(names)
 
+    def rename_folder(self, filesystem: str, source: str, target: str) -> None:
+        raise NotSupportedHere(
+            "the Blob API has no atomic folder rename; only ADLS Gen2's Data Lake API has it "
+            "(and Azurite has no Data Lake endpoint, Azurite issue #409)"
+        )
+
+    def set_acl(self, filesystem: str, folder: str, acl: str) -> None:
+        raise NotSupportedHere("ACLs need ADLS Gen2's Data Lake API, which Azurite lacks (Azurite issue #409)")
+
+
+class AdlsLake(BlobLake):
+    """A real ADLS Gen2 account: data through the Blob API, ACLs and atomic renames through the
+    Data Lake API (azure-storage-file-datalake), signed in with DefaultAzureCredential."""
+
+    name = "adls"
+    capabilities = Capabilities(acls=True, atomic_rename=True)
+
+    def __init__(self, blob_endpoint: str, dfs_endpoint: str, credential: Any = None) -> None:
+        from azure.storage.blob import BlobServiceClient
+        from azure.storage.filedatalake import DataLakeServiceClient
+
+        if credential is None:
+            from azure.identity import DefaultAzureCredential
+
+            credential = DefaultAzureCredential()
+        self.endpoint = blob_endpoint
+        self.service = BlobServiceClient(account_url=blob_endpoint, credential=credential, retry_connect=0)
+        self.datalake = DataLakeServiceClient(account_url=dfs_endpoint, credential=credential, retry_connect=0)
+
+    def _dfs(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        from azure.core.exceptions import HttpResponseError
+
+        try:
+            return self._call(fn, *args, **kwargs)
+        except HttpResponseError as exc:
+            raise NotSupportedHere(
+                f"the Data Lake endpoint refused the call ({exc.status_code}): is this an ADLS "
+                "Gen2 account with hierarchical namespace?"
+            ) from exc
+
+    def rename_folder(self, filesystem: str, source: str, target: str) -> None:
+        directory = self.datalake.get_file_system_client(filesystem).get_directory_client(source)
+        self._dfs(directory.rename_directory, f"{filesystem}/{target}")
+
+    def set_acl(self, filesystem: str, folder: str, acl: str) -> None:
+        """POSIX ACL entries (``user::rwx,group:<object id>:r-x,...``) on a folder and everything below it."""
+        directory = self.datalake.get_file_system_client(filesystem).get_directory_client(folder)
+        self._dfs(directory.set_access_control_recursive, acl=acl)
+
 
 def open_lake(settings: LocalSettings) -> Lake:
     if settings.lake_backend == "azurite":
         return BlobLake(settings.blob_endpoint)
+    if settings.lake_backend == "adls":
+        account = os.environ.get("WHARF_ADLS_ACCOUNT")
+        if not account:
+            raise LakeUnavailable("WHARF_LAKE=adls needs WHARF_ADLS_ACCOUNT (the storage account name)")
+        return AdlsLake(f"https://{account}.blob.core.windows.net", f"https://{account}.dfs.core.windows.net")
     if settings.lake_backend != "folder":
-        raise LakeUnavailable(f"unknown WHARF_LAKE {settings.lake_backend!r}: use 'folder' or 'azurite'")
+        raise LakeUnavailable(f"unknown WHARF_LAKE {settings.lake_backend!r}: use 'folder', 'azurite' or 'adls'")
     return FolderLake(settings.lake_folder)

@@ -34,8 +34,10 @@ WITH s0 AS (
     event_time AS event_time,
     page_type AS page_type,
     product_id AS product_id,
+    ip_address AS ip_address,
     user_agent AS user_agent,
-    _loaded_at AS _loaded_at
+    _loaded_at AS _loaded_at,
+    ROW_NUMBER() OVER (PARTITION BY event_id ORDER BY event_time DESC, _loaded_at DESC) AS _rn
   FROM s0
 ), s2 AS (
   SELECT
@@ -45,12 +47,37 @@ WITH s0 AS (
     event_time AS event_time,
     page_type AS page_type,
     product_id AS product_id,
+    ip_address AS ip_address,
     user_agent AS user_agent,
     _loaded_at AS _loaded_at
   FROM s1
   WHERE
-    NOT customer_id IS NULL
+    _rn = 1
 ), s3 AS (
+  SELECT
+    event_id AS event_id,
+    session_id AS session_id,
+    customer_id AS customer_id,
+    event_time AS event_time,
+    page_type AS page_type,
+    product_id AS product_id,
+    user_agent AS user_agent,
+    _loaded_at AS _loaded_at
+  FROM s2
+), s4 AS (
+  SELECT
+    event_id AS event_id,
+    session_id AS session_id,
+    customer_id AS customer_id,
+    event_time AS event_time,
+    page_type AS page_type,
+    product_id AS product_id,
+    user_agent AS user_agent,
+    _loaded_at AS _loaded_at
+  FROM s3
+  WHERE
+    NOT customer_id IS NULL
+), s5 AS (
   SELECT
     event_id AS event_id,
     session_id AS session_id,
@@ -61,15 +88,15 @@ WITH s0 AS (
     user_agent AS user_agent,
     _loaded_at AS _loaded_at,
     CAST(CAST(event_time AS DATE) AS DATE) AS event_date
-  FROM s2
-), s4 AS (
+  FROM s4
+), s6 AS (
   SELECT
     customer_id AS customer_id,
     event_date AS event_date,
     COUNT(DISTINCT session_id) AS sessions,
     COUNT(*) AS page_views,
     COUNT(product_id) AS product_views
-  FROM s3
+  FROM s5
   GROUP BY
     customer_id,
     event_date
@@ -80,5 +107,5 @@ SELECT
   CAST(sessions AS BIGINT) AS sessions,
   CAST(page_views AS BIGINT) AS page_views,
   CAST(product_views AS BIGINT) AS product_views
-FROM s4;
+FROM s6;
 GO
