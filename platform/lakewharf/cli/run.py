@@ -9,11 +9,17 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from rich.console import Console
 from rich.table import Table as RichTable
 
 from lakewharf.catalog.api import load_catalog
 from lakewharf.cli.output import console
+
+if TYPE_CHECKING:  # type names only: the runner's modules load when the command runs
+    from lakewharf.local.report import RunReport
+    from lakewharf.local.runner import ActivityRun
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -44,14 +50,13 @@ def run(args: argparse.Namespace) -> int:
         return 1
     settings = LocalSettings.from_env(catalog.root)
 
-    def progress(activity: object) -> None:
-        a = activity  # an ActivityRun
-        mark = "[green]✓[/]" if a.status == "Succeeded" else "[red]✗[/]"  # type: ignore[attr-defined]
-        rows = a.measured.rows_written  # type: ignore[attr-defined]
+    def progress(a: ActivityRun) -> None:
+        mark = "[green]✓[/]" if a.status == "Succeeded" else "[red]✗[/]"
+        rows = a.measured.rows_written
         detail = f" {rows:,} rows" if rows else ""
-        out.print(f"{mark} {a.pipeline}/{a.activity} [dim]{a.type} {a.seconds:.2f}s{detail}[/]")  # type: ignore[attr-defined]
-        if a.error:  # type: ignore[attr-defined]
-            err.print(f"  {a.error}", style="red", markup=False)  # type: ignore[attr-defined]
+        out.print(f"{mark} {a.pipeline}/{a.activity} [dim]{a.type} {a.seconds:.2f}s{detail}[/]")
+        if a.error:
+            err.print(f"  {a.error}", style="red", markup=False)
 
     try:
         with out.status("running pipelines…"):
@@ -67,11 +72,8 @@ def run(args: argparse.Namespace) -> int:
     return 0 if report.succeeded else 1
 
 
-def _print_report(out: object, report: object) -> None:
-    from rich.console import Console
-
-    assert isinstance(out, Console)
-    data = report.to_dict()  # type: ignore[attr-defined]
+def _print_report(out: Console, report: RunReport) -> None:
+    data = report.to_dict()
     activities = RichTable(title="activities", header_style="bold")
     for col in ("pipeline", "activity", "type", "status", "read", "written", "rejected", "s"):
         activities.add_column(col, justify="right" if col in ("read", "written", "rejected", "s") else "left")

@@ -39,6 +39,7 @@ class RunContext:
     pipeline: str = ""
     history: list[dict[str, Any]] = field(default_factory=list)  # pipeline runs of this and earlier runs
     model_versions: dict[str, str] = field(default_factory=dict)
+    ml_jobs: dict[str, str] = field(default_factory=dict)  # local Azure ML job → status
 
     def filesystem(self, zone: str) -> str:
         return self.catalog.platform.zones[zone].filesystem

@@ -56,21 +56,20 @@ def check_privacy(ctx: RunContext) -> PrivacyCheck:
             result.violations += [
                 f"dataset {ds.name}.{col} in zone {ds.zone} holds {n} value(s) of {src}" for src, n in hits
             ]
-    warehouse = getattr(ctx.warehouse, "con", None)
     for table in ctx.catalog.tables.values():
         clearance = platform.clearance_of(table.readers)
         for tc in table.columns:
             if tc.mask is not None and tc.column.privacy > clearance:
                 result.not_verified.append(f"dynamic data masking of {table.qualified_name}.{tc.name}")
         strings = [tc.name for tc in table.columns if tc.column.type.base == "string" and tc.mask is None]
-        if warehouse is None or not strings:
+        if not strings:
             continue
         result.checked.append(f"table:{table.qualified_name}")
         con.execute("CREATE OR REPLACE TEMP TABLE values_seen (value VARCHAR)")
         for col in strings:
-            values = warehouse.execute(
-                f'SELECT DISTINCT CAST("{col}" AS VARCHAR) FROM {table.schema}.{table.name}'
-            ).fetchall()
+            _, values = ctx.warehouse.query(
+                f"SELECT DISTINCT CAST([{col}] AS NVARCHAR(4000)) FROM [{table.schema}].[{table.name}]"
+            )
             if not values:
                 continue
             con.executemany("INSERT INTO values_seen VALUES (?)", values)

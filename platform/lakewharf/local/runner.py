@@ -72,7 +72,7 @@ def _execute(ctx: RunContext, activity: Any) -> tuple[dict[str, Any], Measured]:
         if service == naming.LS_SYNAPSE_SERVERLESS:
             return run_serverless(ctx, texts, {k.lstrip("@"): v for k, v in params.items()})
         counter = Measured()
-        ctx.warehouse.interpreter.copy_into = copy_into_handler(ctx, counter)  # type: ignore[attr-defined]
+        ctx.warehouse.copy_into = copy_into_handler(ctx, counter)
         return run_warehouse(ctx, texts, counter), counter
     if kind == "Lookup":
         return run_lookup(ctx, props, props.get("dataset", {}))

@@ -108,23 +108,9 @@ def copy_into_handler(ctx: RunContext, counter: Measured) -> Any:
         glob = ctx.files.parquet_glob(filesystem, folder)
         if glob is None:
             raise ScriptFailed(f"COPY INTO {c.table}: no Parquet files under {filesystem}/{folder}/")
-        con = ctx.warehouse.con  # type: ignore[attr-defined]
-        described = con.execute(f"DESCRIBE SELECT * FROM read_parquet('{glob}', union_by_name = true)").fetchall()
-
-        def field(position: int) -> str:
-            name, kind = described[position - 1][0], described[position - 1][1]
-            # Parquet timestamps adjusted to UTC land in DATETIME2 as UTC wall time, as COPY INTO does.
-            return f"timezone('UTC', \"{name}\")" if "TIME ZONE" in kind else f'"{name}"'
-
-        picked = ", ".join(field(position) for _, position in c.columns)
-        names = ", ".join(name for name, _ in c.columns)
-        before = con.execute(f"SELECT COUNT(*) FROM {c.table}").fetchone()[0]
-        con.execute(
-            f"INSERT INTO {c.table} ({names}) SELECT {picked} FROM read_parquet('{glob}', union_by_name = true)"
-        )
-        copied = con.execute(f"SELECT COUNT(*) FROM {c.table}").fetchone()[0] - before
+        copied = ctx.warehouse.load_parquet(c.table, c.columns, glob)
         counter.rows_read = (counter.rows_read or 0) + copied
-        return int(copied)
+        return copied
 
     return copy
 

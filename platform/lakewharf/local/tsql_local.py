@@ -191,7 +191,7 @@ class TsqlInterpreter:
         try:
             self._run_statements(split_statements(procedure.body), {**params, **values})
         except Exception:
-            if self.con.execute("SELECT 1").fetchall() and self._in_transaction():
+            if self._in_transaction():
                 self.con.execute("ROLLBACK")
             raise
 

@@ -37,10 +37,26 @@ class Warehouse(Protocol):
     name: str
     translations: Translations
 
+    copy_into: Callable[[CopyInto], int] | None  # runs each COPY INTO of the scripts
+
     def execute(self, tsql: str, params: dict[str, Any] | None = None) -> None: ...
+    def load_parquet(self, table: str, columns: list[tuple[str, int]], glob: str) -> int: ...
     def query(self, tsql: str) -> tuple[list[str], list[tuple[Any, ...]]]: ...
     def tables(self) -> dict[str, int]: ...
     def close(self) -> None: ...
+
+
+def parquet_select(con: Any, columns: list[tuple[str, int]], glob: str) -> str:
+    """SELECT of the Parquet fields at the given positions, as COPY INTO maps them. Timestamps
+    adjusted to UTC land in DATETIME2 as UTC wall time, as COPY INTO stores them."""
+    described = con.execute(f"DESCRIBE SELECT * FROM read_parquet('{glob}', union_by_name = true)").fetchall()
+
+    def field(position: int) -> str:
+        name, kind = described[position - 1][0], described[position - 1][1]
+        return f"timezone('UTC', \"{name}\")" if "TIME ZONE" in kind else f'"{name}"'
+
+    picked = ", ".join(field(position) for _, position in columns)
+    return f"SELECT {picked} FROM read_parquet('{glob}', union_by_name = true)"
 
 
 def read_only_select(tsql: str) -> None:
@@ -80,8 +96,22 @@ class DuckDBWarehouse:
         self.translations = Translations()
         self.interpreter = TsqlInterpreter(self.con, self.translations, copy_into)
 
+    @property
+    def copy_into(self) -> Callable[[CopyInto], int] | None:
+        return self.interpreter.copy_into
+
+    @copy_into.setter
+    def copy_into(self, handler: Callable[[CopyInto], int] | None) -> None:
+        self.interpreter.copy_into = handler
+
     def execute(self, tsql: str, params: dict[str, Any] | None = None) -> None:
         self.interpreter.run_script(tsql, params)
+
+    def load_parquet(self, table: str, columns: list[tuple[str, int]], glob: str) -> int:
+        names = ", ".join(name for name, _ in columns)
+        return int(
+            self.con.execute(f"INSERT INTO {table} ({names}) {parquet_select(self.con, columns, glob)}").fetchone()[0]
+        )
 
     def query(self, tsql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
         import duckdb
@@ -129,6 +159,24 @@ class SqlServerWarehouse:
             names = [k for k in (params or {}) if f"@{k}" in batch]
             declared = "".join(f"DECLARE @{k} NVARCHAR(4000) = ?;\n" for k in names)
             cursor.execute(declared + batch, *[(params or {})[k] for k in names])
+
+    def load_parquet(self, table: str, columns: list[tuple[str, int]], glob: str) -> int:
+        """SQL Server has no COPY INTO: DuckDB reads the Parquet, pyodbc inserts in batches."""
+        import duckdb
+
+        reader = duckdb.connect()
+        rows = reader.execute(parquet_select(reader, columns, glob))
+        cursor = self.con.cursor()
+        cursor.fast_executemany = True
+        statement = (
+            f"INSERT INTO {table} ({', '.join(f'[{n}]' for n, _ in columns)}) VALUES ({', '.join('?' * len(columns))})"
+        )
+        total = 0
+        while batch := rows.fetchmany(10_000):
+            cursor.executemany(statement, batch)
+            total += len(batch)
+        reader.close()
+        return total
 
     def query(self, tsql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
         cursor = self.con.cursor()

@@ -23,7 +23,6 @@ from lakewharf.local.context import Measured, RunContext
 from lakewharf.model import lake, naming
 
 LOCAL_SALT = "lakewharf-local-development-salt"
-_JOBS: dict[str, dict[str, Any]] = {}
 
 
 class WebCallFailed(RuntimeError):
@@ -42,7 +41,7 @@ def run_web(ctx: RunContext, props: dict[str, Any]) -> tuple[dict[str, Any], Mea
         if props.get("method", "GET").upper() == "POST":
             return _invoke(ctx, endpoint, json.loads(props.get("body") or "{}"))
         job = url.rstrip("/").rsplit("/", 1)[-1]
-        return {"properties": {"status": _JOBS.get(job, {}).get("status", "Failed")}}, Measured()
+        return {"properties": {"status": ctx.ml_jobs.get(job, "Failed")}}, Measured()
     raise WebCallFailed(f"no local stand-in for the web call {props.get('method', 'GET')} {url}")
 
 
@@ -81,7 +80,7 @@ def _invoke(ctx: RunContext, endpoint: str, body: dict[str, Any]) -> tuple[dict[
             break
     else:
         raise WebCallFailed(f"batch endpoint {endpoint} belongs to no model of the catalog")
-    _JOBS[job] = {"status": "Completed"}
+    ctx.ml_jobs[job] = "Completed"
     return {"id": f"/jobs/{job}", "name": job, "properties": {"status": "Completed"}}, measured
 
 
