@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -35,6 +37,34 @@ def test_ensure_dotnet_points_at_the_wheel_runtime() -> None:
     assert root is not None and root.name == ".net"
     assert (root / "host" / "fxr").is_dir()
     assert os.environ["DOTNET_ROOT"] == str(root)
+
+
+# A process that evaluated pipelines with the native libraries of a run loaded must exit cleanly:
+# pythonnet's own shutdown at exit segfaulted a 661-test session after every test had passed.
+_EXIT_PROBE = """
+import sys
+from pathlib import Path
+import duckdb, pyarrow.parquet, sklearn.cluster  # the native libraries a local run loads
+import pythonnet
+from lakewharf.verify.adf_flow import load_expression_engine, evaluate_pipelines
+load_expression_engine()
+load_expression_engine()  # idempotent
+assert evaluate_pipelines(Path(sys.argv[1])) == []
+
+class Witness:  # stands in for Python.Runtime.dll: says so if pythonnet.unload still runs at exit
+    def get_function(self, name):
+        print("pythonnet.unload ran at exit", file=sys.stderr)
+        return lambda arg: 0
+pythonnet._LOADER_ASSEMBLY = Witness()
+"""
+
+
+def test_process_exits_cleanly_after_evaluating(tmp_path: Path) -> None:
+    golden_adf = Path(__file__).parents[1] / "golden" / "adf"
+    done = subprocess.run([sys.executable, "-X", "faulthandler", "-c", _EXIT_PROBE, str(golden_adf)],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "pythonnet.unload ran at exit" not in done.stderr
 
 
 def test_valid_pipeline_evaluates(adf: dict[str, Any], write: Write) -> None:

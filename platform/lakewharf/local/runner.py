@@ -90,15 +90,11 @@ def _execute(ctx: RunContext, activity: Any) -> tuple[dict[str, Any], Measured]:
 def run_pipeline(
     ctx: RunContext, name: str, parameters: dict[str, Any], listener: Listener | None = None
 ) -> PipelineRun:
-    from lakewharf.verify.adf_flow import ensure_dotnet
+    from lakewharf.verify.adf_flow import load_expression_engine, wrap_plain_expressions
 
-    ensure_dotnet()
+    load_expression_engine()
     from data_factory_testing_framework import TestFramework, TestFrameworkType
     from data_factory_testing_framework.state import DependencyCondition, RunParameter, RunParameterType
-
-    from lakewharf.verify.adf_flow import share_expression_parser, wrap_plain_expressions
-
-    share_expression_parser()
 
     adf_name = naming.pipeline_name(name)
     raw = json.loads((ctx.adf.root / "pipeline" / f"{adf_name}.json").read_text(encoding="utf-8"))

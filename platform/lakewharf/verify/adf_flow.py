@@ -69,13 +69,43 @@ def ensure_dotnet() -> Path | None:
     return root
 
 
+def load_expression_engine() -> None:
+    """Start dftf's .NET expression engine once per process, ready for lakewharf's use.
+
+    Points pythonnet at the wheel's runtime, imports the framework (which loads the CLR), skips
+    pythonnet's shutdown at exit and shares one expression parser. Idempotent.
+    """
+    ensure_dotnet()
+    import data_factory_testing_framework  # noqa: F401  (loads the CLR and the evaluator)
+
+    skip_clr_shutdown_at_exit()
+    share_expression_parser()
+
+
+def skip_clr_shutdown_at_exit() -> None:
+    """Let the process end without pythonnet's full CLR shutdown.
+
+    ``pythonnet.load`` registers ``unload`` with atexit; its full shutdown (Python.NET's
+    ``Loader.Shutdown("full_shutdown")`` then the coreclr host's) segfaults intermittently once
+    other native libraries with threads are loaded (pyarrow, DuckDB, OpenMP): measured here, the
+    661-test session passed and then died with SIGSEGV inside ``unload`` (pythonnet issues #1977,
+    #1683). The shutdown frees nothing the operating system does not reclaim at exit, so skipping
+    it loses nothing; ``pythonnet.unload()`` stays available to callers that need it.
+    """
+    import atexit
+
+    import pythonnet
+
+    atexit.unregister(pythonnet.unload)
+
+
 def share_expression_parser() -> None:
     """Compile the framework's expression grammar once per process instead of once per expression.
 
     data-factory-testing-framework 1.4 builds a new ``ExpressionRuntime`` for every expression it
     evaluates, and each one compiles its Lark grammar (~30 ms): most of the time of a pipeline with
     a few hundred expressions. Its transformer holds only the compiled parser and its evaluator is
-    stateless, so one shared instance of each gives identical results. Call after ``ensure_dotnet``.
+    stateless, so one shared instance of each gives identical results. Called by ``load_expression_engine``.
     """
     from data_factory_testing_framework._expression_runtime import expression_runtime as runtime
 
@@ -107,10 +137,9 @@ def share_expression_parser() -> None:
 
 def evaluate_pipelines(adf_dir: Path, parameters: dict[str, dict[str, object]] | None = None) -> list[Problem]:
     """Evaluate every pipeline under ``adf_dir/pipeline``; ``parameters`` maps pipeline -> values."""
-    ensure_dotnet()
+    load_expression_engine()
     from data_factory_testing_framework import TestFramework, TestFrameworkType
 
-    share_expression_parser()
     raw_pipelines: dict[str, tuple[str, dict[str, Any]]] = {}
     problems: list[Problem] = []
     for path in sorted((adf_dir / "pipeline").glob("*.json")):
