@@ -326,18 +326,18 @@ def test_model_name_too_long_for_the_batch_endpoint(project: Project) -> None:
     project.replace(PIPELINES, "{score: segmentation}", f"{{score: {name}}}")
     check(only_error(project), f"catalog/models/{name}.yaml", 2, (),
           "its scoring batch endpoint name 'retail-customer-segmentation-by-behaviour' is not a valid Azure ML "
-          "endpoint", "choose a shorter model name")
+          "endpoint", "choose a shorter model or platform name")
 
 
 def test_model_name_too_long_only_for_the_training_endpoint(project: Project) -> None:
-    name = "segmentation_by_value"  # retail-segmentation-by-value fits in 32, retail-train-… does not
+    name = "segmentation_by_v"  # retail-segmentation-by-v fits (24 + the stack suffix), retail-train-… does not
     project.path("catalog/models/segmentation.yaml").rename(project.path(f"catalog/models/{name}.yaml"))
     project.replace("catalog/warehouse/customer_segments.yaml", "{model: segmentation}", f"{{model: {name}}}")
     project.replace(PIPELINES, "{train: segmentation}", f"{{train: {name}}}")
     project.replace(PIPELINES, "{score: segmentation}", f"{{score: {name}}}")
     check(only_error(project), f"catalog/models/{name}.yaml", 2, (),
-          "its training batch endpoint name 'retail-train-segmentation-by-value' is not a valid Azure ML endpoint",
-          "choose a shorter model name")
+          "its training batch endpoint name 'retail-train-segmentation-by-v' is not a valid Azure ML endpoint",
+          "choose a shorter model or platform name")
 
 
 # --- inline secrets -------------------------------------------------------------------------------

@@ -281,7 +281,8 @@ def test_training_and_scoring_invoke_batch_endpoints(docs: Docs, catalog: Catalo
     train = activities(docs, "weekly_training")
     invoke = train["train_churn__invoke"]["typeProperties"]
     assert invoke["url"]["value"].startswith(
-        f"https://{naming.batch_endpoint_name('retail', naming.training_job_name('churn'))}.")
+        "https://retail-train-churn-@{pipeline().globalParameters.ml_endpoint_suffix}."
+        "@{pipeline().globalParameters.ml_region}.inference.ml.azure.com/jobs")
     assert invoke["authentication"] == {"type": "MSI", "resource": "https://ml.azure.com"}
     body = json.loads(invoke["body"])
     assert body["properties"]["InputData"]["training_data"]["Uri"] == datastore_uri("development", "customer_features")

@@ -17,13 +17,14 @@ import yaml
 from lakewharf.catalog.api import load_catalog
 from lakewharf.catalog.errors import CatalogInvalid
 from lakewharf.generate.adf import activities_ml
-from lakewharf.generate.aml import generate, training_endpoint_name
+from lakewharf.generate.aml import generate
 from lakewharf.generate.aml.jobs import mltable
 from lakewharf.generate.aml.training import TRAINING_INPUT
 from lakewharf.generate.artifact import Artifact
 from lakewharf.generate.run import generate_all
 from lakewharf.generate.templates import template_environment
 from lakewharf.generate.writer import write_tree
+from lakewharf.model import naming
 from lakewharf.model.catalog import Catalog
 
 if TYPE_CHECKING:
@@ -79,7 +80,9 @@ def adf_training_invocations(catalog: Catalog) -> dict[str, dict[str, Any]]:
         for activity in _activities(json.loads(artifact.content)["properties"]["activities"]):
             props = activity.get("typeProperties", {})
             url = props.get("url", {})
-            host = re.match(r"https://([a-z0-9-]+)\.@\{", url.get("value", "") if isinstance(url, dict) else "")
+            # https://<catalog name>-@{…ml_endpoint_suffix}.@{…ml_region}.inference.ml.azure.com/jobs
+            host = re.match(r"https://([a-z0-9-]+)-@\{pipeline\(\)\.globalParameters\.ml_endpoint_suffix\}\.",
+                            url.get("value", "") if isinstance(url, dict) else "")
             if activity["type"] == "WebActivity" and props.get("method") == "POST" and host:
                 body = json.loads(props["body"])["properties"]
                 if "OutputData" not in body:  # scoring sends an output folder, training does not
@@ -96,8 +99,8 @@ def test_endpoints_and_inputs_match_the_data_factory_invocation(sample_catalog: 
         endpoint = doc(sample, f"aml/endpoint_train_{model}.yml")
         deployment = doc(sample, f"aml/deployment_train_{model}.yml")
         component = doc(sample, f"aml/train_{model}_component.yml")
-        name = training_endpoint_name(sample_catalog, model)
-        assert name == activities_ml.training_endpoint_name(sample_catalog, model) == endpoint["name"]
+        name = naming.training_endpoint_name("retail", model)
+        assert name == endpoint["name"] == deployment["endpoint_name"]
         assert endpoint["defaults"]["deployment_name"] == deployment["name"] == f"train-{model}-v1"
         assert deployment["endpoint_name"] == name
         body = invoked[name]
@@ -249,13 +252,17 @@ def test_broken_training_files_are_caught(sample: dict[str, Artifact], tmp_path:
 
 
 def test_too_long_training_endpoint_name_is_located(project: Project) -> None:
-    # Both scoring endpoints are valid; the training one of the longer model has 33 characters (max 32).
+    # Endpoint names get the stack's '-<suffix>' (up to 7 characters) on deployment, so a catalog
+    # name has 25 of Azure's 32: retail-train-customer-lv has 24, retail-train-customer-lvb 25,
+    # retail-train-customer-lvbc 26.
     unscheduled = project.read("catalog/models/churn.yaml").replace('  schedule: {cron: "0 4 * * *"}\n', "")
-    project.write("catalog/models/customer_lifetime_v.yaml", unscheduled)
-    assert training_endpoint_name(project.load(), "customer_lifetime_v") == "retail-train-customer-lifetime-v"
-    project.write("catalog/models/customer_lifetime_vb.yaml", unscheduled)
+    for name in ("customer_lv", "customer_lvb"):
+        project.write(f"catalog/models/{name}.yaml", unscheduled)
+    assert naming.training_endpoint_name("retail", "customer_lvb") == "retail-train-customer-lvb"
+    run(project.load())
+    project.write("catalog/models/customer_lvbc.yaml", unscheduled)
     with pytest.raises(CatalogInvalid) as info:
         run(project.load())
     [error] = info.value.errors
-    assert error.file == "catalog/models/customer_lifetime_vb.yaml"
-    assert "retail-train-customer-lifetime-vb" in error.message
+    assert error.file == "catalog/models/customer_lvbc.yaml"
+    assert "'retail-train-customer-lvbc'" in error.message and "at most 25 characters" in error.message

@@ -83,6 +83,11 @@ def test_global_parameters_are_filled_with_deployed_endpoints(dev: OfflineRun) -
     assert params["synapse_dedicated_database"]["value"] == o["synapse_sql_pool"]
     assert params["ml_workspace"]["value"] == o["ml_workspace"]
     assert params["ml_region"]["value"] == "westeurope"
+    # The generated URLs are https://<catalog name>-<ml_endpoint_suffix>.<region>...: the names the
+    # program gave the endpoints.
+    suffix = params["ml_endpoint_suffix"]["value"]
+    assert {m: f"retail-{m}-{suffix}" for m in o["ml_batch_endpoints"]} == o["ml_batch_endpoints"]
+    assert {m: f"retail-train-{m}-{suffix}" for m in o["ml_training_endpoints"]} == o["ml_training_endpoints"]
     assert params["ml_resource_group"]["value"] == o["resource_group"]
 
 

@@ -122,11 +122,13 @@ def test_azure_ml_compute_endpoints_and_datastores(dev: OfflineRun) -> None:
     assert cluster.inputs["identity"]["type"] == "UserAssigned"
     endpoints = {r.name: r.inputs["endpointName"] for r in dev.of_type("machinelearningservices:BatchEndpoint")}
     scoring = sorted(v for k, v in endpoints.items() if not k.startswith("ml-endpoint-train-"))
-    assert scoring == sorted(naming.batch_endpoint_name("retail", m) for m in CATALOG.models)
+    suffix = dev.outputs["key_vault"].rsplit("-", 1)[1]  # kv-retail-dev-<suffix>: one suffix per stack
+    # Region-unique names: the stack suffix follows the catalog name (retail-churn-1a2b).
+    assert scoring == sorted(f"{naming.batch_endpoint_name('retail', m)}-{suffix}" for m in CATALOG.models)
     assert len(scoring) == 3
     # The endpoints the generated Data Factory train steps invoke (a pipeline-component deployment each).
     training = sorted(v for k, v in endpoints.items() if k.startswith("ml-endpoint-train-"))
-    assert training == sorted(naming.batch_endpoint_name("retail", naming.training_job_name(m)) for m in CATALOG.models)
+    assert training == sorted(f"{naming.training_endpoint_name('retail', m)}-{suffix}" for m in CATALOG.models)
     assert all(r.inputs["properties"]["authMode"] == "AADToken"
                for r in dev.of_type("machinelearningservices:BatchEndpoint"))
     stores = {r.inputs["name"]: r.inputs["properties"] for r in dev.of_type("machinelearningservices:Datastore")}
@@ -179,7 +181,18 @@ def test_stack_outputs(dev: OfflineRun) -> None:
     assert o["lake_dfs_endpoint"] == f"https://{o['lake_account']}.dfs.core.windows.net/"
     assert o["synapse_dedicated_endpoint"] == f"{o['synapse_workspace']}.sql.azuresynapse.net"
     assert o["synapse_serverless_endpoint"] == f"{o['synapse_workspace']}-ondemand.sql.azuresynapse.net"
-    assert o["ml_batch_endpoints"] == {m: naming.batch_endpoint_name("retail", m) for m in CATALOG.models}
+    suffix = o["key_vault"].rsplit("-", 1)[1]
+    assert o["ml_batch_endpoints"] == {m: f"retail-{m}-{suffix}" for m in CATALOG.models}
+    assert o["ml_training_endpoints"] == {m: f"retail-train-{m}-{suffix}" for m in CATALOG.models}
+    commands = o["ml_deployment_commands"]
+    where = f"--resource-group {o['resource_group']} --workspace-name {o['ml_workspace']}"
+    assert commands[0] == f"az ml environment create --file build/aml/environment.yml {where}"
+    # Training deployments first: training registers the model the scoring deployments use.
+    assert commands[1] == ("az ml batch-deployment create --file build/aml/deployment_train_churn.yml "
+                           f"--endpoint-name retail-train-churn-{suffix} {where} --set-default")
+    assert commands[-1] == ("az ml batch-deployment create --file build/aml/deployment_segmentation.yml "
+                            f"--endpoint-name retail-segmentation-{suffix} {where} --set-default")
+    assert len(commands) == 1 + 2 * len(CATALOG.models)
     assert f"CREATE USER [{o['factory_name']}] FROM EXTERNAL PROVIDER;" in o["post_deploy_sql"]
 
 

@@ -141,11 +141,13 @@ def check_names(catalog: Catalog) -> list[CatalogError]:
             if problem and col.name.lower() in naming.SQL_RESERVED:
                 errors.append(ds.origin.error(f"output column: {problem}", "rename it with a '- rename:' step"))
     for model in catalog.models.values():
-        for purpose, endpoint in (("scoring", model.name), ("training", naming.training_job_name(model.name))):
-            problem = naming.endpoint_name_problem(naming.batch_endpoint_name(catalog.platform.name, endpoint))
+        platform = catalog.platform.name
+        for purpose, endpoint in (("scoring", naming.batch_endpoint_name(platform, model.name)),
+                                  ("training", naming.training_endpoint_name(platform, model.name))):
+            problem = naming.endpoint_name_problem(endpoint)
             if problem:
                 errors.append(model.origin.error(f"its {purpose} batch endpoint name {problem}",
-                                                 "choose a shorter model name"))
+                                                 "choose a shorter model or platform name"))
                 break  # the training name is the longer one: one error per model
     for pipeline in catalog.pipelines.values():
         for derived in (naming.pipeline_name(pipeline.name), naming.trigger_name(pipeline.name)):

@@ -26,7 +26,7 @@ _REFERENCE_KIND = {"LinkedServiceReference": "linkedService", "DatasetReference"
 DEFAULT_GLOBAL_PARAMETERS = (
     "lake_dfs_endpoint", "synapse_dedicated_endpoint", "synapse_serverless_endpoint", "synapse_dedicated_database",
     "key_vault_url", "ml_subscription_id", "ml_resource_group", "ml_workspace", "ml_region",
-    "factory_subscription_id", "factory_resource_group",
+    "ml_endpoint_suffix", "factory_subscription_id", "factory_resource_group",
 )
 # Keys of a pipeline's "properties" and the pulumi-azure-native Pipeline argument each becomes
 # (Pipeline takes them flattened; LinkedService, Dataset and Trigger take ``properties=``).

@@ -58,6 +58,7 @@ class MachineLearning(pulumi.ComponentResource):
         self.computes = {c.name: self._compute(ctx, c) for c in catalog.platform.compute.values()}
         self.endpoints = {m: self._batch_endpoint(ctx, catalog, m) for m in catalog.models}
         self.training_endpoints = {m: self._batch_endpoint(ctx, catalog, m, training=True) for m in catalog.models}
+        self.deployment_commands = deployment_commands(ctx, catalog, self.workspace_name)
         self.datastores = {z.name: self._datastore(ctx, z.name, z.filesystem, z.description, lake_account_name)
                            for z in catalog.platform.zones.values()}
         self.studio_url: pulumi.Output[str] = pulumi.Output.all(self.workspace.id, ctx.tenant_id).apply(
@@ -92,14 +93,18 @@ class MachineLearning(pulumi.ComponentResource):
                         training: bool = False) -> ml.BatchEndpoint:
         """The endpoint only; its deployment is the generator's ``build/aml`` YAML, applied with the
         Azure ML CLI. Scoring: ``batch_endpoint_name(platform, model)``. Training runs as a
-        pipeline-component deployment on ``batch_endpoint_name(platform, training_job_name(model))``,
-        the endpoint the generated Data Factory train step invokes (generate/adf/activities_ml.py):
-        https://learn.microsoft.com/azure/machine-learning/how-to-use-batch-training-pipeline"""
-        job = naming.training_job_name(model) if training else model
+        pipeline-component deployment on ``training_endpoint_name(platform, model)``, the endpoint
+        the generated Data Factory train step invokes (generate/adf/activities_ml.py):
+        https://learn.microsoft.com/azure/machine-learning/how-to-use-batch-training-pipeline
+        Both carry the stack suffix: endpoint names are unique per region across all of Azure."""
+        if training:
+            catalog_name = naming.training_endpoint_name(catalog.platform.name, model)
+        else:
+            catalog_name = naming.batch_endpoint_name(catalog.platform.name, model)
         what = "Training" if training else "Batch scoring"
         return ml.BatchEndpoint(
             f"ml-endpoint-{'train-' if training else ''}{model}",
-            endpoint_name=naming.batch_endpoint_name(catalog.platform.name, job),
+            endpoint_name=naming.deployed_endpoint_name(catalog_name, ctx.names.suffix),
             workspace_name=self.workspace.name, resource_group_name=ctx.resource_group_name, location=ctx.location,
             tags=ctx.tags,
             properties={"auth_mode": "AADToken",
@@ -124,3 +129,27 @@ class MachineLearning(pulumi.ComponentResource):
             ),
             opts=child(self),
         )
+
+
+def deployment_commands(ctx: Context, catalog: Catalog, workspace: str) -> list[str]:
+    """Azure ML CLI commands that put ``build/aml`` on this stack's endpoints, in the order that works.
+
+    The generated YAML names each endpoint as the catalog does; ``--endpoint-name`` gives the
+    stack's suffixed name. The environment comes first, then the training deployments (training
+    registers ``<model>``), and the scoring deployments once that model version exists:
+    https://learn.microsoft.com/cli/azure/ml/batch-deployment
+    """
+    where = f"--resource-group {ctx.names.resource_group} --workspace-name {workspace}"
+    commands = [f"az ml environment create --file build/aml/environment.yml {where}"]
+    for training in (True, False):
+        for model in sorted(catalog.models):
+            if training:
+                endpoint = naming.training_endpoint_name(catalog.platform.name, model)
+                file = f"build/aml/deployment_train_{model}.yml"
+            else:
+                endpoint = naming.batch_endpoint_name(catalog.platform.name, model)
+                file = f"build/aml/deployment_{model}.yml"
+            commands.append(f"az ml batch-deployment create --file {file} "
+                            f"--endpoint-name {naming.deployed_endpoint_name(endpoint, ctx.names.suffix)} "
+                            f"{where} --set-default")
+    return commands

@@ -79,6 +79,7 @@ def build_platform(settings: StackSettings, catalog: Catalog, adf: AdfTree | Non
         "ml_resource_group": rg.name,
         "ml_workspace": ml.workspace.name,
         "ml_region": settings.location,
+        "ml_endpoint_suffix": names.suffix,
         "factory_subscription_id": ctx.subscription_id,
         "factory_resource_group": rg.name,
     })
@@ -129,6 +130,7 @@ def build_platform(settings: StackSettings, catalog: Catalog, adf: AdfTree | Non
         "ml_studio_url": ml.studio_url,
         "ml_batch_endpoints": {m: e.name for m, e in ml.endpoints.items()},
         "ml_training_endpoints": {m: e.name for m, e in ml.training_endpoints.items()},
+        "ml_deployment_commands": ml.deployment_commands,
         "ml_compute_clusters": sorted(ml.computes),
         "ml_data_identity_principal_id": ml.principal_id,
         "log_analytics_workspace": monitoring.workspace.name,

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from lakewharf.local.adf_tree import plain
-from lakewharf.local.context import Measured, RunContext
+from lakewharf.local.context import LOCAL_STACK_SUFFIX, Measured, RunContext
 from lakewharf.model import naming
 
 
@@ -172,6 +172,7 @@ def _globals(ctx: RunContext) -> dict[str, str]:
     values = {
         "lake_dfs_endpoint": "https://local-lake.dfs.core.windows.net",
         "ml_region": "local",
+        "ml_endpoint_suffix": LOCAL_STACK_SUFFIX,
         "key_vault_url": "https://local-vault.vault.azure.net",
     }
     for path in sorted((ctx.adf.root / "factory").glob("*.json")):

@@ -3,7 +3,7 @@
 - Key Vault ``…/secrets/<name>``: the hash salt. Locally it comes from ``WHARF_HASH_SALT`` or a
   fixed development value; local data is synthetic and the value is not a secret.
 - Data Factory ``queryPipelineRuns``: answered from the runs recorded in ``.wharf/runs.json``.
-- Azure ML batch endpoints ``https://<endpoint>.<region>.inference.ml.azure.com/jobs``: the
+- Azure ML batch endpoints ``https://<endpoint>-local.<region>.inference.ml.azure.com/jobs``: the
   generated ``train.py``/``score.py`` run here on the lake's files (scikit-learn, the same code the
   deployments run), and the job is reported Completed or Failed when the pipeline polls it.
 """
@@ -19,7 +19,7 @@ import uuid
 from typing import Any
 from urllib.parse import urlparse
 
-from lakewharf.local.context import Measured, RunContext
+from lakewharf.local.context import LOCAL_STACK_SUFFIX, Measured, RunContext
 from lakewharf.model import lake, naming
 
 LOCAL_SALT = "lakewharf-local-development-salt"
@@ -70,10 +70,12 @@ def _invoke(ctx: RunContext, endpoint: str, body: dict[str, Any]) -> tuple[dict[
     outputs = body.get("properties", {}).get("OutputData", {})
     job = f"local-{uuid.uuid4().hex[:12]}"
     for model in ctx.catalog.models.values():
-        if endpoint == naming.batch_endpoint_name(platform, naming.training_job_name(model.name)):
+        training = naming.training_endpoint_name(platform, model.name)
+        scoring = naming.batch_endpoint_name(platform, model.name)
+        if endpoint == naming.deployed_endpoint_name(training, LOCAL_STACK_SUFFIX):
             measured = _train(ctx, model.name, _datastore_folder(ctx, next(iter(inputs.values()))["Uri"]))
             break
-        if endpoint == naming.batch_endpoint_name(platform, model.name):
+        if endpoint == naming.deployed_endpoint_name(scoring, LOCAL_STACK_SUFFIX):
             source = _datastore_folder(ctx, next(iter(inputs.values()))["Uri"])
             target = _datastore_folder(ctx, next(iter(outputs.values()))["Uri"])
             measured = _score(ctx, model.name, source, target, job)

@@ -8,8 +8,11 @@ name is the rule that produced it. Rules from Microsoft Learn:
 - Data Factory objects (pipelines, datasets, linked services, triggers): start with a letter,
   digit or underscore; none of . + ? / < > * % & : \\ ; at most 140 characters.
   https://learn.microsoft.com/azure/data-factory/naming-rules
-- Azure ML batch endpoints: 3-32 characters, letters, digits and hyphens, starting with a letter.
+- Azure ML batch endpoints: 3-32 characters, letters, digits and hyphens, starting with a letter,
+  unique per Azure region across all customers (the name is the host name
+  ``<endpoint>.<region>.inference.ml.azure.com``).
   https://learn.microsoft.com/azure/machine-learning/how-to-manage-quotas#azure-machine-learning-online-endpoints-and-batch-endpoints
+  https://learn.microsoft.com/azure/machine-learning/reference-yaml-endpoint-batch
 - T-SQL regular identifiers: at most 128 characters, letter or underscore first, no reserved word.
   https://learn.microsoft.com/sql/relational-databases/databases/database-identifiers
 """
@@ -67,8 +70,11 @@ def adf_name_problem(name: str) -> str | None:
 
 
 def endpoint_name_problem(name: str) -> str | None:
-    if not _ENDPOINT.match(name):
-        return f"{name!r} is not a valid Azure ML endpoint name (3-32 letters, digits, hyphens; letter first)"
+    """Problem with a *catalog* endpoint name, which each stack deploys as ``<name>-<stack suffix>``."""
+    longest = deployed_endpoint_name(name, "x" * STACK_SUFFIX_MAX)
+    if not _ENDPOINT.match(longest):
+        return (f"{name!r} is not a valid Azure ML endpoint name: letters, digits and hyphens, letter first, "
+                f"at most {32 - 1 - STACK_SUFFIX_MAX} characters (a stack adds '-<suffix>', 32 in all)")
     return None
 
 
@@ -144,9 +150,29 @@ def load_procedure_name(table: str) -> str:
     return f"{ETL_SCHEMA}.load_{table}"
 
 
+# The infra stack's name suffix (``lakewharf:nameSuffix``, default 4 hex characters derived from
+# prefix, environment and location) is at most this long; endpoint names reserve room for it.
+STACK_SUFFIX_MAX = 6
+
+
 def batch_endpoint_name(platform: str, model: str) -> str:
-    """Batch endpoint names are unique per Azure region, so the platform name prefixes them."""
+    """The catalog's name for a model's scoring endpoint: ``<platform>-<model>``.
+
+    Endpoint names are unique per region across all of Azure, so each stack deploys it as
+    ``deployed_endpoint_name(this, stack suffix)``: dev and prod, or two companies with the same
+    sample, never collide. Generated YAML carries this name; Data Factory adds the suffix from the
+    ``ml_endpoint_suffix`` global parameter."""
     return f"{platform}-{model}".replace("_", "-")
+
+
+def training_endpoint_name(platform: str, model: str) -> str:
+    """``<platform>-train-<model>``: the batch endpoint Data Factory invokes to train ``model``."""
+    return batch_endpoint_name(platform, training_job_name(model))
+
+
+def deployed_endpoint_name(catalog_name: str, stack_suffix: str) -> str:
+    """The endpoint name in a deployed stack (or in a local run, whose suffix is ``local``)."""
+    return f"{catalog_name}-{stack_suffix}"
 
 
 def deployment_name(model: str) -> str:

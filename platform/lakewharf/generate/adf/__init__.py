@@ -23,6 +23,7 @@ https://learn.microsoft.com/azure/data-factory/author-global-parameters
     key_vault_url               https://<vault>.vault.azure.net
     ml_subscription_id, ml_resource_group, ml_workspace   the Azure ML workspace (studio links)
     ml_region                   e.g. westeurope (batch endpoint URIs)
+    ml_endpoint_suffix          the stack's name suffix: endpoints are <name>-<suffix>
     factory_subscription_id, factory_resource_group       this factory (queryPipelineRuns)
 
 Linked services take them as parameters (Data Factory cannot read global parameters in a linked
@@ -37,7 +38,7 @@ Design choices, each explained (with Microsoft Learn links) in its module:
   CETAS targets, Script activities running the generated batches.
 - train / score (activities_ml): Azure ML v2 batch endpoints over REST with the factory's managed
   identity, polled by an Until loop; training is a pipeline-component deployment on the endpoint
-  ``batch_endpoint_name(platform, training_job_name(model))``, because Data Factory's Azure ML
+  ``training_endpoint_name(platform, model)``, because Data Factory's Azure ML
   activity only runs v1 published pipelines.
 - failures and ``after:`` (activities_control): Succeeded dependencies, an If + Fail gate after
   each step; upstream pipelines checked through the queryPipelineRuns REST API, or a

@@ -16,16 +16,19 @@ https://learn.microsoft.com/azure/machine-learning/how-to-deploy-batch-with-rest
 - train: Data Factory's Azure ML activity only runs v1 published pipelines; for v2, Microsoft
   operationalizes training as a *pipeline component deployment* on a batch endpoint, invoked
   exactly like scoring: https://learn.microsoft.com/azure/machine-learning/how-to-use-batch-training-pipeline
-  lakewharf calls it ``batch_endpoint_name(platform, training_job_name(model))`` (e.g.
-  ``retail-train-churn``) with one data input ``training_data`` and the experiment name
-  ``training_job_name(model)``; the component registers the model, which the scoring deployment
-  uses as ``@latest``. (The alternative, a PUT on the ARM Jobs API, would need the code and
-  environment asset ids in the request, i.e. a registration step outside the pipeline.)
+  lakewharf calls it ``training_endpoint_name(platform, model)`` (e.g. ``retail-train-churn``)
+  with one data input ``training_data`` and the experiment name ``training_job_name(model)``;
+  the component registers the model, which the scoring deployment uses as ``@latest``. (The
+  alternative, a PUT on the ARM Jobs API, would need the code and environment asset ids in the
+  request, i.e. a registration step outside the pipeline.)
 
 Polling: the Until loop runs Wait → GET job → set a variable, until the status leaves the
 documented non-terminal states; an If activity then fails the run (Fail activity, with a studio
 link to the job) when the job ended Failed, Canceled or NotResponding. The invoke itself is not
 retried (a retried POST could start a second job).
+
+Endpoint host names are unique per region across Azure, so every URL appends the stack's suffix
+(global parameter ``ml_endpoint_suffix``): ``https://retail-churn-1a2b.westeurope.inference...``.
 """
 
 from __future__ import annotations
@@ -67,21 +70,14 @@ def datastore_uri(zone: str, folder: str) -> str:
     return f"azureml://datastores/{zone}/paths/{folder}/"
 
 
-def training_endpoint_name(catalog: Catalog, model: str) -> str:
-    name = naming.batch_endpoint_name(catalog.platform.name, naming.training_job_name(model))
-    problem = naming.endpoint_name_problem(name)
-    if problem:
-        raise ValueError(f"model {model}: its training endpoint name {problem}; shorten the model or platform name")
-    return name
-
-
 def scoring_output_folder(model: str) -> str:
     """``scores/<model>``: the parent of every lake.scores_folder(model, output)."""
     return f"{lake.SCORES}/{model}"
 
 
 def _jobs_url(endpoint: str) -> str:
-    return f"https://{endpoint}.{gp_in('ml_region')}.inference.ml.azure.com/jobs"
+    # The stack's suffix makes the region-unique host name (naming.batch_endpoint_name).
+    return f"https://{endpoint}-{gp_in('ml_endpoint_suffix')}.{gp_in('ml_region')}.inference.ml.azure.com/jobs"
 
 
 def _array(values: tuple[str, ...]) -> str:
@@ -161,7 +157,7 @@ def train_block(catalog: Catalog, step: PipelineStep) -> StepBlock:
                                     "Uri": datastore_uri(zone, lake.dataset_folder(model.dataset))}},
         "properties": {"experimentName": naming.training_job_name(model.name)},
     }}
-    activities, variables = _job_block(step, training_endpoint_name(catalog, model.name), body,
+    activities, variables = _job_block(step, naming.training_endpoint_name(catalog.platform.name, model.name), body,
                                        f"Train {model.name}")
     return StepBlock(activities, [activities[0]["name"]], [activities[-1]["name"]],
                      checked={activities[-1]["name"]}, variables=variables)

@@ -20,7 +20,6 @@ from __future__ import annotations
 from jinja2 import Environment
 
 from lakewharf.generate.aml import deployment, environment, jobs, spec, training
-from lakewharf.generate.aml.training import training_endpoint_name
 from lakewharf.generate.artifact import Artifact, text_artifact
 from lakewharf.model.catalog import Catalog
 
@@ -58,4 +57,4 @@ def generate(catalog: Catalog, templates: Environment) -> list[Artifact]:
     return artifacts
 
 
-__all__ = ["generate", "training_endpoint_name"]
+__all__ = ["generate"]

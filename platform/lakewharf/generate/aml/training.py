@@ -4,7 +4,7 @@ Data Factory's Azure ML activity only runs v1 published pipelines; for v2, Micro
 training as a pipeline component deployed on a batch endpoint and invoked like a scoring endpoint:
 https://learn.microsoft.com/azure/machine-learning/how-to-use-batch-training-pipeline
 The generated Data Factory train step (generate/adf/activities_ml.py) invokes
-``training_endpoint_name(catalog, model)`` (e.g. ``retail-train-churn``) with one uri_folder input,
+``naming.training_endpoint_name`` (e.g. ``retail-train-churn``) with one uri_folder input,
 ``training_data`` (the model dataset's lake folder), and the experiment name ``train_<model>``.
 Per model:
 
@@ -40,7 +40,6 @@ import hashlib
 from collections.abc import Iterable
 from typing import Any
 
-from lakewharf.catalog.errors import CatalogInvalid
 from lakewharf.generate.aml import jobs
 from lakewharf.generate.aml.environment import CONDA_FILE, ENVIRONMENT_FILE, SCHEMA_BASE, environment_ref
 from lakewharf.generate.aml.spec import spec_path
@@ -51,16 +50,6 @@ from lakewharf.model.catalog import Catalog, Model
 TRAINING_INPUT = "training_data"  # what Data Factory's train step sends (activities_ml.TRAIN_INPUT)
 MLTABLE_SCRIPT = "mltable.py"
 _TYPES = ((bool, "boolean"), (int, "integer"), (float, "number"), (str, "string"))
-
-
-def training_endpoint_name(catalog: Catalog, model: str) -> str:
-    """``<platform>-train-<model>``: the batch endpoint Data Factory invokes to train ``model``."""
-    name = naming.batch_endpoint_name(catalog.platform.name, naming.training_job_name(model))
-    problem = naming.endpoint_name_problem(name)
-    if problem:
-        raise CatalogInvalid([catalog.models[model].origin.error(
-            f"its training endpoint name {name!r} {problem}", "choose a shorter model or platform name")])
-    return name
 
 
 def training_deployment_name(model: str) -> str:
@@ -190,7 +179,7 @@ def pipeline_component(catalog: Catalog, model: Model, code: str) -> dict[str, A
         "display_name": naming.training_job_name(model.name),
         "description": (f"Train {model.name} ({model.task}, {how}) on the given folder and register it as "
                         f"model {naming.registered_model_name(model.name)}. Deployed on batch endpoint "
-                        f"{training_endpoint_name(catalog, model.name)}."),
+                        f"{naming.training_endpoint_name(catalog.platform.name, model.name)}."),
         "tags": {"lakewharf_model": model.name, "dataset": model.dataset, "task": model.task},
         "inputs": {TRAINING_INPUT: {
             "type": "uri_folder",
@@ -203,7 +192,7 @@ def pipeline_component(catalog: Catalog, model: Model, code: str) -> dict[str, A
 def endpoint(catalog: Catalog, model: Model) -> dict[str, Any]:
     return {
         "$schema": f"{SCHEMA_BASE}/batchEndpoint.schema.json",
-        "name": training_endpoint_name(catalog, model.name),
+        "name": naming.training_endpoint_name(catalog.platform.name, model.name),
         "description": (f"Training of {model.name}. Invoke with input {TRAINING_INPUT} = "
                         f"{jobs.training_data_uri(catalog, model)}; registers model "
                         f"{naming.registered_model_name(model.name)}."),
@@ -219,7 +208,7 @@ def deployment(catalog: Catalog, model: Model) -> dict[str, Any]:
         # https://learn.microsoft.com/azure/machine-learning/reference-yaml-deployment-batch
         "$schema": f"{SCHEMA_BASE}/batchDeployment.schema.json",
         "name": training_deployment_name(model.name),
-        "endpoint_name": training_endpoint_name(catalog, model.name),
+        "endpoint_name": naming.training_endpoint_name(catalog.platform.name, model.name),
         "type": "pipeline",
         "description": f"Trains {model.name} with {pipeline_component_path(model.name).removeprefix('aml/')}.",
         "tags": {"lakewharf_model": model.name, "task": model.task},
