@@ -37,6 +37,11 @@ def test_dev_and_prod_differ_where_expected(dev: OfflineRun, prod: OfflineRun) -
                           "lake_sku": "Standard_ZRS", "log_retention": 90}
     assert dev.outputs["resource_group"] == "rg-retail-dev" and prod.outputs["resource_group"] == "rg-retail-prod"
     assert dev.outputs["lake_account"] != prod.outputs["lake_account"]
+    # Batch endpoint names are region-unique: dev and prod may share a region only with distinct names.
+    def endpoints(run: OfflineRun) -> set[str]:
+        return {*run.outputs["ml_batch_endpoints"].values(), *run.outputs["ml_training_endpoints"].values()}
+
+    assert len(endpoints(dev)) == 6 and not endpoints(dev) & endpoints(prod)
     assert len(dev.resources) == len(prod.resources)
 
 
