@@ -14,7 +14,7 @@ from lakewharf.cli.main import main
 from lakewharf.generate.artifact import Artifact
 from lakewharf.generate.diff import compare_trees
 from lakewharf.generate.run import generate_all
-from lakewharf.generate.writer import DuplicateArtifact, write_tree
+from lakewharf.generate.writer import DuplicateArtifact, OutputRefused, write_tree
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -78,6 +78,38 @@ def test_a_failed_write_leaves_the_previous_tree(tmp_path: Path) -> None:
         write_tree(out, [Artifact("a.txt", b"two\n", ()), Artifact("a.txt", b"three\n", ())])
     assert (out / "a.txt").read_bytes() == b"one\n"
     assert [p.name for p in tmp_path.iterdir()] == ["b"]  # no staging folders left behind
+
+
+def test_generate_never_replaces_a_folder_it_did_not_write(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The tree replaces --out as a whole: `--out catalog` or `--out .` must not delete a user's files.
+    catalog_before = {p: p.read_bytes() for p in (project / "catalog").rglob("*") if p.is_file()}
+    for out in (project / "catalog", project):
+        assert main(["--project", str(project), "generate", "--out", str(out)]) == 1
+        assert "holds files that wharf did not generate" in capsys.readouterr().err
+    assert {p: p.read_bytes() for p in (project / "catalog").rglob("*") if p.is_file()} == catalog_before
+    (tmp_path / "notes.txt").write_text("mine\n")
+    assert main(["--project", str(project), "generate", "--out", str(tmp_path / "notes.txt")]) == 1
+    assert "exists and is not a folder" in capsys.readouterr().err
+    assert (tmp_path / "notes.txt").read_text() == "mine\n"
+    # An empty folder, and a tree generated before, are replaced.
+    (tmp_path / "empty").mkdir()
+    assert main(["--project", str(project), "generate", "--out", str(tmp_path / "empty")]) == 0
+    assert main(["--project", str(project), "generate", "--out", str(tmp_path / "empty")]) == 0
+    assert (tmp_path / "empty" / "manifest.json").is_file()
+    assert sorted(p.name for p in project.iterdir()) == ["catalog", "pipelines.yaml", "templates"]
+
+
+def test_an_unwritable_output_is_a_clear_error(project: Path, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    # A file where a parent folder belongs fails for every user, root included (CI may run as root).
+    (tmp_path / "notes.txt").write_text("mine\n")
+    with pytest.raises(OutputRefused, match="cannot write into"):
+        write_tree(tmp_path / "notes.txt" / "build", [Artifact("a.txt", b"one\n", ())])
+    assert main(["--project", str(project), "generate", "--out", str(tmp_path / "notes.txt" / "build")]) == 1
+    assert "nothing was written" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "project"]
 
 
 def test_broken_template_is_a_located_error(project: Path) -> None:

@@ -177,6 +177,9 @@ def test_cli_run_writes_the_json_report(
     assert report["not_verified_locally"] and report["warehouse_tables"]
     assert main(["--project", str(root), "run", "no_such_pipeline"]) == 1
     assert "unknown pipeline" in capsys.readouterr().err
+    assert main(["--project", str(root), "run", "--report", str(tmp_path)]) == 1  # before running anything
+    assert "is a folder; give a file name" in capsys.readouterr().err
+    assert [p.name for p in tmp_path.glob(".*partial")] == []
 
 
 def test_pipeline_order_follows_data_and_declared_dependencies() -> None:

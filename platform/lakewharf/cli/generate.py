@@ -26,13 +26,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from lakewharf.generate.run import generate_all
-    from lakewharf.generate.writer import write_tree
+    from lakewharf.generate.writer import OutputRefused, write_tree
 
     started = time.perf_counter()
     catalog = load_catalog(getattr(args, "project", None))
     out: Path = args.out if args.out is not None else catalog.root / "build"
     artifacts = generate_all(catalog)
-    write_tree(out, artifacts)
+    try:
+        write_tree(out, artifacts)
+    except OutputRefused as exc:
+        console(stderr=True).print(f"wharf generate: {exc}; nothing was written", style="red", markup=False)
+        return 1
     seconds = time.perf_counter() - started
     table = RichTable(title=f"generated {len(artifacts)} files into {out} in {seconds:.2f} s", header_style="bold")
     table.add_column("folder")

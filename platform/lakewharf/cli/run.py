@@ -32,6 +32,7 @@ def _count(value: int | None) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from lakewharf.generate.writer import OutputRefused
     from lakewharf.local.azurite import AzuriteError
     from lakewharf.local.lake import LakeUnavailable
     from lakewharf.local.session import run_local
@@ -48,6 +49,9 @@ def run(args: argparse.Namespace) -> int:
             markup=False,
         )
         return 1
+    if args.report and args.report.is_dir():
+        err.print(f"wharf run: --report {args.report} is a folder; give a file name", style="red", markup=False)
+        return 1
     settings = LocalSettings.from_env(catalog.root)
 
     def progress(a: ActivityRun) -> None:
@@ -61,15 +65,29 @@ def run(args: argparse.Namespace) -> int:
     try:
         with out.status("running pipelines…"):
             report = run_local(catalog, settings, args.pipelines or None, progress)
-    except (AzuriteError, LakeUnavailable, WarehouseError) as exc:
+    except (AzuriteError, LakeUnavailable, WarehouseError, OutputRefused) as exc:
         err.print(f"wharf run: {exc}", style="red", markup=False)
         return 1
-    data = report.to_dict()
-    if args.report:
-        args.report.parent.mkdir(parents=True, exist_ok=True)
-        args.report.write_text(json.dumps(data, indent=2, default=str) + "\n")
     _print_report(out, report)
+    if args.report:
+        try:
+            _write_report(args.report, report.to_dict())
+        except OSError as exc:
+            err.print(f"wharf run: cannot write the report {args.report}: {exc.strerror or exc}", style="red",
+                      markup=False)
+            return 1
     return 0 if report.succeeded else 1
+
+
+def _write_report(path: Path, data: dict) -> None:
+    """Under a temporary name, then renamed: a reader never sees half a report."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        partial.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def _print_report(out: Console, report: RunReport) -> None:

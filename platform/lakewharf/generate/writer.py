@@ -23,6 +23,10 @@ class DuplicateArtifact(ValueError):
     pass
 
 
+class OutputRefused(Exception):
+    """The output folder cannot or must not receive the tree; nothing was changed."""
+
+
 def manifest_artifact(artifacts: Sequence[Artifact]) -> Artifact:
     """``manifest.json``: every artifact with its content hash, source elements and column lineage."""
     entries = []
@@ -48,10 +52,19 @@ def check_unique(artifacts: Sequence[Artifact]) -> None:
 
 
 def write_tree(out: Path, artifacts: Sequence[Artifact]) -> None:
+    """Replace ``out`` with exactly ``artifacts``.
+
+    Only an absent or empty folder, or a tree this function wrote before (it has a lakewharf
+    ``manifest.json``), is replaced: ``--out catalog`` or ``--out .`` must never delete a user's files.
+    """
     check_unique(artifacts)
     out = out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    refuse_foreign_folder(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    except OSError as exc:
+        raise OutputRefused(f"cannot write into {out.parent}: {exc.strerror or exc}") from None
     try:
         staging.chmod(0o755)  # mkdtemp creates 0700; the tree is meant to be read by others
         for a in artifacts:
@@ -65,6 +78,28 @@ def write_tree(out: Path, artifacts: Sequence[Artifact]) -> None:
             os.replace(out, backup)
         os.replace(staging, out)
         shutil.rmtree(backup, ignore_errors=True)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise OutputRefused(f"cannot write {out}: {exc.strerror or exc}") from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def refuse_foreign_folder(out: Path) -> None:
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise OutputRefused(f"{out} exists and is not a folder")
+    if not any(out.iterdir()) or is_generated_tree(out):
+        return
+    raise OutputRefused(f"{out} holds files that wharf did not generate (no lakewharf {MANIFEST}); "
+                        "it would be replaced as a whole, so choose a new or empty folder")
+
+
+def is_generated_tree(folder: Path) -> bool:
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and manifest.get("format") == 1 and isinstance(manifest.get("artifacts"), list)
