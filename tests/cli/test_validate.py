@@ -129,6 +129,8 @@ def test_schema_export_refuses_a_file(tmp_path: Path, capsys: pytest.CaptureFixt
     assert main(["schema", "--out", str(target)]) == 1
     assert "is not a folder" in capsys.readouterr().err
     assert target.read_text() == "keep me"
+    assert main(["schema", "--out", str(target / "below")]) == 1  # a file where a folder belongs
+    assert "wharf schema: cannot write to" in capsys.readouterr().err
 
 
 def _expected_schema(rel: str) -> str:

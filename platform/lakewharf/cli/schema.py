@@ -18,10 +18,14 @@ def run(args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():
         console(stderr=True).print(f"wharf schema: {out} exists and is not a folder", markup=False)
         return 1
-    out.mkdir(parents=True, exist_ok=True)
     files = schema_files()
-    for name, text in files.items():
-        (out / name).write_text(text, encoding="utf-8")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            (out / name).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        console(stderr=True).print(f"wharf schema: cannot write to {out}: {exc.strerror or exc}", markup=False)
+        return 1
     console().print(f"wrote {len(files)} schemas to {out}", markup=False)
     console().print("point a catalog file at one with a first line like:\n"
                     f"  # yaml-language-server: $schema={out.as_posix()}/source.schema.json", markup=False)
