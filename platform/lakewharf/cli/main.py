@@ -43,12 +43,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from lakewharf.catalog.errors import CatalogInvalid
     from lakewharf.cli.output import print_catalog_errors
+    from lakewharf.local.settings import SettingsError
 
     module = importlib.import_module(COMMANDS[args.command][0])
     try:
         return int(module.run(args))
     except CatalogInvalid as exc:
         print_catalog_errors(exc.errors, as_json=getattr(args, "json", False))
+        return 1
+    except SettingsError as exc:  # a WHARF_* environment variable: the user's input, not a bug
+        print(f"wharf {args.command}: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

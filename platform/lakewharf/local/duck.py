@@ -6,16 +6,15 @@ control on a laptop (DuckDB spills sorts, joins and aggregates to disk past the 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
-MEMORY_LIMIT = os.environ.get("WHARF_DUCKDB_MEMORY", "1GB")
+from lakewharf.local.settings import duckdb_memory_limit
 
 
 def configure(con: Any, state: Path) -> Any:
     (state / "tmp").mkdir(parents=True, exist_ok=True)
-    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    con.execute(f"SET memory_limit = '{duckdb_memory_limit()}'")
     con.execute(f"SET temp_directory = '{state / 'tmp'}'")
     con.execute("SET preserve_insertion_order = false")  # row order carries no meaning in the lake
     return con

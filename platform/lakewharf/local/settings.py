@@ -8,14 +8,41 @@ SQL Server are opt-in: ``WHARF_LAKE=azurite`` and ``WHARF_SQLSERVER=<ODBC connec
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
+
+LAKE_BACKENDS = ("folder", "azurite", "adls")
+_MEMORY = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
+
+
+class SettingsError(ValueError):
+    """A WHARF_* environment variable holds a value lakewharf cannot use; says which and why."""
+
+
+def duckdb_memory_limit() -> str:
+    """``WHARF_DUCKDB_MEMORY`` (default 1GB), checked before it reaches a SET statement."""
+    value = os.environ.get("WHARF_DUCKDB_MEMORY", "1GB").strip()
+    if not _MEMORY.match(value):
+        raise SettingsError(f"WHARF_DUCKDB_MEMORY={value!r}: give an amount such as 1GB or 512MB")
+    return value
+
+
+def _number(name: str, default: str, kind: type[int] | type[float], low: float, high: float) -> int | float:
+    raw = os.environ.get(name, default)
+    try:
+        value = kind(raw)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        raise SettingsError(f"{name}={raw!r}: give a {'whole ' if kind is int else ''}number from {low:g} to {high:g}")
+    return value
 
 
 @dataclass(frozen=True)
 class LocalSettings:
     root: Path  # the project folder
-    lake_backend: str = "folder"  # "folder" | "azurite"
+    lake_backend: str = "folder"  # one of LAKE_BACKENDS
     azurite_host: str = "127.0.0.1"
     azurite_port: int = 10000
     azurite_in_memory: bool = False
@@ -24,13 +51,18 @@ class LocalSettings:
 
     @classmethod
     def from_env(cls, root: Path) -> LocalSettings:
+        """Settings from ``WHARF_*`` variables; a bad value raises SettingsError before anything starts."""
+        lake = os.environ.get("WHARF_LAKE", "folder")
+        if lake not in LAKE_BACKENDS:
+            raise SettingsError(f"WHARF_LAKE={lake!r}: use one of {', '.join(LAKE_BACKENDS)}")
+        duckdb_memory_limit()
         return cls(
             root=root,
-            lake_backend=os.environ.get("WHARF_LAKE", "folder"),
-            azurite_port=int(os.environ.get("WHARF_AZURITE_PORT", "10000")),
+            lake_backend=lake,
+            azurite_port=int(_number("WHARF_AZURITE_PORT", "10000", int, 1, 65535)),
             azurite_in_memory=os.environ.get("WHARF_AZURITE_IN_MEMORY", "") == "1",
             sqlserver=os.environ.get("WHARF_SQLSERVER") or None,
-            sample_scale=float(os.environ.get("WHARF_SAMPLE_SCALE", "1")),
+            sample_scale=float(_number("WHARF_SAMPLE_SCALE", "1", float, 0.001, 1000)),
         )
 
     @property
