@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from verify_samples import expr
 
-from lakewharf.verify.adf_flow import _fake_outputs, ensure_dotnet, evaluate_pipelines
+from lakewharf.verify.adf_flow import _fake_outputs, evaluate_pipelines
+from lakewharf.verify.expression_engine import ensure_dotnet
 
 pytestmark = pytest.mark.integration
 
@@ -46,7 +47,8 @@ import sys
 from pathlib import Path
 import duckdb, pyarrow.parquet, sklearn.cluster  # the native libraries a local run loads
 import pythonnet
-from lakewharf.verify.adf_flow import load_expression_engine, evaluate_pipelines
+from lakewharf.verify.adf_flow import evaluate_pipelines
+from lakewharf.verify.expression_engine import load_expression_engine
 load_expression_engine()
 load_expression_engine()  # idempotent
 assert evaluate_pipelines(Path(sys.argv[1])) == []

