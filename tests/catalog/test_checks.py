@@ -201,6 +201,14 @@ def test_model_scoring_schedule_disagrees_with_its_pipeline(project: Project) ->
           "make them agree")
 
 
+def test_warehouse_table_no_pipeline_loads(project: Project) -> None:
+    # The DDL would create it and nothing would ever fill it.
+    project.replace(PIPELINES, "      load_churn: {load: churn_scores, after: [score_churn]}\n", "")
+    check(only_error(project), "catalog/warehouse/churn_scores.yaml", 2, (),  # line 1: the modeline
+          "table scores.churn_scores is loaded by no pipeline",
+          "add a step '{load: churn_scores}' to the pipeline that produces its source")
+
+
 # --- privacy --------------------------------------------------------------------------------------
 
 
@@ -330,13 +338,13 @@ def test_model_name_too_long_for_the_batch_endpoint(project: Project) -> None:
 
 
 def test_model_name_too_long_only_for_the_training_endpoint(project: Project) -> None:
-    name = "segmentation_by_v"  # retail-segmentation-by-v fits (24 + the stack suffix), retail-train-… does not
+    name = "segmentation_by_val"  # retail-segmentation-by-val fits (26 + the stack suffix), retail-train-… does not
     project.path("catalog/models/segmentation.yaml").rename(project.path(f"catalog/models/{name}.yaml"))
     project.replace("catalog/warehouse/customer_segments.yaml", "{model: segmentation}", f"{{model: {name}}}")
     project.replace(PIPELINES, "{train: segmentation}", f"{{train: {name}}}")
     project.replace(PIPELINES, "{score: segmentation}", f"{{score: {name}}}")
     check(only_error(project), f"catalog/models/{name}.yaml", 2, (),
-          "its training batch endpoint name 'retail-train-segmentation-by-v' is not a valid Azure ML endpoint",
+          "its training batch endpoint name 'retail-train-segmentation-by-val' is not a valid Azure ML endpoint",
           "choose a shorter model or platform name")
 
 

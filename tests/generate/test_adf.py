@@ -3,6 +3,7 @@ secret values, and each pipeline has the activity chain the catalog asks for."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import time
@@ -83,8 +84,11 @@ def docs(artifacts: list[Artifact]) -> Docs:
 @pytest.fixture
 def write(tmp_path: Path) -> Callable[[Docs], Path]:
     """Write ``docs`` (possibly mutated) as an ADF git tree below tmp_path and return its folder."""
+    written = itertools.count()
+
     def _write(tree: Docs) -> Path:
-        root = tmp_path / "build"
+        # A fresh folder per tree: write_tree replaces only trees that carry a lakewharf manifest.
+        root = tmp_path / f"build{next(written)}"
         write_tree(root, [Artifact(f"adf/{rel}", (json.dumps(doc, indent=2) + "\n").encode(), ())
                           for rel, doc in tree.items()])
         return root / "adf"

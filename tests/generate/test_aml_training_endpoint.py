@@ -252,17 +252,17 @@ def test_broken_training_files_are_caught(sample: dict[str, Artifact], tmp_path:
 
 
 def test_too_long_training_endpoint_name_is_located(project: Project) -> None:
-    # Endpoint names get the stack's '-<suffix>' (up to 7 characters) on deployment, so a catalog
-    # name has 25 of Azure's 32: retail-train-customer-lv has 24, retail-train-customer-lvb 25,
-    # retail-train-customer-lvbc 26.
+    # Endpoint names get the stack's '-<suffix>' (5 characters) on deployment, so a catalog name has
+    # 27 of Azure's 32: retail-train-customer-val has 25, retail-train-customer-value 27,
+    # retail-train-customer-values 28.
     unscheduled = project.read("catalog/models/churn.yaml").replace('  schedule: {cron: "0 4 * * *"}\n', "")
-    for name in ("customer_lv", "customer_lvb"):
+    for name in ("customer_val", "customer_value"):
         project.write(f"catalog/models/{name}.yaml", unscheduled)
-    assert naming.training_endpoint_name("retail", "customer_lvb") == "retail-train-customer-lvb"
+    assert naming.training_endpoint_name("retail", "customer_value") == "retail-train-customer-value"
     run(project.load())
-    project.write("catalog/models/customer_lvbc.yaml", unscheduled)
+    project.write("catalog/models/customer_values.yaml", unscheduled)
     with pytest.raises(CatalogInvalid) as info:
         run(project.load())
     [error] = info.value.errors
-    assert error.file == "catalog/models/customer_lvbc.yaml"
-    assert "'retail-train-customer-lvbc'" in error.message and "at most 25 characters" in error.message
+    assert error.file == "catalog/models/customer_values.yaml"
+    assert "'retail-train-customer-values'" in error.message and "at most 27 characters" in error.message

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from lakewharf.catalog.api import load_catalog
@@ -122,7 +123,8 @@ def test_azure_ml_compute_endpoints_and_datastores(dev: OfflineRun) -> None:
     assert cluster.inputs["identity"]["type"] == "UserAssigned"
     endpoints = {r.name: r.inputs["endpointName"] for r in dev.of_type("machinelearningservices:BatchEndpoint")}
     scoring = sorted(v for k, v in endpoints.items() if not k.startswith("ml-endpoint-train-"))
-    suffix = dev.outputs["key_vault"].rsplit("-", 1)[1]  # kv-retail-dev-<suffix>: one suffix per stack
+    suffix = dev.outputs["ml_batch_endpoints"]["churn"].removeprefix("retail-churn-")
+    assert re.fullmatch("[0-9a-f]{4}", suffix)  # naming.ENDPOINT_SUFFIX_LEN
     # Region-unique names: the stack suffix follows the catalog name (retail-churn-1a2b).
     assert scoring == sorted(f"{naming.batch_endpoint_name('retail', m)}-{suffix}" for m in CATALOG.models)
     assert len(scoring) == 3
@@ -181,7 +183,7 @@ def test_stack_outputs(dev: OfflineRun) -> None:
     assert o["lake_dfs_endpoint"] == f"https://{o['lake_account']}.dfs.core.windows.net/"
     assert o["synapse_dedicated_endpoint"] == f"{o['synapse_workspace']}.sql.azuresynapse.net"
     assert o["synapse_serverless_endpoint"] == f"{o['synapse_workspace']}-ondemand.sql.azuresynapse.net"
-    suffix = o["key_vault"].rsplit("-", 1)[1]
+    suffix = o["ml_batch_endpoints"]["churn"].removeprefix("retail-churn-")
     assert o["ml_batch_endpoints"] == {m: f"retail-{m}-{suffix}" for m in CATALOG.models}
     assert o["ml_training_endpoints"] == {m: f"retail-train-{m}-{suffix}" for m in CATALOG.models}
     commands = o["ml_deployment_commands"]

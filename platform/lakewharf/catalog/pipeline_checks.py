@@ -92,6 +92,18 @@ def check_pipelines(catalog: Catalog) -> list[CatalogError]:
                     errors.append(s.origin.error(f"step {s.name} reads {need[7:]}, but no pipeline ingests it",
                                                  f"add a step '{{ingest: {need[7:]}}}'", key=True))
     errors.extend(_scoring_schedules(catalog))
+    errors.extend(_unloaded_tables(catalog, produced_anywhere))
+    return errors
+
+
+def _unloaded_tables(catalog: Catalog, produced_anywhere: dict[str, str]) -> list[CatalogError]:
+    """A warehouse table no pipeline loads would be created by the DDL and stay empty forever."""
+    errors = []
+    for table in catalog.tables.values():
+        if f"table:{table.name}" not in produced_anywhere:
+            errors.append(table.origin.error(
+                f"table {table.qualified_name} is loaded by no pipeline",
+                f"add a step '{{load: {table.name}}}' to the pipeline that produces its source"))
     return errors
 
 

@@ -96,7 +96,7 @@ class MachineLearning(pulumi.ComponentResource):
         pipeline-component deployment on ``training_endpoint_name(platform, model)``, the endpoint
         the generated Data Factory train step invokes (generate/adf/activities_ml.py):
         https://learn.microsoft.com/azure/machine-learning/how-to-use-batch-training-pipeline
-        Both carry the stack suffix: endpoint names are unique per region across all of Azure."""
+        Both carry the stack's endpoint suffix: endpoint names are unique per region across all of Azure."""
         if training:
             catalog_name = naming.training_endpoint_name(catalog.platform.name, model)
         else:
@@ -104,7 +104,7 @@ class MachineLearning(pulumi.ComponentResource):
         what = "Training" if training else "Batch scoring"
         return ml.BatchEndpoint(
             f"ml-endpoint-{'train-' if training else ''}{model}",
-            endpoint_name=naming.deployed_endpoint_name(catalog_name, ctx.names.suffix),
+            endpoint_name=naming.deployed_endpoint_name(catalog_name, ctx.names.endpoint_suffix),
             workspace_name=self.workspace.name, resource_group_name=ctx.resource_group_name, location=ctx.location,
             tags=ctx.tags,
             properties={"auth_mode": "AADToken",
@@ -150,6 +150,6 @@ def deployment_commands(ctx: Context, catalog: Catalog, workspace: str) -> list[
                 endpoint = naming.batch_endpoint_name(catalog.platform.name, model)
                 file = f"build/aml/deployment_{model}.yml"
             commands.append(f"az ml batch-deployment create --file {file} "
-                            f"--endpoint-name {naming.deployed_endpoint_name(endpoint, ctx.names.suffix)} "
+                            f"--endpoint-name {naming.deployed_endpoint_name(endpoint, ctx.names.endpoint_suffix)} "
                             f"{where} --set-default")
     return commands

@@ -40,6 +40,12 @@ class Names:
 
     # --- one property per resource ------------------------------------------------------------
     @property
+    def endpoint_suffix(self) -> str:
+        """4 hex characters after Azure ML endpoint names, whose 32 characters are scarce (one per stack:
+        derived from prefix, environment and suffix, so the suffix's location and overrides count)."""
+        return hashlib.sha256(f"{self.prefix}/{self.environment}/{self.suffix}".encode()).hexdigest()[:4]
+
+    @property
     def resource_group(self) -> str:
         return self.dashed("rg", max_len=90)
 

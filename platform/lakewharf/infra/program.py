@@ -79,7 +79,7 @@ def build_platform(settings: StackSettings, catalog: Catalog, adf: AdfTree | Non
         "ml_resource_group": rg.name,
         "ml_workspace": ml.workspace.name,
         "ml_region": settings.location,
-        "ml_endpoint_suffix": names.suffix,
+        "ml_endpoint_suffix": names.endpoint_suffix,
         "factory_subscription_id": ctx.subscription_id,
         "factory_resource_group": rg.name,
     })

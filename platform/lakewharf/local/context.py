@@ -14,9 +14,10 @@ from lakewharf.local.settings import LocalSettings
 from lakewharf.local.warehouse import Warehouse
 from lakewharf.model.catalog import Catalog, Entity
 
-# The stack suffix a local run plays (global parameter ``ml_endpoint_suffix``): batch endpoints are
-# called ``<catalog name>-local`` here, so the suffix the deployed URLs carry is exercised too.
-LOCAL_STACK_SUFFIX = "local"
+# The endpoint suffix a local run plays (global parameter ``ml_endpoint_suffix``, 4 characters like
+# a stack's): batch endpoints are called ``<catalog name>-locl`` here, so the suffix the deployed
+# URLs carry is exercised too.
+LOCAL_STACK_SUFFIX = "locl"
 
 
 @dataclass

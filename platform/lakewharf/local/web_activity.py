@@ -3,7 +3,7 @@
 - Key Vault ``…/secrets/<name>``: the hash salt. Locally it comes from ``WHARF_HASH_SALT`` or a
   fixed development value; local data is synthetic and the value is not a secret.
 - Data Factory ``queryPipelineRuns``: answered from the runs recorded in ``.wharf/runs.json``.
-- Azure ML batch endpoints ``https://<endpoint>-local.<region>.inference.ml.azure.com/jobs``: the
+- Azure ML batch endpoints ``https://<endpoint>-locl.<region>.inference.ml.azure.com/jobs``: the
   generated ``train.py``/``score.py`` run here on the lake's files (scikit-learn, the same code the
   deployments run), and the job is reported Completed or Failed when the pipeline polls it.
 """

@@ -70,11 +70,12 @@ def adf_name_problem(name: str) -> str | None:
 
 
 def endpoint_name_problem(name: str) -> str | None:
-    """Problem with a *catalog* endpoint name, which each stack deploys as ``<name>-<stack suffix>``."""
-    longest = deployed_endpoint_name(name, "x" * STACK_SUFFIX_MAX)
+    """Problem with a *catalog* endpoint name, which each stack deploys as ``<name>-<endpoint suffix>``."""
+    longest = deployed_endpoint_name(name, "x" * ENDPOINT_SUFFIX_LEN)
     if not _ENDPOINT.match(longest):
         return (f"{name!r} is not a valid Azure ML endpoint name: letters, digits and hyphens, letter first, "
-                f"at most {32 - 1 - STACK_SUFFIX_MAX} characters (a stack adds '-<suffix>', 32 in all)")
+                f"at most {32 - 1 - ENDPOINT_SUFFIX_LEN} characters (a stack adds '-' and "
+                f"{ENDPOINT_SUFFIX_LEN} characters, 32 in all)")
     return None
 
 
@@ -150,16 +151,16 @@ def load_procedure_name(table: str) -> str:
     return f"{ETL_SCHEMA}.load_{table}"
 
 
-# The infra stack's name suffix (``lakewharf:nameSuffix``, default 4 hex characters derived from
-# prefix, environment and location) is at most this long; endpoint names reserve room for it.
-STACK_SUFFIX_MAX = 6
+# Each stack appends this many characters (infra Names.endpoint_suffix, derived from the stack's
+# names) to its endpoint names; catalog endpoint names reserve room for them and a hyphen.
+ENDPOINT_SUFFIX_LEN = 4
 
 
 def batch_endpoint_name(platform: str, model: str) -> str:
     """The catalog's name for a model's scoring endpoint: ``<platform>-<model>``.
 
     Endpoint names are unique per region across all of Azure, so each stack deploys it as
-    ``deployed_endpoint_name(this, stack suffix)``: dev and prod, or two companies with the same
+    ``deployed_endpoint_name(this, endpoint suffix)``: dev and prod, or two companies with the same
     sample, never collide. Generated YAML carries this name; Data Factory adds the suffix from the
     ``ml_endpoint_suffix`` global parameter."""
     return f"{platform}-{model}".replace("_", "-")

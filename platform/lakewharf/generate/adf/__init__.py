@@ -23,7 +23,7 @@ https://learn.microsoft.com/azure/data-factory/author-global-parameters
     key_vault_url               https://<vault>.vault.azure.net
     ml_subscription_id, ml_resource_group, ml_workspace   the Azure ML workspace (studio links)
     ml_region                   e.g. westeurope (batch endpoint URIs)
-    ml_endpoint_suffix          the stack's name suffix: endpoints are <name>-<suffix>
+    ml_endpoint_suffix          the stack's 4-character endpoint suffix: endpoints are <name>-<suffix>
     factory_subscription_id, factory_resource_group       this factory (queryPipelineRuns)
 
 Linked services take them as parameters (Data Factory cannot read global parameters in a linked

@@ -27,7 +27,7 @@ documented non-terminal states; an If activity then fails the run (Fail activity
 link to the job) when the job ended Failed, Canceled or NotResponding. The invoke itself is not
 retried (a retried POST could start a second job).
 
-Endpoint host names are unique per region across Azure, so every URL appends the stack's suffix
+Endpoint host names are unique per region across Azure, so every URL appends the stack's 4-character suffix
 (global parameter ``ml_endpoint_suffix``): ``https://retail-churn-1a2b.westeurope.inference...``.
 """
 
@@ -76,7 +76,7 @@ def scoring_output_folder(model: str) -> str:
 
 
 def _jobs_url(endpoint: str) -> str:
-    # The stack's suffix makes the region-unique host name (naming.batch_endpoint_name).
+    # The stack's endpoint suffix makes the region-unique host name (naming.batch_endpoint_name).
     return f"https://{endpoint}-{gp_in('ml_endpoint_suffix')}.{gp_in('ml_region')}.inference.ml.azure.com/jobs"
 
 

@@ -27,7 +27,7 @@ GLOBAL_PARAMETERS: dict[str, str] = {
     "ml_resource_group": "resource group of the Azure ML workspace",
     "ml_workspace": "Azure ML workspace name",
     "ml_region": "Azure region of the workspace, e.g. westeurope (batch endpoint URIs)",
-    "ml_endpoint_suffix": "the stack's name suffix, appended to every batch endpoint name (<name>-<suffix>)",
+    "ml_endpoint_suffix": "the stack's 4-character endpoint suffix: batch endpoints are <name>-<suffix>",
     "factory_subscription_id": "subscription of this data factory (queryPipelineRuns for `after`)",
     "factory_resource_group": "resource group of this data factory",
 }
