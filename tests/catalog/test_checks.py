@@ -120,7 +120,40 @@ def test_unknown_column(project: Project) -> None:
 def test_unknown_column_without_close_match_lists_the_columns(project: Project) -> None:
     project.replace(CHURN, "label: churned", "label: xyz")
     check(only_error(project), CHURN, project.line_of(CHURN, "label:"), ("label",),
-          "unknown column 'xyz'", "columns of customer_features: customer_id, country")
+          "unknown column 'xyz'", "columns of churn_training: customer_id, country")
+
+
+SCORED_ON = "  dataset: customer_features  # today's features: the next 90 days are what we want to know\n"
+FEATURES = "catalog/datasets/customer_features.yaml"
+
+
+def test_unknown_scoring_dataset(project: Project) -> None:
+    project.replace(CHURN, SCORED_ON, "  dataset: customer_featurs\n")
+    check(only_error(project), CHURN, project.line_of(CHURN, "  dataset: customer_featurs"), ("scoring", "dataset"),
+          "unknown dataset 'customer_featurs'", "did you mean 'customer_features'?")
+
+
+def test_scoring_dataset_lacks_a_feature(project: Project) -> None:
+    # The batch job would feed the model a frame without a column it was fitted on.
+    project.replace(FEATURES, "         COALESCE(e.sessions_30d, 0) AS sessions_30d\n", "         0 AS visits\n")
+    project.replace(FEATURES, "  sessions_30d: {type: int}\n", "  visits: {type: int}\n")
+    project.replace("catalog/models/segmentation.yaml", ", sessions_30d]", "]")
+    check(only_error(project), CHURN, project.line_of(CHURN, SCORED_ON.rstrip("\n")), ("scoring", "dataset"),
+          "scoring dataset customer_features has no column 'sessions_30d'",
+          "a model scores the columns it was trained on, with the same types")
+
+
+def test_scoring_dataset_types_must_match_training(project: Project) -> None:
+    project.replace(FEATURES, "  tenure_days: {type: int}\n", "  tenure_days: {type: bigint}\n")
+    check(only_error(project), CHURN, project.line_of(CHURN, SCORED_ON.rstrip("\n")), ("scoring", "dataset"),
+          "scoring dataset customer_features has tenure_days as bigint, the training dataset churn_training as int")
+
+
+def test_scoring_defaults_to_the_training_dataset(project: Project) -> None:
+    project.replace(CHURN, SCORED_ON, "")
+    catalog = project.load()
+    assert catalog.models["churn"].scoring.dataset == "churn_training"
+    assert project.load().models["segmentation"].scoring.dataset == "customer_features"
 
 
 def test_unknown_step_in_after(project: Project) -> None:
@@ -364,7 +397,7 @@ ACCOUNT_KEY = '"DefaultEndpointsProtocol=https;AccountName=retail;AccountKey=' +
         ("catalog/models/segmentation.yaml",
          "description: Customer segments from purchase behaviour and engagement (k-means)."),
         ("catalog/warehouse/dim_product.yaml", "description: One row per product."),
-        (PIPELINES, "    description: Retrain the three models on the latest features."),
+        (PIPELINES, "    description: Retrain the three models on the latest data."),
     ],
 )
 @pytest.mark.parametrize(("secret", "what"), [(CONNECTION_STRING, "a connection string with a password"),

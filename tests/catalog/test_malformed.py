@@ -56,7 +56,7 @@ CASES = [
     Case("only-comments", PIPELINES, lambda _: b"# nothing yet\n", 1, 1, "file is empty"),
     Case("syntax", CRM, _replace("kind: sqlserver", "kind: sqlserver: x"), 3, 16,
          "YAML syntax error: mapping values are not allowed here", "must be quoted"),
-    Case("unclosed-quote", PIPELINES, _replace("defaults:", "defaults: 'x"), 68, 1,
+    Case("unclosed-quote", PIPELINES, _replace("defaults:", "defaults: 'x"), 69, 1,
          "found unexpected end of stream (while scanning a quoted scalar at line 4, column 11)", "is not closed"),
     Case("tab-indent", CRM, _replace("  secret: crm-sql-connection-string", "\tsecret: crm-sql-connection-string"),
          5, 1, "YAML syntax error: found character '\\t'", "spaces, not tabs"),

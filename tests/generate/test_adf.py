@@ -289,8 +289,11 @@ def test_training_and_scoring_invoke_batch_endpoints(docs: Docs, catalog: Catalo
         "@{pipeline().globalParameters.ml_region}.inference.ml.azure.com/jobs")
     assert invoke["authentication"] == {"type": "MSI", "resource": "https://ml.azure.com"}
     body = json.loads(invoke["body"])
-    assert body["properties"]["InputData"]["training_data"]["Uri"] == datastore_uri("development", "customer_features")
+    # churn trains on its point-in-time set and scores today's features (scoring.dataset).
+    assert body["properties"]["InputData"]["training_data"]["Uri"] == datastore_uri("development", "churn_training")
     score = activities(docs, "daily_scoring")
+    body = json.loads(score["score_churn__invoke"]["typeProperties"]["body"])
+    assert body["properties"]["InputData"]["input_data"]["Uri"] == datastore_uri("development", "customer_features")
     body = json.loads(score["score_recommender__invoke"]["typeProperties"]["body"])
     assert body["properties"]["OutputData"]["score"]["Uri"] == "azureml://datastores/trusted/paths/scores/recommender/"
     assert upstream(score["score_recommender__invoke"], "Completed") == [
@@ -311,8 +314,10 @@ def test_after_checks_the_upstream_pipeline_run(docs: Docs) -> None:
         assert "/queryPipelineRuns?api-version=2018-06-01" in query["url"]["value"]
         assert '"values":["pl_nightly"]' in query["body"]["value"]
         assert acts["after_nightly__check"]["typeProperties"]["ifFalseActivities"][0]["type"] == "Fail"
-    roots = [a for a in activities(docs, "weekly_training").values() if a["name"].endswith("__invoke")]
-    assert roots and all(upstream(a) == ["after_nightly__check"] for a in roots)
+    # Steps without `after` start once the upstream check passed (train_churn waits for its data).
+    roots = [a for a in activities(docs, "weekly_training").values()
+             if a["name"] in ("train_segmentation__invoke", "train_recommender__invoke")]
+    assert len(roots) == 2 and all(upstream(a) == ["after_nightly__check"] for a in roots)
     assert "after_" not in json.dumps(docs["pipeline/pl_nightly.json"])
 
 

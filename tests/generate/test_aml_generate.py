@@ -92,7 +92,7 @@ def test_file_set(sample: list[Artifact]) -> None:
     scripts = [f"aml/src/{s}" for s in ("lakewharf_ml.py", "recommend.py", "score.py", "train.py")]
     assert paths == sorted(["aml/conda.yml", "aml/environment.yml", *per_model, *specs, *scripts])
     assert all(a.elements for a in sample)
-    assert by_path(sample)["aml/train_churn.yml"].elements == ("model:churn", "dataset:customer_features")
+    assert by_path(sample)["aml/train_churn.yml"].elements == ("model:churn", "dataset:churn_training")
 
 
 def test_deterministic(sample_catalog: Catalog, sample: list[Artifact], tmp_path: Path) -> None:
@@ -109,7 +109,7 @@ def test_command_job_shape(sample: list[Artifact]) -> None:
     job = doc(sample, "aml/train_churn.yml")
     assert job["type"] == "command" and "name" not in job  # job names are unique per workspace
     assert job["inputs"]["training_data"] == {
-        "type": "uri_folder", "path": "azureml://datastores/development/paths/customer_features/", "mode": "ro_mount"}
+        "type": "uri_folder", "path": "azureml://datastores/development/paths/churn_training/", "mode": "ro_mount"}
     assert job["inputs"]["seed"] == 42 and job["inputs"]["test_fraction"] == 0.2
     assert job["inputs"]["hp_n_estimators"] == 200
     assert "--hp n_estimators=${{inputs.hp_n_estimators}}" in job["command"]
@@ -165,7 +165,7 @@ def test_automl_and_regression_variants(variants: Catalog) -> None:
     assert job["limits"] == {"max_trials": 20, "timeout_minutes": 60} and job["test_data_size"] == 0.2
     assert job["outputs"] == {"best_model": {"type": "mlflow_model", "name": "churn"}}
     table = doc(artifacts, "aml/mltable/churn/MLTable")
-    assert table["paths"] == [{"pattern": "azureml://datastores/development/paths/customer_features/*.parquet"}]
+    assert table["paths"] == [{"pattern": "azureml://datastores/development/paths/churn_training/*.parquet"}]
     assert "customer_id" not in table["transformations"][1]["keep_columns"]
     assert '--hp "solver=${{inputs.hp_solver}}"' in doc(artifacts, "aml/train_basket.yml")["command"]
     assert "aml/src/mltable.py" in by_path(artifacts) and "aml/train_churn_mltable.yml" in by_path(artifacts)

@@ -181,7 +181,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     write_tree(root / "build", generate(catalog, template_environment(REPO_ROOT)))
     src = root / "build/aml/src"
     lake = root / "lake"
-    tabular(catalog, catalog.models["churn"], lake / "customer_features")
+    # churn trains on its point-in-time set and scores today's features, which the others train on.
+    tabular(catalog, catalog.models["churn"], lake / "churn_training")
+    tabular(catalog, catalog.models["segmentation"], lake / "customer_features")
     seen = interactions(catalog, catalog.models["recommender"], lake / "interactions")
 
     train, score = [], []

@@ -176,7 +176,7 @@ def test_mltable_script_writes_the_generated_mltable(project: Project, automl: d
     assert spec and spec.loader
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
-    uri = "azureml://datastores/development/paths/customer_features/"
+    uri = "azureml://datastores/development/paths/churn_training/"
     assert script.main(["--spec", str(src / "specs/churn.json"), "--data", uri, "--table", str(tmp_path / "t")]) == 0
     written = yaml.safe_load((tmp_path / "t/MLTable").read_text())
     catalog = project.load()

@@ -276,6 +276,12 @@ class Builder:
                 self.unknown(o.at(part, "compute"), "compute", spec["compute"], platform.compute)
         if s["output_zone"] not in platform.zones:
             self.unknown(o.at("scoring", "output_zone"), "zone", s["output_zone"], platform.zones)
+        scored = s.get("dataset", d["dataset"])
+        if scored not in datasets:
+            self.unknown(o.at("scoring", "dataset"), "dataset", scored, datasets)
+            ok = False
+        elif ok and scored != d["dataset"]:
+            ok = self._scoring_columns_match(o, task, d, cols, datasets[scored])
         if not ok:
             return None
         outputs = score_outputs(task, cols, key=tuple(d.get("key", ())), label=d.get("label"),
@@ -284,10 +290,28 @@ class Builder:
                             t.get("test_fraction", 0.2), t.get("seed", 0))
         scoring = Scoring(s["compute"], s["output_zone"], self.cron(s.get("schedule"), o.at("scoring", "schedule")),
                           s.get("instance_count", 1), s.get("mini_batch_size", 10), s.get("top_k", 10),
-                          s.get("related_k", 10))
+                          s.get("related_k", 10), scored)
         return Model(f.name, task, d["dataset"], tuple(d.get("key", ())), tuple(d.get("features", ())),
                      d.get("label"), d.get("user"), d.get("item"), d.get("rating"), training, scoring, outputs,
                      d.get("description", ""), o)
+
+    def _scoring_columns_match(self, o: Origin, task: str, d: dict[str, Any], trained_on: dict[str, Column],
+                               scored: Dataset) -> bool:
+        """The batch job feeds the scoring dataset to a model fitted on the training dataset."""
+        needed = [d["user"], d["item"]] if task == "recommendation" else [*d.get("key", ()), *d.get("features", ())]
+        have = scored.column_map
+        problems = []
+        for name in needed:
+            if name not in have:
+                problems.append(f"has no column {name!r}")
+            elif str(have[name].type) != str(trained_on[name].type):
+                problems.append(f"has {name} as {have[name].type}, the training dataset {d['dataset']} as "
+                                f"{trained_on[name].type}")
+        for problem in problems:
+            self.errors.append(o.at("scoring", "dataset").error(
+                f"scoring dataset {scored.name} {problem}",
+                "a model scores the columns it was trained on, with the same types"))
+        return not problems
 
 
 _ALGORITHMS = {

@@ -30,7 +30,7 @@ def consumes(catalog: Catalog, step: PipelineStep) -> set[str]:
     if step.kind == "train":
         return {f"dataset:{catalog.models[step.target].dataset}"}
     if step.kind == "score":
-        return {f"dataset:{catalog.models[step.target].dataset}", f"trained:{step.target}"}
+        return {f"dataset:{catalog.models[step.target].scoring.dataset}", f"trained:{step.target}"}
     if step.kind == "load":
         table = catalog.tables[step.target]
         return {f"dataset:{table.source_dataset}" if table.source_dataset else f"model:{table.source_model}"}

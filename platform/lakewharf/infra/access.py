@@ -90,10 +90,10 @@ def _engine_grants(catalog: Catalog) -> list[Grant]:
                 out.append(Grant(SYNAPSE, roles.BLOB_READER, zone_scope(zone),
                                  (f"serverless SQL reads {ref} for preparation {ds.name}",)))
     for model in catalog.models.values():
-        zone = catalog.datasets[model.dataset].zone if model.dataset in catalog.datasets else None
-        if zone is not None:
-            out.append(Grant(ML, roles.BLOB_READER, zone_scope(zone),
-                             (f"trains and scores model {model.name} on {model.dataset}",)))
+        for dataset, does in ((model.dataset, "trains"), (model.scoring.dataset, "scores")):
+            if dataset in catalog.datasets:
+                out.append(Grant(ML, roles.BLOB_READER, zone_scope(catalog.datasets[dataset].zone),
+                                 (f"{does} model {model.name} on {dataset}",)))
         out.append(Grant(ML, roles.BLOB_CONTRIBUTOR, zone_scope(model.scoring.output_zone),
                          (f"writes the scores of model {model.name}",)))
     if catalog.models:

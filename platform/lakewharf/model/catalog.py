@@ -159,6 +159,9 @@ class Scoring:
     mini_batch_size: int
     top_k: int
     related_k: int
+    # What the batch job scores: a point-in-time training set (features before a cutoff, label
+    # after it) usually differs from the current features the scores are wanted for.
+    dataset: str
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,8 @@ def upstream_refs(catalog: Catalog) -> dict[str, list[str]]:
         up[node].extend(ref_node(s.args["with"]) for s in ds.steps if s.op == "join")
     for model in catalog.models.values():
         up[f"model:{model.name}"].append(f"dataset:{model.dataset}")
+        if model.scoring.dataset != model.dataset:
+            up[f"model:{model.name}"].append(f"dataset:{model.scoring.dataset}")
     for table in catalog.tables.values():
         src = f"dataset:{table.source_dataset}" if table.source_dataset else f"model:{table.source_model}"
         up[f"table:{table.name}"].append(src)

@@ -8,7 +8,7 @@ https://learn.microsoft.com/azure/machine-learning/how-to-access-data-batch-endp
 https://learn.microsoft.com/azure/machine-learning/how-to-deploy-batch-with-rest
 
 - score: invoke ``batch_endpoint_name(platform, model)`` (its default deployment,
-  ``deployment_name(model)``) with the model dataset's folder as input and
+  ``deployment_name(model)``) with the scoring dataset's folder as input and
   ``scores/<model>/`` in ``scoring.output_zone`` as the output folder; score.py writes
   ``<output>/part-*.parquet`` below it, i.e. exactly ``lake.scores_folder(model, output)``. The
   output folders are emptied first (best effort, like the CETAS targets), so a table load never
@@ -172,11 +172,12 @@ def _clear_scores(step: PipelineStep, model: Model) -> list[dict[str, Any]]:
 
 def score_block(catalog: Catalog, step: PipelineStep) -> StepBlock:
     model = catalog.models[step.target]
-    zone = catalog.datasets[model.dataset].zone
+    scored = model.scoring.dataset  # the training dataset unless the model names another
+    zone = catalog.datasets[scored].zone
     output_uri = datastore_uri(model.scoring.output_zone, scoring_output_folder(model.name))
     body = {"properties": {
         "InputData": {SCORE_INPUT: {"JobInputType": "UriFolder",
-                                    "Uri": datastore_uri(zone, lake.dataset_folder(model.dataset))}},
+                                    "Uri": datastore_uri(zone, lake.dataset_folder(scored))}},
         "OutputData": {SCORE_OUTPUT: {"JobOutputType": "UriFolder", "Uri": output_uri}},
     }}
     clears = _clear_scores(step, model)

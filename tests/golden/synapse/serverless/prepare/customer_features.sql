@@ -36,10 +36,8 @@ WITH ref AS (
     t.customer_id AS customer_id,
     COUNT(*) AS order_count,
     SUM(t.order_amount) AS revenue,
-    MAX(t.order_date) AS last_order_date,
-    SUM(CASE WHEN t.order_date > DATEADD(DAY, -90, r.ref_date) THEN 1 ELSE 0 END) AS orders_90d
+    MAX(t.order_date) AS last_order_date
   FROM order_totals AS t
-  CROSS JOIN ref AS r
   GROUP BY
     t.customer_id
 ), engagement AS (
@@ -65,8 +63,7 @@ WITH ref AS (
       DATEDIFF(DAY, CAST(h.last_order_date AS DATETIME2), CAST(r.ref_date AS DATETIME2)),
       9999
     ) AS days_since_last_order,
-    COALESCE(e.sessions_30d, 0) AS sessions_30d,
-    CASE WHEN COALESCE(h.orders_90d, 0) = 0 THEN 1 ELSE 0 END AS churned
+    COALESCE(e.sessions_30d, 0) AS sessions_30d
   FROM development.customers_clean AS c
   CROSS JOIN ref AS r
   LEFT JOIN history AS h
@@ -83,7 +80,6 @@ SELECT
   CAST(order_count AS INT) AS order_count,
   CAST(revenue AS NUMERIC(18, 2)) AS revenue,
   CAST(days_since_last_order AS INT) AS days_since_last_order,
-  CAST(sessions_30d AS INT) AS sessions_30d,
-  CAST(churned AS INT) AS churned
+  CAST(sessions_30d AS INT) AS sessions_30d
 FROM s4;
 GO
