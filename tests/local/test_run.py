@@ -97,6 +97,18 @@ def test_scores_follow_the_typed_contracts(first: tuple[Path, RunReport]) -> Non
     assert current == _query(root, "SELECT COUNT(*) AS n FROM mart.dim_customer")["rows"][0]["n"]
 
 
+def test_training_reports_held_out_metrics(first: tuple[Path, RunReport]) -> None:
+    _, report = first
+    trained = {m["model"]: m for m in report.to_dict()["models_trained"]}
+    assert set(trained) == {"churn", "segmentation", "recommender"}
+    churn = trained["churn"]["metrics"]
+    # Trained point in time, the churn label cannot leak into the features: a perfect score would
+    # mean it does (the label computed on the features' own days made it 1.0).
+    assert 0.6 < churn["auc"] < 0.99 and churn["test_rows"] > 0
+    assert 0.0 < trained["segmentation"]["metrics"]["silhouette"] < 1.0
+    assert trained["recommender"]["metrics"]["rmse"] > 0
+
+
 def test_privacy_is_checked_on_the_data(first: tuple[Path, RunReport]) -> None:
     _, report = first
     assert report.privacy.violations == []

@@ -28,6 +28,8 @@ class Measured:
     rows_written: int | None = None
     rows_rejected: int | None = None
     notes: list[str] = field(default_factory=list)
+    # A training job's result: {"model", "version", "metrics"} (metrics as train.py logged them).
+    trained: dict[str, Any] | None = None
 
 
 @dataclass

@@ -52,6 +52,12 @@ class RunReport:
                 for p in self.pipelines
                 for a in p.activities
             ],
+            "models_trained": [
+                {"pipeline": a.pipeline, "activity": a.activity, **a.measured.trained}
+                for p in self.pipelines
+                for a in p.activities
+                if a.measured.trained
+            ],
             "not_verified_locally": self.not_verified_locally,
             "privacy_check": {"checked": self.privacy.checked, "violations": self.privacy.violations},
             "sql_translations": self.translations,

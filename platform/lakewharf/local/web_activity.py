@@ -105,9 +105,10 @@ def _train(ctx: RunContext, model: str, data: tuple[str, str]) -> Measured:
     folder = ctx.files.folder(*data)
     _python(ctx, "train.py", "--spec", f"specs/{model}.json", "--data", str(folder), "--model", str(root / version))
     ctx.model_versions[model] = version
-    metrics = root / version / "metrics.json"
-    notes = [f"model {model} version {version}"] + ([metrics.read_text().strip()[:200]] if metrics.exists() else [])
-    return Measured(notes=notes)
+    metrics_file = root / version / "metrics.json"
+    metrics = json.loads(metrics_file.read_text(encoding="utf-8")) if metrics_file.exists() else {}
+    return Measured(notes=[f"model {model} version {version}"],
+                    trained={"model": model, "version": int(version), "metrics": metrics})
 
 
 def _score(ctx: RunContext, model: str, data: tuple[str, str], target: tuple[str, str], job: str) -> Measured:
