@@ -160,8 +160,8 @@ def batch_endpoint_name(platform: str, model: str) -> str:
     """The catalog's name for a model's scoring endpoint: ``<platform>-<model>``.
 
     Endpoint names are unique per region across all of Azure, so each stack deploys it as
-    ``deployed_endpoint_name(this, endpoint suffix)``: dev and prod, or two companies with the same
-    sample, never collide. Generated YAML carries this name; Data Factory adds the suffix from the
+    ``deployed_endpoint_name(this, endpoint suffix)``, so two stacks of one catalog (dev and prod)
+    never collide. Generated YAML carries this name; Data Factory adds the suffix from the
     ``ml_endpoint_suffix`` global parameter."""
     return f"{platform}-{model}".replace("_", "-")
 
@@ -172,7 +172,7 @@ def training_endpoint_name(platform: str, model: str) -> str:
 
 
 def deployed_endpoint_name(catalog_name: str, stack_suffix: str) -> str:
-    """The endpoint name in a deployed stack (or in a local run, whose suffix is ``local``)."""
+    """The endpoint name in a deployed stack (or in a local run, whose suffix is ``locl``)."""
     return f"{catalog_name}-{stack_suffix}"
 
 
