@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pyarrow as pa
@@ -171,9 +172,14 @@ def test_statement_splitting_respects_strings_and_comments() -> None:
     assert split_statements(sql) == ["SELECT ';' AS a", "SELECT 'it''s' AS b"]
 
 
-@pytest.mark.parametrize("sql", ["DELETE FROM mart.dim_customer", "SELECT 1; DROP TABLE x", "not sql at all ("])
-def test_query_is_read_only(sql: str) -> None:
-    with pytest.raises(WarehouseError):
+@pytest.mark.parametrize(("sql", "message"), [
+    ("DELETE FROM mart.dim_customer", "give exactly one read-only SELECT (got a DELETE statement)"),
+    ("SELECT 1; DROP TABLE x", "give exactly one read-only SELECT (got 2 statements)"),
+    ("", "give exactly one read-only SELECT (got 0 statements)"),
+    ("not sql at all (", "cannot parse the query"),
+])
+def test_query_is_read_only(sql: str, message: str) -> None:
+    with pytest.raises(WarehouseError, match=re.escape(message)):
         read_only_select(sql)
 
 

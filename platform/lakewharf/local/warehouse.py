@@ -69,7 +69,8 @@ def read_only_select(tsql: str) -> None:
     except sqlglot.errors.ParseError as exc:
         raise WarehouseError(f"cannot parse the query: {str(exc).splitlines()[0]}") from None
     if len(statements) != 1 or not isinstance(statements[0], exp.Query):
-        raise WarehouseError("wharf query runs one read-only SELECT")
+        got = f"a {statements[0].key.upper()} statement" if len(statements) == 1 else f"{len(statements)} statements"
+        raise WarehouseError(f"give exactly one read-only SELECT (got {got})")
 
 
 class DuckDBWarehouse:
