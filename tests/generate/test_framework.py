@@ -132,6 +132,27 @@ def test_diff_of_identical_trees_exits_zero(project: Path, tmp_path: Path) -> No
     assert main(["--project", str(project), "diff", "--against", str(tmp_path / "b")]) == 0
 
 
+def test_diff_shows_the_changed_sql_line_of_a_pipeline(project: Path, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    # The CETAS text sits in one JSON string of the pipeline; the review must show the one line that
+    # changed, whole (captured output is not a terminal: the plain diff, never cut at 80 columns).
+    main(["--project", str(project), "generate", "--out", str(tmp_path / "b")])
+    capsys.readouterr()
+    _edit(project / "catalog/datasets/customer_features.yaml", "AS days_since_last_order,",
+          "AS days_since_last_order_with_a_deliberately_long_name_that_runs_far_past_eighty_columns,")
+    _edit(project / "catalog/datasets/customer_features.yaml", "  days_since_last_order: {type: int}",
+          "  days_since_last_order_with_a_deliberately_long_name_that_runs_far_past_eighty_columns: {type: int}")
+    _edit(project / "catalog/models/segmentation.yaml", "days_since_last_order, ", "")
+    _edit(project / "catalog/models/churn.yaml", "  dataset: customer_features", "  dataset: churn_training")
+    assert main(["--project", str(project), "diff", "--against", str(tmp_path / "b")]) == 2
+    out = capsys.readouterr().out
+    name = "days_since_last_order_with_a_deliberately_long_name_that_runs_far_past_eighty_columns"
+    assert f"+                    ) AS {name},\n" in out  # the CETAS line, whole
+    assert "-                    ) AS days_since_last_order,\n" in out
+    assert any(line.strip().startswith('"""') for line in out.splitlines())  # the script, as lines
+    assert not any(line.startswith("+") and "\\n" in line for line in out.splitlines())
+
+
 def test_diff_flags_breaking_changes(project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     main(["--project", str(project), "generate", "--out", str(tmp_path / "b")])
     capsys.readouterr()

@@ -84,8 +84,12 @@ def run(args: argparse.Namespace) -> int:
         style = {"added": "green", "removed": "red", "changed": "yellow"}[c.status]
         out.print(f"[{style}]{c.status:>8}[/] {c.path}")
     for c in report.changes:
-        if c.diff:
-            out.print(Syntax(c.diff, "diff", theme="ansi_dark", word_wrap=True))
+        if not c.diff:
+            continue
+        if out.is_terminal:  # colours, and long lines wrapped rather than cut at the edge
+            out.print(Syntax(c.diff, "diff", theme="ansi_dark", word_wrap=True), soft_wrap=False)
+        else:  # a pipe or a CI log: the plain unified diff, every line whole
+            out.print(c.diff, markup=False, highlight=False, end="")
     if report.breaking:
         out.print(f"[bold red]{len(report.breaking)} breaking change(s)[/]")
         for b in report.breaking:

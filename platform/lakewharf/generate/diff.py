@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,7 +54,29 @@ def _normalized(path: str, content: bytes) -> list[str]:
     if path.endswith(".json"):
         with contextlib.suppress(ValueError):
             text = json.dumps(json.loads(text), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+            text = _expand_multiline_strings(text)
     return text.splitlines(keepends=True)
+
+
+# One line of indented JSON whose value is a string: indent, optional key, the string body, comma.
+_STRING_LINE = re.compile(r'^(\s*)("(?:[^"\\]|\\.)*": )?"((?:[^"\\]|\\.)*)"(,?)$')
+
+
+def _expand_multiline_strings(text: str) -> str:
+    """Show a string that holds lines (the SQL of a Script activity) as those lines, between
+    triple quotes, so the diff of one changed SQL line is that line and not the whole script.
+    For reading only: the review diff, not a file anyone parses."""
+    out = []
+    for line in text.split("\n"):
+        m = _STRING_LINE.match(line)
+        if m and "\\n" in m.group(3):
+            indent, key, body, comma = m.groups()
+            out.append(f'{indent}{key or ""}"""')
+            out.extend(f"{indent}  {part}".rstrip() for part in json.loads(f'"{body}"').split("\n"))
+            out.append(f'{indent}"""{comma}')
+        else:
+            out.append(line)
+    return "\n".join(out)
 
 
 def compare_trees(old: dict[str, bytes], new: dict[str, bytes]) -> DiffReport:
