@@ -92,10 +92,46 @@ def train_recommender(spec: dict[str, Any], frame: pd.DataFrame, seed: int, frac
     if mask.any():
         errors = known[mask] - pairs[rating].to_numpy(dtype="float64")[mask]
         metrics["rmse"] = float(np.sqrt(np.mean(errors ** 2)))
+    metrics.update(ranking_metrics(held_out, pairs[[user, item]], int(spec["top_k"])))
     bundle = _fit(frame, spec, hp, seed)
     metrics.update(users=float(len(bundle["user_ids"])), items=float(len(bundle["item_ids"])),
                    n_components=float(bundle["user_factors"].shape[1]))
     return bundle, metrics
+
+
+def ranking_metrics(bundle: dict[str, Any], held_out: pd.DataFrame, k: int) -> dict[str, float]:
+    """precision@k and recall@k of the held-out interactions, for the model's top-k (what the
+    scores serve) and for the most popular items a user has not seen: a recommender that does not
+    beat popularity is not worth its endpoint. Users and items unknown to the training fit are left
+    out, as the scores leave them out."""
+    u = _positions(bundle["user_ids"], held_out.iloc[:, 0].to_numpy())
+    i = _positions(bundle["item_ids"], held_out.iloc[:, 1].to_numpy())
+    known = (u >= 0) & (i >= 0)
+    relevant: dict[int, set[int]] = {}
+    for user_at, item_at in zip(u[known], i[known], strict=True):
+        relevant.setdefault(int(user_at), set()).add(int(item_at))
+    if not relevant:
+        return {}
+    seen = bundle["seen"].tocsr()
+    popularity = np.asarray(seen.sum(axis=0)).ravel().astype("float64")
+    users = np.array(sorted(relevant))
+    found = {"model": [0.0, 0.0], "popularity": [0.0, 0.0]}  # precision, recall sums
+    for start in range(0, len(users), _CHUNK):
+        chunk = users[start:start + _CHUNK]
+        model = (bundle["user_factors"][chunk] @ bundle["item_factors"].T + bundle["item_bias"]
+                 + (bundle["mean"] + bundle["user_bias"][chunk])[:, None])
+        popular = np.tile(popularity, (len(chunk), 1))
+        already = seen[chunk].toarray()
+        for name, scores in (("model", model), ("popularity", popular)):
+            scores[already] = -np.inf
+            for row, cols, _values in _top(scores, k):
+                hits = len(relevant[int(chunk[row])].intersection(cols.tolist()))
+                found[name][0] += hits / k
+                found[name][1] += hits / len(relevant[int(chunk[row])])
+    n = float(len(users))
+    return {f"precision_at_{k}": found["model"][0] / n, f"recall_at_{k}": found["model"][1] / n,
+            f"popularity_precision_at_{k}": found["popularity"][0] / n,
+            f"popularity_recall_at_{k}": found["popularity"][1] / n, "ranking_users": n}
 
 
 def _positions(ids: np.ndarray, values: np.ndarray) -> np.ndarray:

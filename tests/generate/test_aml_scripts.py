@@ -281,6 +281,11 @@ def test_recommendation(world: World, run: str) -> None:
         assert (related[who] != related[other]).all()
         assert related["similarity"].between(-1.0 - 1e-9, 1.0 + 1e-9).all()
     assert "rmse" in metrics(world, run)
+    got = metrics(world, run)
+    k = world.catalog.models["recommender"].scoring.top_k
+    for name in (f"precision_at_{k}", f"recall_at_{k}", f"popularity_precision_at_{k}", f"popularity_recall_at_{k}"):
+        assert 0.0 <= got[name] <= 1.0, (name, got)
+    assert got["ranking_users"] > 0
 
 
 def test_model_folder_carries_its_contract(world: World) -> None:
