@@ -109,7 +109,7 @@ def test_training_reports_held_out_metrics(first: tuple[Path, RunReport]) -> Non
     recommender = trained["recommender"]["metrics"]
     assert recommender["rmse"] > 0
     # The sample's recommender must beat recommending the most popular products it has not seen (by
-    # 5× on the full sample; at this test's scale, 35 products, popularity is a strong baseline).
+    # 4.4× on the full sample; at this test's scale, 35 products, popularity is a strong baseline).
     assert recommender["precision_at_10"] > recommender["popularity_precision_at_10"]
 
 
