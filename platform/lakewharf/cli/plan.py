@@ -180,7 +180,7 @@ def render(result: Any) -> None:
     secrets = o.get("key_vault_secrets_to_set") or []
     if secrets:
         out.print(f"[bold]after pulumi up[/]: set {len(secrets)} Key Vault secrets "
-                  f"({escape(', '.join(secrets))}), run the SQL in output post_deploy_sql, start the triggers "
-                  "— see docs/deploy.md")
+                  f"({escape(', '.join(secrets))}), run the SQL in output post_deploy_sql, deploy the Azure ML "
+                  "assets (output ml_deployment_commands), start the triggers — see docs/deploy.md")
     for w in result.warnings:
         console(stderr=True).print(f"warning: {w}", style="yellow", markup=False)
