@@ -19,8 +19,8 @@ from lakewharf.cli.main import main
 if TYPE_CHECKING:
     from conftest import Project
 
-COUNTS = {"roles": 7, "zones": 4, "sources": 4, "entities": 5, "datasets": 13, "models": 3, "tables": 11,
-          "pipelines": 4, "steps": 34}
+COUNTS = {"roles": 7, "zones": 4, "sources": 4, "entities": 5, "datasets": 14, "models": 3, "tables": 11,
+          "pipelines": 4, "steps": 35}
 SCHEMA_OF_FOLDER = {"sources": "source", "datasets": "dataset", "models": "model", "warehouse": "table"}
 HEAVY = ("pulumi", "pulumi_azure_native", "azure", "duckdb", "sklearn", "pandas", "pyarrow")
 MODELINE = re.compile(r"^# yaml-language-server: \$schema=(?P<path>\S+)$")
@@ -142,7 +142,7 @@ def _expected_schema(rel: str) -> str:
 
 def test_every_sample_file_points_at_its_schema(sample_root: Path) -> None:
     files = [sample_root / "pipelines.yaml", *sorted((sample_root / "catalog").rglob("*.yaml"))]
-    assert len(files) == 1 + 1 + 4 + 13 + 3 + 11
+    assert len(files) == 1 + 1 + 4 + 14 + 3 + 11
     shipped = schema_files()
     for path in files:
         rel = path.relative_to(sample_root).as_posix()
