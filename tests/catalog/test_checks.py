@@ -245,6 +245,33 @@ def test_warehouse_table_no_pipeline_loads(project: Project) -> None:
 # --- privacy --------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("expression", [
+    "first_name", "UPPER(first_name)", "CONCAT(first_name, ' ', last_name)", "LEFT(c.first_name, 1)"])
+def test_personal_column_through_sql_reaches_trusted(project: Project, expression: str) -> None:
+    # GDPR: a SQL preparation passes on the privacy of every column an output is computed from,
+    # through functions and CTEs, as declarative steps do.
+    project.write("catalog/datasets/contact_names.yaml", f"""description: Names for analysts.
+zone: trusted
+inputs: [customer_contacts]
+sql: |
+  WITH c AS (SELECT customer_id, first_name, last_name FROM customer_contacts)
+  SELECT c.customer_id, {expression} AS name FROM c
+columns:
+  customer_id: {{type: int}}
+  name: {{type: string(200)}}
+""")
+    project.replace(PIPELINES, "      contacts: {prepare: customer_contacts, after: [land_crm]}\n",
+                    "      contacts: {prepare: customer_contacts, after: [land_crm]}\n"
+                    "      names: {prepare: contact_names, after: [contacts]}\n")
+    check(only_error(project), "catalog/datasets/contact_names.yaml", 2, ("zone",),
+          "personal column name reaches zone 'trusted', readable by data_scientist (none), analyst (none)",
+          "leave name out of the SELECT, or, once the SELECT hashes or generalises it, declare "
+          "'name: {..., privacy: none}' under columns")
+    project.replace("catalog/datasets/contact_names.yaml", "  name: {type: string(200)}",
+                    "  name: {type: string(200), privacy: none}")
+    assert project.load().datasets["contact_names"].column_map["name"].privacy.name == "NONE"
+
+
 def test_personal_column_reaches_development_without_mask(project: Project) -> None:
     project.replace(CUSTOMERS_CLEAN, "      phone: drop\n", "")
     check(only_error(project), CUSTOMERS_CLEAN, project.line_of(CUSTOMERS_CLEAN, "zone:"), ("zone",),

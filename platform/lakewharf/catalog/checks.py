@@ -9,10 +9,18 @@ from collections.abc import Callable
 
 from lakewharf.catalog.errors import CatalogError
 from lakewharf.model import naming
-from lakewharf.model.catalog import Catalog, Column
+from lakewharf.model.catalog import Catalog, Column, Dataset
 from lakewharf.model.types import Privacy
 
 Check = Callable[[Catalog], list[CatalogError]]
+
+
+def _mask_hint(ds: Dataset, column: str) -> str:
+    if ds.sql is None:
+        return f"mask it on the way: add a step '- mask: {{{column}: hash}}' (or redact / drop)"
+    # A SQL column inherits the privacy of every input column it is computed from (lineage).
+    return (f"leave {column} out of the SELECT, or, once the SELECT hashes or generalises it, declare "
+            f"'{column}: {{..., privacy: none}}' under columns (an override reviewers see)")
 
 
 def _readers_text(catalog: Catalog, roles: tuple[str, ...], needed: Privacy) -> str:
@@ -41,8 +49,7 @@ def check_zone_privacy(catalog: Catalog) -> list[CatalogError]:
                 "land sources in a zone only cleared roles can read, e.g. landing_zone: landing"))
     for ds in catalog.datasets.values():
         leak(ds.columns, ds.zone, lambda c, who, d=ds: d.origin.at("zone").error(
-            f"{c.privacy} column {c.name} reaches zone {d.zone!r}, readable by {who}",
-            f"mask it on the way: add a step '- mask: {{{c.name}: hash}}' (or redact / drop)"))
+            f"{c.privacy} column {c.name} reaches zone {d.zone!r}, readable by {who}", _mask_hint(d, c.name)))
     for model in catalog.models.values():
         for output, cols in model.outputs.items():
             leak(cols, model.scoring.output_zone, lambda c, who, m=model, out=output: m.origin.at(

@@ -231,9 +231,21 @@ def check_sql(sql: str, inputs: dict[str, tuple[Column, ...]], declared: dict[st
         for name in names:
             node = lineage(name, qualified, schema=schema, dialect=SQL_DIALECT, scope=scope)
             leaves = [n for n in node.walk() if not n.downstream and isinstance(n.source, exp.Table)]
-            result[name] = max((privacy_of.get((leaf.source.name, leaf.expression.name), Privacy.NONE)
-                                for leaf in leaves if isinstance(leaf.expression, exp.Column)), default=Privacy.NONE)
+            result[name] = max((privacy_of.get((leaf.source.name, _leaf_column(leaf)), Privacy.NONE)
+                                for leaf in leaves), default=Privacy.NONE)
     except (sqlglot.errors.SqlglotError, KeyError, ValueError) as exc:
         return {}, [where.error(f"cannot resolve the SELECT's columns: {_first_line(exc)}",
                                 "qualify ambiguous columns with their table alias")]
     return result, []
+
+
+def _leaf_column(leaf: Any) -> str:
+    """The input column a lineage leaf stands for. sqlglot 30 gives the leaf's expression as the
+    *table* and names the column only in ``leaf.name`` (``"table"."column"``); older releases gave
+    an ``exp.Column``. Reading the name covers both: a leaf missed here would let a personal column
+    through a SQL preparation as if it were not personal."""
+    from sqlglot import exp
+
+    if isinstance(leaf.expression, exp.Column):
+        return str(leaf.expression.name)
+    return str(exp.to_column(leaf.name).name)
