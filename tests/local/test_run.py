@@ -171,6 +171,26 @@ def test_a_failing_activity_fails_its_pipeline_and_skips_dependents(
     assert not report.succeeded
 
 
+def test_a_failing_training_job_fails_its_pipeline_with_the_cause(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A hyperparameter typo fails train.py; the train step's later activities wait on its success,
+    # so Data Factory would end the run there, Failed: the report says why, and `wharf run` exits 1.
+    root = _project(tmp_path)
+    churn = root / "catalog/models/churn.yaml"
+    churn.write_text(churn.read_text().replace("n_estimators: 200", "n_estimator: 200"))
+    monkeypatch.setenv("WHARF_SAMPLE_SCALE", str(SCALE))
+    assert main(["--project", str(root), "run", "clickstream_hourly", "nightly", "weekly_training",
+                 "--report", str(tmp_path / "r.json")]) == 1
+    report = json.loads((tmp_path / "r.json").read_text())
+    status = {p["pipeline"]: p for p in report["pipelines"]}
+    assert status["nightly"]["status"] == "Succeeded"
+    assert status["weekly_training"]["status"] == "Failed"
+    assert "train.py failed: TypeError:" in status["weekly_training"]["error"]
+    assert "unexpected keyword argument 'n_estimator'" in status["weekly_training"]["error"]
+    assert "internal error" not in capsys.readouterr().err
+
+
 def test_run_on_azurite(tmp_path: Path, azurite_settings: LocalSettings) -> None:
     root = _project(tmp_path)
     settings = replace(azurite_settings, root=root, sample_scale=0.05)

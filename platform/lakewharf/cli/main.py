@@ -61,7 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # an internal bug, not bad input: say so briefly unless asked
         if args.debug:
             raise
-        print(f"wharf: internal error: {type(exc).__name__}: {exc} (run with --debug for details)", file=sys.stderr)
+        print(f"wharf: internal error: {type(exc).__name__}: {exc} (`wharf --debug {args.command} …` shows where)",
+              file=sys.stderr)
         return 2
 
 

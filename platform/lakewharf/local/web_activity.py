@@ -90,8 +90,10 @@ def _python(ctx: RunContext, script: str, *args: str) -> None:
     src = ctx.build / "aml" / "src"
     result = subprocess.run([sys.executable, script, *args], cwd=src, capture_output=True, text=True)
     if result.returncode != 0:
-        tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-8:])
-        raise WebCallFailed(f"{script} failed:\n{tail}")
+        # The exception line says what to fix (a hyperparameter typo, a missing column); the stack
+        # above it is the generated script's own, one `python <script>` away for whoever needs it.
+        lines = [line for line in (result.stderr or result.stdout).splitlines() if line.strip()]
+        raise WebCallFailed(f"{script} failed: {lines[-1].strip() if lines else f'exit status {result.returncode}'}")
 
 
 def _models_root(ctx: RunContext, model: str) -> Any:
