@@ -236,8 +236,12 @@ def test_classification(world: World, run: str) -> None:
     model = world.catalog.models["churn"]
     frame = check_contract(output(world, run, "predictions"), model, "predictions")
     assert len(frame) == 400 and frame["customer_id"].is_unique
-    assert frame["probability"].between(0.5, 1.0).all()  # the predicted class's probability (2 classes)
     assert set(frame["predicted_label"]) <= {0, 1}
+    # Two classes: the probability of the positive one (label 1), whichever label is predicted, so
+    # sorting by it ranks customers by churn risk; the label is 1 exactly where it passes one half.
+    assert frame["probability"].between(0.0, 1.0).all()
+    assert (frame["probability"] < 0.5).any() and (frame["probability"] > 0.5).any()
+    assert ((frame["probability"] > 0.5) == (frame["predicted_label"] == 1)).all()
     scores = metrics(world, run)
     assert {"accuracy", "auc", "f1"} <= scores.keys()
     assert scores["auc"] > 0.7, scores  # the synthetic label is learnable

@@ -46,7 +46,9 @@ def score_outputs(
             "predictions": (
                 *keys,
                 Column("predicted_label", columns[label].type, nullable=False, description="Most likely class."),
-                Column("probability", _DOUBLE, nullable=False, description="Probability of the predicted class."),
+                Column("probability", _DOUBLE, nullable=False,
+                       description="Two classes: probability of the positive one (the greater label, "
+                                   "e.g. 1); more classes: of the predicted one."),
             )
         }
     elif task == "regression":

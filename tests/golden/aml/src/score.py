@@ -69,7 +69,10 @@ class Scorer:
             proba = estimator.predict_proba(x)
             best = np.argmax(proba, axis=1)
             out["predicted_label"] = np.asarray(estimator.classes_)[best]
-            out["probability"] = proba[np.arange(len(best)), best]
+            # Two classes: the probability of the positive one (the greater label: 1, true), which
+            # analysts sort by ("most likely to churn"); more classes: that of the predicted label.
+            column = np.full(len(best), 1) if proba.shape[1] == 2 else best
+            out["probability"] = proba[np.arange(len(best)), column]
         elif task == "regression":
             out["predicted_value"] = np.asarray(estimator.predict(x), dtype="float64")
         else:  # clustering: the segment and the distance to its centre (in the standardised space)
