@@ -156,6 +156,48 @@ def test_scoring_defaults_to_the_training_dataset(project: Project) -> None:
     assert project.load().models["segmentation"].scoring.dataset == "customer_features"
 
 
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "Mars/Olympus", "CET"])
+def test_time_zone_must_be_a_windows_id(project: Project, zone: str) -> None:
+    # Data Factory schedule triggers take Windows IDs; an IANA name would fail only on deployment.
+    project.replace(PIPELINES, '    schedule: {cron: "0 1 * * *", timezone: W. Europe Standard Time}',
+                    f'    schedule: {{cron: "0 1 * * *", timezone: {zone}}}')
+    check(only_error(project), PIPELINES, 19, ("pipelines", "nightly", "schedule", "timezone"),
+          f"time zone {zone!r} is not a Windows time zone ID", "'W. Europe Standard Time' (Europe/Berlin")
+
+
+@pytest.mark.parametrize("zone", ["UTC", "UTC+12", "Pacific Standard Time", "Russia Time Zone 3 Standard Time"])
+def test_windows_time_zones_pass(project: Project, zone: str) -> None:
+    project.replace(PIPELINES, '    schedule: {cron: "0 1 * * *", timezone: W. Europe Standard Time}',
+                    f'    schedule: {{cron: "0 1 * * *", timezone: {zone}}}')
+    assert project.load().pipelines["nightly"].schedule.timezone == zone
+
+
+@pytest.mark.parametrize(("column", "message"), [
+    ("status", "watermark 'status' is string(20), which does not order rows by change"),
+    ("order_id_typo", "watermark 'order_id_typo' is not a column"),
+])
+def test_watermark_must_order_rows(project: Project, column: str, message: str) -> None:
+    orders = "catalog/sources/orders.yaml"  # the first entity, orders, on line 11
+    text = project.read(orders)
+    project.write(orders, text.replace("watermark: updated_at}", f"watermark: {column}}}", 1))
+    check(only_error(project), orders, 11, ("entities", "orders", "load", "watermark"), message)
+
+
+def test_nullable_watermark_would_drop_rows(project: Project) -> None:
+    orders = "catalog/sources/orders.yaml"  # the first entity, orders: its watermark on line 11
+    text = project.read(orders)
+    column = "      updated_at: {type: timestamp, nullable: false}"
+    project.write(orders, text.replace(column, column.replace("false", "true"), 1))
+    check(only_error(project), orders, 11, ("entities", "orders", "load", "watermark"),
+          "watermark 'updated_at' is nullable: rows where it is NULL would never load")
+
+
+def test_label_is_not_a_feature(project: Project) -> None:
+    project.replace(CHURN, "features: [country,", "features: [churned, country,")
+    check(only_error(project), CHURN, 6, ("features", 0),
+          "the label 'churned' is also a feature", "remove it from features")
+
+
 def test_unknown_step_in_after(project: Project) -> None:
     project.replace(PIPELINES, "{prepare: customers_clean, after: [land_crm]}",
                     "{prepare: customers_clean, after: [land_cmr]}")

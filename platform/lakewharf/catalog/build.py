@@ -8,6 +8,7 @@ collected; cross-cutting rules (privacy, types, names, pipelines) live in ``chec
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -103,8 +104,30 @@ class Builder:
                               Privacy.parse(c.get("privacy")), c.get("description", ""), co))
         return tuple(out)
 
+    def _check_watermark(self, where: Origin, name: str, cols: tuple[Column, ...], declared: dict[str, Any]) -> None:
+        """The copy reads rows with old < watermark <= new: the column must order rows in time and
+        always be set (a NULL watermark is never greater than anything: that row never loads)."""
+        by_name = {c.name: c for c in cols}
+        if name not in declared:
+            self.errors.append(where.error(f"watermark {name!r} is not a column"))
+        elif name in by_name and by_name[name].type.base not in _WATERMARK_TYPES:
+            self.errors.append(where.error(
+                f"watermark {name!r} is {by_name[name].type}, which does not order rows by change",
+                "use a timestamp, date or increasing integer column (e.g. updated_at, row version)"))
+        elif name in by_name and by_name[name].nullable:
+            self.errors.append(where.error(
+                f"watermark {name!r} is nullable: rows where it is NULL would never load",
+                "declare it 'nullable: false' if the source guarantees it, or choose another column"))
+
     def cron(self, spec: dict[str, Any] | None, origin: Origin) -> Cron | None:
         if spec is None:
+            return None
+        zone = spec.get("timezone", "UTC")
+        if not _WINDOWS_ZONE.match(zone):
+            self.errors.append(origin.at("timezone").error(
+                f"time zone {zone!r} is not a Windows time zone ID, which Data Factory schedule triggers take",
+                "e.g. 'UTC', 'W. Europe Standard Time' (Europe/Berlin, Paris…), 'GMT Standard Time' "
+                "(Europe/London), 'Eastern Standard Time' (America/New_York)"))
             return None
         try:
             return Cron.parse(spec["cron"], spec.get("timezone", "UTC"), origin)
@@ -132,8 +155,8 @@ class Builder:
             if len(cols) < len(e["columns"]):  # a bad type, reported: datasets reading the source stay quiet
                 self.broken.add(("source", f.name))
             load = e["load"]
-            if load["mode"] == "incremental" and load["watermark"] not in e["columns"]:
-                self.errors.append(eo.at("load", "watermark").error(f"watermark {load['watermark']!r} is not a column"))
+            if load["mode"] == "incremental":
+                self._check_watermark(eo.at("load", "watermark"), load["watermark"], cols, e["columns"])
             if d["kind"] in ("sqlserver", "postgresql") and "table" not in e:
                 self.errors.append(eo.error(f"a {d['kind']} entity needs 'table'", "e.g. table: dbo.customers"))
             if d["kind"] in ("file_drop", "log") and "path" not in e:
@@ -262,6 +285,11 @@ class Builder:
                     listed = f"columns of {d['dataset']}: {', '.join(cols)}"
                     self.unknown(where, "column", name, cols, "" if difflib.get_close_matches(name, cols) else listed)
                     ok = False
+        if d.get("label") is not None and d["label"] in d.get("features", []):
+            self.errors.append(o.at("features", d["features"].index(d["label"])).error(
+                f"the label {d['label']!r} is also a feature: the model would read the answer it must predict",
+                "remove it from features"))
+            ok = False
         t, s = d["training"], d["scoring"]
         if ("algorithm" in t) == ("automl" in t):
             self.errors.append(o.at("training").error("give either 'algorithm' or 'automl'"))
@@ -313,6 +341,13 @@ class Builder:
                 "a model scores the columns it was trained on, with the same types"))
         return not problems
 
+
+_WATERMARK_TYPES = {"timestamp", "date", "int", "bigint"}
+
+# Data Factory triggers take Windows time zone IDs ("W. Europe Standard Time"), not IANA names:
+# https://learn.microsoft.com/azure/data-factory/how-to-create-schedule-trigger#time-zone-option
+# Their shape: "UTC", "UTC±hh", or words ending in "Standard Time".
+_WINDOWS_ZONE = re.compile(r"^(UTC([+-]\d{2})?|[A-Z][A-Za-z0-9.() +-]* Standard Time)$")
 
 _ALGORITHMS = {
     "classification": {"logistic_regression", "random_forest", "gradient_boosting"},
