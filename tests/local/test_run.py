@@ -191,6 +191,34 @@ def test_a_failing_training_job_fails_its_pipeline_with_the_cause(
     assert "internal error" not in capsys.readouterr().err
 
 
+def test_a_column_added_to_a_source_reaches_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A data engineer adds a column to a source after a first run: the sample systems are reseeded
+    # (the column is NULL there), and the files landed before it read it as NULL.
+    root = _project(tmp_path)
+    monkeypatch.setenv("WHARF_SAMPLE_SCALE", str(SCALE))
+    assert main(["--project", str(root), "run", "clickstream_hourly", "nightly"]) == 0
+    crm = root / "catalog/sources/crm.yaml"
+    text = crm.read_text()
+    at = text.index("      updated_at:")
+    crm.write_text(text[:at] + "      preferred_language: {type: string(5)}\n" + text[at:])
+    capsys.readouterr()
+    assert main(["--project", str(root), "run", "clickstream_hourly", "nightly",
+                 "--report", str(tmp_path / "r.json")]) == 0
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert "crm.customers.preferred_language (not in the sample data: seeded as NULL)" in report["not_verified_locally"]
+    # Non-nullable, the sample cannot invent it: a clear error, and the previous seed stays usable.
+    crm.write_text(crm.read_text().replace("preferred_language: {type: string(5)}",
+                                           "preferred_language: {type: string(5), nullable: false}"))
+    capsys.readouterr()
+    assert main(["--project", str(root), "local", "up", "--reseed"]) == 1
+    assert "crm.customers.preferred_language: the sample data has no values for this non-nullable column" in (
+        capsys.readouterr().err)
+    assert main(["--project", str(root), "local", "status"]) == 0
+    assert "sources:   seeded" in capsys.readouterr().out
+
+
 def test_run_on_azurite(tmp_path: Path, azurite_settings: LocalSettings) -> None:
     root = _project(tmp_path)
     settings = replace(azurite_settings, root=root, sample_scale=0.05)

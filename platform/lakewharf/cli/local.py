@@ -22,6 +22,7 @@ def run(args: argparse.Namespace) -> int:
     from lakewharf.local.azurite import AzuriteError
     from lakewharf.local.lake import LakeUnavailable
     from lakewharf.local.settings import LocalSettings
+    from lakewharf.local.sources import SeedError
 
     catalog = load_catalog(getattr(args, "project", None))
     settings = LocalSettings.from_env(catalog.root)
@@ -38,6 +39,8 @@ def run(args: argparse.Namespace) -> int:
                     out.print(f"seeded {ref}: {files:,} files", markup=False)
                 for ref in report.skipped:
                     out.print(f"no sample data for {ref}: supply it yourself", style="yellow", markup=False)
+                for column in report.null_columns:
+                    out.print(f"{column}: not in the sample data, seeded as NULL", style="yellow", markup=False)
             else:
                 out.print("sample sources already seeded (use --reseed to recreate them)", markup=False)
         elif args.action == "down":
@@ -52,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
                 )
             out.print(f"warehouse: {state.warehouse}", markup=False)
             out.print(f"sources:   {'seeded' if state.sources_seeded else 'not seeded (wharf local up)'}", markup=False)
-    except (AzuriteError, LakeUnavailable) as exc:
+    except (AzuriteError, LakeUnavailable, SeedError) as exc:
         err.print(f"wharf local {args.action}: {exc}", style="red", markup=False)
         return 1
     return 0

@@ -37,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
     from lakewharf.local.lake import LakeUnavailable
     from lakewharf.local.session import run_local
     from lakewharf.local.settings import LocalSettings
+    from lakewharf.local.sources import SeedError
     from lakewharf.local.warehouse import WarehouseError
 
     catalog = load_catalog(getattr(args, "project", None))
@@ -65,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         with out.status("running pipelines…"):
             report = run_local(catalog, settings, args.pipelines or None, progress)
-    except (AzuriteError, LakeUnavailable, WarehouseError, OutputRefused) as exc:
+    except (AzuriteError, LakeUnavailable, WarehouseError, OutputRefused, SeedError) as exc:
         err.print(f"wharf run: {exc}", style="red", markup=False)
         return 1
     _print_report(out, report)

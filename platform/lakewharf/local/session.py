@@ -14,6 +14,7 @@ from lakewharf.local.files import LocalFiles
 from lakewharf.local.report import RunReport
 from lakewharf.local.runner import Listener, PipelineRun, run_pipeline, utc_now, window
 from lakewharf.local.settings import LocalSettings
+from lakewharf.local.sources import SeedReport
 from lakewharf.model.catalog import Catalog
 from lakewharf.model.schedule import TumblingWindow
 
@@ -70,6 +71,10 @@ def _not_verified(ctx: RunContext, runs: list[PipelineRun]) -> list[str]:
     return notes
 
 
+def _seeded_as_null(seeded: SeedReport | None) -> list[str]:
+    return [f"{column} (not in the sample data: seeded as NULL)" for column in (seeded.null_columns if seeded else [])]
+
+
 def run_local(
     catalog: Catalog, settings: LocalSettings, pipelines: list[str] | None = None, listener: Listener | None = None
 ) -> RunReport:
@@ -80,7 +85,7 @@ def run_local(
     started = time.perf_counter()
     build = catalog.root / "build"
     refresh_build(catalog, build)
-    lake, _ = stack.up(catalog, settings)
+    lake, seeded = stack.up(catalog, settings)
     files = LocalFiles(lake, settings.state / "cache")
     warehouse = open_warehouse(settings)
     history_file = settings.state / "runs.json"
@@ -114,7 +119,7 @@ def run_local(
         privacy = check_privacy(ctx)
         return RunReport(
             runs,
-            _not_verified(ctx, runs) + privacy.not_verified,
+            _not_verified(ctx, runs) + privacy.not_verified + _seeded_as_null(seeded),
             warehouse.tables(),
             privacy,
             {"rewritten": dict(warehouse.translations.rewritten), "skipped": dict(warehouse.translations.skipped)},

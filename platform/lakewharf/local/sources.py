@@ -9,8 +9,10 @@ out as their catalog ``path`` globs expect.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from lakewharf.local.lake import Lake
 from lakewharf.local.sample_data import SampleData
@@ -41,6 +43,31 @@ class SeedReport:
     tables: dict[str, int] = field(default_factory=dict)  # entity ref → rows
     files: dict[str, int] = field(default_factory=dict)  # entity ref → files
     skipped: list[str] = field(default_factory=list)  # entities the sample has no data for
+    # Columns the catalog declares and the sample data does not have (seeded as NULL): a column a
+    # data engineer just added to a source, which the real system will fill.
+    null_columns: list[str] = field(default_factory=list)
+
+
+class SeedError(ValueError):
+    """The sample cannot seed what the catalog declares; nothing was changed."""
+
+
+def _select_list(entity: Entity, table: Any, report: SeedReport) -> str:
+    """Each declared column from the sample table, or a typed NULL when the sample lacks it."""
+    from lakewharf.generate.preparation_sql import sql_type
+
+    have = set(table.column_names)
+    parts = []
+    for c in entity.columns:
+        if c.name in have:
+            parts.append(c.name)
+        elif c.nullable:
+            parts.append(f"CAST(NULL AS {sql_type(c.type).sql('duckdb')}) AS {c.name}")
+            report.null_columns.append(f"{entity.ref}.{c.name}")
+        else:
+            raise SeedError(f"{entity.ref}.{c.name}: the sample data has no values for this non-nullable column; "
+                            "declare it nullable while you try it locally, or seed the source yourself")
+    return ", ".join(parts)
 
 
 def _column_sql(entity: Entity) -> str:
@@ -50,29 +77,39 @@ def _column_sql(entity: Entity) -> str:
 
 
 def seed(catalog: Catalog, settings: LocalSettings, lake: Lake, data: SampleData) -> SeedReport:
-    """(Re)create every sample source system. Existing sample data is replaced, not appended."""
+    """(Re)create every sample source system. Existing sample data is replaced, not appended.
+
+    Every database is checked and built beside the old one first, then swapped in: a SeedError
+    leaves the previous seed as it was."""
     import duckdb
 
     report = SeedReport()
+    plans: dict[str, list[tuple[Entity, str, Any]]] = {}
+    for source in catalog.sources.values():
+        if source.is_database:
+            plans[source.name] = []
+            for entity in source.entities.values():
+                table = data.tables.get(entity.ref)
+                if table is None:
+                    report.skipped.append(entity.ref)
+                    continue
+                plans[source.name].append((entity, _select_list(entity, table, report), table))
     for source in catalog.sources.values():
         if source.is_database:
             path = source_database(settings, source.name)
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.unlink(missing_ok=True)
-            with duckdb.connect(str(path)) as con:
-                for entity in source.entities.values():
-                    table = data.tables.get(entity.ref)
-                    if table is None:
-                        report.skipped.append(entity.ref)
-                        continue
+            building = path.with_name(path.name + ".seeding")
+            building.unlink(missing_ok=True)
+            with duckdb.connect(str(building)) as con:
+                for entity, select, table in plans[source.name]:
                     qualified = entity_table(entity, source)
                     con.execute(f"CREATE SCHEMA IF NOT EXISTS {qualified.split('.')[0]}")
                     con.execute(f"CREATE TABLE {qualified} ({_column_sql(entity)})")
                     con.register("incoming", table)
-                    names = ", ".join(c.name for c in entity.columns)
-                    con.execute(f"INSERT INTO {qualified} ({names}) SELECT {names} FROM incoming")
+                    con.execute(f"INSERT INTO {qualified} SELECT {select} FROM incoming")
                     con.unregister("incoming")
                     report.tables[entity.ref] = table.num_rows
+            os.replace(building, path)
             continue
         container = drop_container(source.name)
         lake.ensure_filesystem(container)

@@ -15,6 +15,7 @@ from typing import Any
 from lakewharf.local.context import Measured, RunContext
 from lakewharf.local.tsql_text import CopyInto, strip_comments
 from lakewharf.model import lake, naming
+from lakewharf.model.catalog import Column
 
 _CETAS = re.compile(r"CREATE\s+EXTERNAL\s+TABLE\s+([\[\]\w.]+)\s+WITH\s*\((.*?)\)\s*AS\s+(.*)$", re.S | re.I)
 
@@ -23,21 +24,36 @@ class ScriptFailed(RuntimeError):
     pass
 
 
-def _external_tables(ctx: RunContext) -> dict[str, tuple[str, str]]:
-    """Serverless table name → (filesystem, folder) for every landing entity and dataset."""
+def _external_tables(ctx: RunContext) -> dict[str, tuple[str, str, tuple[Column, ...]]]:
+    """Serverless table name → (filesystem, folder, declared columns) for every landing entity and dataset."""
     tables = {}
     for source in ctx.catalog.sources.values():
         for entity in source.entities.values():
             name = naming.serverless_table_name(
                 source.landing_zone, naming.landing_table_name(source.name, entity.name)
             )
-            tables[name.lower()] = (ctx.filesystem(source.landing_zone), lake.landing_folder(source.name, entity.name))
+            tables[name.lower()] = (ctx.filesystem(source.landing_zone), lake.landing_folder(source.name, entity.name),
+                                    entity.columns)
     for ds in ctx.catalog.datasets.values():
         tables[naming.serverless_table_name(ds.zone, ds.name).lower()] = (
             ctx.filesystem(ds.zone),
             lake.dataset_folder(ds.name),
+            ds.columns,
         )
     return tables
+
+
+def _view_sql(con: Any, glob: str, declared: tuple[Column, ...]) -> str:
+    """The files' columns, plus a typed NULL for each declared column no file has yet: a column
+    added to a source reads as NULL from the files landed before it, as an external table with the
+    column declared reads them in Synapse serverless."""
+    from lakewharf.generate.preparation_sql import sql_type
+
+    files = f"read_parquet('{glob}', union_by_name = true)"
+    present = {row[0].lower() for row in con.execute(f"DESCRIBE SELECT * FROM {files}").fetchall()}
+    added = [f", CAST(NULL AS {sql_type(c.type).sql('duckdb')}) AS {c.name}"
+             for c in declared if c.name.lower() not in present]
+    return f"SELECT *{''.join(added)} FROM {files}"
 
 
 def _serverless_connection(ctx: RunContext, select: str) -> Any:
@@ -48,7 +64,7 @@ def _serverless_connection(ctx: RunContext, select: str) -> Any:
     for schema, table in re.findall(r"\b(\w+)\.(\w+)\b", select):
         key = f"{schema}.{table}".lower()
         if key in external:
-            filesystem, folder = external[key]
+            filesystem, folder, declared = external[key]
             glob = ctx.files.parquet_glob(filesystem, folder)
             if glob is None:
                 raise ScriptFailed(
@@ -56,9 +72,7 @@ def _serverless_connection(ctx: RunContext, select: str) -> Any:
                     "run the pipeline that produces it first"
                 )
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-            con.execute(
-                f"CREATE OR REPLACE VIEW {schema}.{table} AS SELECT * FROM read_parquet('{glob}', union_by_name = true)"
-            )
+            con.execute(f"CREATE OR REPLACE VIEW {schema}.{table} AS {_view_sql(con, glob, declared)}")
     return con
 
 

@@ -3,13 +3,15 @@ and the sample source systems, seeded."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from lakewharf.local import azurite
 from lakewharf.local.lake import Lake, open_lake
 from lakewharf.local.settings import LocalSettings
-from lakewharf.local.sources import SeedReport, seed
+from lakewharf.local.sources import SeedError, SeedReport, seed
 from lakewharf.model.catalog import Catalog
 
 
@@ -32,16 +34,38 @@ def up(catalog: Catalog, settings: LocalSettings, *, reseed: bool = False) -> tu
     for zone in catalog.platform.zones.values():
         lake.ensure_filesystem(zone.filesystem)
     report = None
-    if reseed or not sources_seeded(catalog, settings):
-        _marker(settings).unlink(missing_ok=True)
-        report = seed(catalog, settings, lake, generate(Volumes().scaled(settings.sample_scale)))
-        _marker(settings).parent.mkdir(parents=True, exist_ok=True)
-        _marker(settings).write_text("seeded by wharf local up\n")
+    # Reseed when the catalog's source columns changed since the last seed: a column a data
+    # engineer adds must exist in the sample system before a Copy can select it.
+    if reseed or not seed_is_current(catalog, settings):
+        marker = _marker(settings)
+        before = marker.read_text() if marker.exists() else None
+        marker.unlink(missing_ok=True)
+        try:
+            report = seed(catalog, settings, lake, generate(Volumes().scaled(settings.sample_scale)))
+        except SeedError:
+            if before is not None:  # seed() checks everything before it changes anything
+                marker.write_text(before)
+            raise
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(f"seeded by wharf local up\nsources {_fingerprint(catalog)}\n")
     return lake, report
 
 
 def sources_seeded(catalog: Catalog, settings: LocalSettings) -> bool:
     return _marker(settings).exists()
+
+
+def seed_is_current(catalog: Catalog, settings: LocalSettings) -> bool:
+    marker = _marker(settings)
+    return marker.exists() and f"sources {_fingerprint(catalog)}" in marker.read_text()
+
+
+def _fingerprint(catalog: Catalog) -> str:
+    """What the seeded systems depend on: every source entity's columns and types."""
+    shape = [[e.ref, e.table, e.path, [[c.name, str(c.type), c.nullable] for c in e.columns]]
+             for s in sorted(catalog.sources.values(), key=lambda s: s.name)
+             for e in sorted(s.entities.values(), key=lambda e: e.name)]
+    return hashlib.sha256(json.dumps(shape).encode()).hexdigest()[:16]
 
 
 def _marker(settings: LocalSettings) -> Path:
