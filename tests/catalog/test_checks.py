@@ -198,6 +198,14 @@ def test_label_is_not_a_feature(project: Project) -> None:
           "the label 'churned' is also a feature", "remove it from features")
 
 
+def test_fill_value_longer_than_its_column(project: Project) -> None:
+    # Synapse would cut 'TOOLONG' to 'TO' in a string(2) column without a word.
+    project.replace(CUSTOMERS_CLEAN, "      country: {fill: ZZ}", "      country: {fill: TOOLONG}")
+    check(only_error(project), CUSTOMERS_CLEAN, project.line_of(CUSTOMERS_CLEAN, "country: {fill: TOOLONG}"),
+          ("steps", 1, "missing", "country", "fill"),
+          "fill value 'TOOLONG' has 7 characters; country is string(2)", "use at most 2 characters")
+
+
 def test_unknown_step_in_after(project: Project) -> None:
     project.replace(PIPELINES, "{prepare: customers_clean, after: [land_crm]}",
                     "{prepare: customers_clean, after: [land_cmr]}")

@@ -112,6 +112,11 @@ def apply_step(cols: dict[str, Column], step: Step, columns_of: ColumnsOf) -> di
                     raise StepError(o.at(name, "fill").error(f"{name} is {col.type}; fill it with a number"))
                 if col.type.base == "boolean" and not isinstance(fill, bool):
                     raise StepError(o.at(name, "fill").error(f"{name} is boolean; fill it with true or false"))
+                if col.type.base == "string" and col.type.length is not None and len(str(fill)) > col.type.length:
+                    # Synapse's CAST would cut the value short without a word; DuckDB would keep it.
+                    raise StepError(o.at(name, "fill").error(
+                        f"fill value {str(fill)!r} has {len(str(fill))} characters; {name} is {col.type}",
+                        f"use at most {col.type.length} characters, or widen the column"))
             out[name] = replace(col, nullable=False)
     elif op == "outliers":
         for name in args:
