@@ -206,6 +206,30 @@ def test_fill_value_longer_than_its_column(project: Project) -> None:
           "fill value 'TOOLONG' has 7 characters; country is string(2)", "use at most 2 characters")
 
 
+@pytest.mark.parametrize(("boundaries", "message"), [
+    ('["2024-01-01", "2023-01-01"]', "boundaries must ascend"),
+    ('["2024-01-01", "banana"]', "boundary 'banana' is not a date value"),
+    ('[2024, 2025]', "boundary 2024 is not a date value"),
+])
+def test_partition_boundaries_match_the_column(project: Project, boundaries: str, message: str) -> None:
+    # Synapse would take them as they are and fail at CREATE TABLE, after deployment.
+    project.replace(FACT_SALES, '  boundaries: ["2024-01-01", "2025-01-01", "2026-01-01"]',
+                    f"  boundaries: {boundaries}")
+    error = only_error(project)
+    assert error.file == FACT_SALES and error.path[:2] == ("partition", "boundaries"), str(error)
+    assert message in error.message, str(error)
+
+
+def test_random_mask_only_on_numbers(project: Project) -> None:
+    # Synapse's random() masking function takes numeric columns only.
+    line = next(li for li in project.read(CONTACT).splitlines() if "mask:" in li and "email()" not in li)
+    column = line.strip().split(":")[0]
+    project.replace(CONTACT, line, line.split("mask:")[0] + 'mask: "random(1, 5)"}')
+    error = only_error(project)
+    assert (error.file, error.path) == (CONTACT, ("columns", column, "mask")), str(error)
+    assert "random() masks numeric columns" in error.message and error.hint == "default() masks any type"
+
+
 def test_unknown_step_in_after(project: Project) -> None:
     project.replace(PIPELINES, "{prepare: customers_clean, after: [land_crm]}",
                     "{prepare: customers_clean, after: [land_cmr]}")

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from lakewharf.catalog.build import Builder
+from lakewharf.catalog.errors import CatalogError
 from lakewharf.catalog.loader import LoadedFile
 from lakewharf.model.catalog import Column, Dataset, Model, Platform, Table, TableColumn
 from lakewharf.model.origin import Origin
 from lakewharf.model.scores import RECOMMENDATION_OUTPUTS
+from lakewharf.model.types import DataType
 
 
 def build_table(b: Builder, f: LoadedFile, datasets: dict[str, Dataset], models: dict[str, Model],
@@ -51,7 +56,11 @@ def build_table(b: Builder, f: LoadedFile, datasets: dict[str, Dataset], models:
             from dataclasses import replace
 
             column = replace(column, privacy=max(column.privacy, upstream[from_name].privacy))
-        columns.append(TableColumn(column, from_name, spec.get("mask")))
+        mask = spec.get("mask")
+        problem = _mask_problem(mask, column.type) if mask else None
+        if problem:
+            b.errors.append(co.at("mask").error(problem, "default() masks any type"))
+        columns.append(TableColumn(column, from_name, mask))
     names = set(d["columns"])  # also those whose type failed (reported once, above)
     for field in ("keys", "tracked"):
         for i, key in enumerate(d["load"].get(field, [])):
@@ -69,6 +78,11 @@ def build_table(b: Builder, f: LoadedFile, datasets: dict[str, Dataset], models:
     part = d.get("partition")
     if part and part["column"] not in names:
         b.errors.append(o.at("partition", "column").error(f"{part['column']!r} is not a column of the table"))
+    elif part:
+        typed = {c.name: c.column.type for c in columns}  # a column whose type failed is reported already
+        if part["column"] in typed:
+            b.errors.extend(_boundary_problems(o.at("partition", "boundaries"), typed[part["column"]],
+                                               part["boundaries"]))
     for field in ("readers", "unmask"):
         for i, role in enumerate(d.get(field, [])):
             if role not in platform.roles:
@@ -82,3 +96,38 @@ def build_table(b: Builder, f: LoadedFile, datasets: dict[str, Dataset], models:
         d["load"]["mode"], tuple(d["load"].get("keys", ())), tuple(d["load"].get("tracked", ())),
         tuple(d["readers"]), tuple(d.get("unmask", ())), d.get("description", ""), o,
     )
+
+
+def _boundary_problems(where: Origin, dtype: DataType, boundaries: list[Any]) -> list[CatalogError]:
+    """Boundaries are literals of the partition column's type, in ascending order: Synapse takes
+    them as they are, and out-of-order or unparseable values fail only at CREATE TABLE.
+    https://learn.microsoft.com/azure/synapse-analytics/sql-data-warehouse/sql-data-warehouse-tables-partition"""
+    parsed = []
+    for i, value in enumerate(boundaries):
+        try:
+            if dtype.base in ("date", "timestamp"):
+                parsed.append((dt.date if dtype.base == "date" else dt.datetime).fromisoformat(str(value)))
+            elif dtype.is_numeric and not isinstance(value, bool):
+                parsed.append(float(value))
+            elif dtype.base == "string":
+                parsed.append(str(value))
+            else:
+                return [where.error(f"a {dtype} column cannot be a partition column",
+                                    "partition on a date, timestamp, number or string column")]
+        except (TypeError, ValueError):
+            return [where.at(i).error(f"boundary {value!r} is not a {dtype} value",
+                                      "dates as 'YYYY-MM-DD', numbers as numbers")]
+    if parsed != sorted(parsed):
+        return [where.error(f"boundaries must ascend: {boundaries}", f"e.g. {sorted(boundaries, key=str)}")]
+    return []
+
+
+def _mask_problem(mask: str, dtype: DataType) -> str | None:
+    """Dynamic data masking functions by data type: random() for numbers, email() and partial() for
+    strings. https://learn.microsoft.com/sql/relational-databases/security/dynamic-data-masking"""
+    function = mask.split("(", 1)[0].strip().lower()
+    if function == "random" and not dtype.is_numeric:
+        return f"random() masks numeric columns; this one is {dtype}"
+    if function in ("email", "partial") and dtype.base != "string":
+        return f"{function}() masks string columns; this one is {dtype}"
+    return None
