@@ -187,8 +187,12 @@ def test_dim_customer_contact_masks_classifies_and_unmasks(files: dict[str, str]
 def test_staging_tables_are_nullable_heaps_with_run_id(files: dict[str, str]) -> None:
     sql = squash(files[f"{W}/tables/stg.crm__dim_customer_contact.sql"])
     assert "CREATE TABLE [stg].[crm__dim_customer_contact] ( [customer_id] INT NULL," in sql
-    assert "[_run_id] NVARCHAR(64) NULL" in sql and "NOT NULL" not in sql and "MASKED" not in sql
+    create = sql[sql.index("CREATE TABLE"):]  # after the guard that drops the previous shape
+    assert "[_run_id] NVARCHAR(64) NULL" in create and "NOT NULL" not in create and "MASKED" not in sql
     assert "WITH ( DISTRIBUTION = ROUND_ROBIN, HEAP )" in sql
+    # Staging holds nothing between loads: recreated each time, it always has the catalog's columns.
+    assert ("IF OBJECT_ID(N'[stg].[crm__dim_customer_contact]', N'U') IS NOT NULL DROP TABLE "
+            "[stg].[crm__dim_customer_contact]; CREATE TABLE") in sql
 
 
 def test_merge_procedures_deduplicate_staging_latest_first(files: dict[str, str]) -> None:

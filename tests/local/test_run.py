@@ -219,6 +219,33 @@ def test_a_column_added_to_a_source_reaches_the_run(
     assert "sources:   seeded" in capsys.readouterr().out
 
 
+def test_a_column_added_to_a_warehouse_table_is_added_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # After a first load, a data engineer derives signup_year and publishes it in dim_customer:
+    # the next run adds the nullable column to the existing table and fills it, keeping the rows.
+    root = _project(tmp_path)
+    monkeypatch.setenv("WHARF_SAMPLE_SCALE", str(SCALE))
+    assert main(["--project", str(root), "run", "clickstream_hourly", "nightly"]) == 0
+    before = _query(root, "SELECT COUNT(*) AS n FROM mart.dim_customer")["rows"][0]["n"]
+    clean = root / "catalog/datasets/customers_clean.yaml"
+    clean.write_text(clean.read_text().replace(
+        '      birth_year: {expr: "YEAR(date_of_birth)", type: int, privacy: none}\n',
+        '      birth_year: {expr: "YEAR(date_of_birth)", type: int, privacy: none}\n'
+        '      signup_year: {expr: "YEAR(signup_date)", type: int}\n'))
+    trusted = root / "catalog/datasets/customers_trusted.yaml"
+    trusted.write_text(trusted.read_text().replace("birth_year, marketing_opt_in]",
+                                                   "birth_year, marketing_opt_in, signup_year]"))
+    dim = root / "catalog/warehouse/dim_customer.yaml"
+    dim.write_text(dim.read_text().replace("  birth_year: {type: int}\n",
+                                           "  birth_year: {type: int}\n  signup_year: {type: int}\n"))
+    assert main(["--project", str(root), "run", "clickstream_hourly", "nightly"]) == 0
+    after = _query(root, "SELECT COUNT(*) AS n, COUNT(signup_year) AS filled, "
+                         "SUM(CASE WHEN signup_year = YEAR(signup_date) THEN 1 ELSE 0 END) AS right_year "
+                         "FROM mart.dim_customer")["rows"][0]
+    assert after["n"] == before and after["filled"] == after["right_year"] > 0
+
+
 def test_run_on_azurite(tmp_path: Path, azurite_settings: LocalSettings) -> None:
     root = _project(tmp_path)
     settings = replace(azurite_settings, root=root, sample_scale=0.05)

@@ -102,6 +102,10 @@ class TsqlInterpreter:
 
     def _condition(self, condition: str, params: dict[str, Any]) -> bool:
         text = condition.strip()
+        m = re.fullmatch(r"(NOT\s+)?EXISTS\s*\(\s*SELECT\s+1\s+FROM\s+sys\.columns\s+WHERE\s+\[?object_id\]?\s*=\s*"
+                         r"OBJECT_ID\(\s*N?'([^']+)'\s*\)\s+AND\s+\[?name\]?\s*=\s*N?'([^']+)'\s*\)", text, re.I | re.S)
+        if m:  # a column's existence (the generated add-column statements)
+            return self._column_exists(unbracket(m.group(2)), m.group(3)) != bool(m.group(1))
         m = re.fullmatch(r"(NOT\s+)?EXISTS\s*\((SELECT\b.*)\)", text, re.I | re.S)
         if m and "sys.database_principals" not in m.group(2):
             found = bool(self._run(temp_names(m.group(2)), params).fetchall())
@@ -125,6 +129,12 @@ class TsqlInterpreter:
         )
         result = exists if is_not else not exists
         return not result if negate else result
+
+    def _column_exists(self, table: str, column: str) -> bool:
+        schema, _, name = table.rpartition(".")
+        return bool(self.con.execute(
+            "SELECT 1 FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? AND lower(column_name) = lower(?)",
+            [schema or "main", name, column]).fetchall())
 
     def _schema_exists(self, name: str) -> bool:
         return bool(self.con.execute("SELECT 1 FROM duckdb_schemas() WHERE schema_name = ?", [name]).fetchall())
@@ -218,6 +228,8 @@ class TsqlInterpreter:
         sql = temp_names(stmt)
         if re.match(r"CREATE\s+TABLE\b", sql, re.I):
             sql = self._create_table(sql)
+        elif re.match(r"ALTER\s+TABLE\b.*\bADD\b", sql, re.I | re.S):
+            sql = self._without_masks(sql)
         elif m := re.match(
             r"UPDATE\s+(\S+)\s+SET\s+(.*?)\s+FROM\s+\1\s+INNER\s+JOIN\s+(\S+)\s+AS\s+(\w+)\s+ON\s+(.*?)"
             r"(?:\s+WHERE\s+(.*))?$",
@@ -233,10 +245,14 @@ class TsqlInterpreter:
             sql = re.sub(r"TRUNCATE\s+TABLE", "DELETE FROM", sql, flags=re.I)
         self._run(sql, params)
 
-    def _create_table(self, sql: str) -> str:
+    def _without_masks(self, sql: str) -> str:
         if re.search(r"\bMASKED\s+WITH\s*\(", sql, re.I):
             self.translations.note("skipped", "dynamic data masking")
             sql = re.sub(r"\s+MASKED\s+WITH\s*\(\s*FUNCTION\s*=\s*'[^']*'\s*\)", "", sql, flags=re.I)
+        return sql
+
+    def _create_table(self, sql: str) -> str:
+        sql = self._without_masks(sql)
         # Synapse table options (distribution, index, partitions) have no local meaning.
         m = re.match(r"(CREATE\s+TABLE\s+\S+\s*(?:\(.*?\))?)\s*WITH\s*\((.*?)\)\s*(AS\b.*)?$", sql, re.S | re.I)
         if m:

@@ -91,6 +91,12 @@ class TableDef:
     def masked(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns if c.mask)
 
+    @property
+    def addable_columns(self) -> tuple[ColumnDef, ...]:
+        """Columns a catalog may add after the table exists: nullable ones, which ALTER TABLE ADD
+        can append in place (existing rows read NULL)."""
+        return tuple(c for c in self.columns if c.nullable and not c.identity)
+
 
 def surrogate_key_name(table: Table) -> str:
     return f"{table.name}_sk"

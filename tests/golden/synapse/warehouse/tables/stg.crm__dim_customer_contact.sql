@@ -3,22 +3,24 @@
 -- load/dim_customer_contact.sql fills it with COPY INTO, etl.load_dim_customer_contact applies and empties it.
 -- HEAP + ROUND_ROBIN is the fastest load target; every column is nullable so that COPY never
 -- rejects a row the procedure should see. No reader role is granted on the stg schema.
+-- It holds nothing between loads, so it is created afresh with the catalog's columns each time.
 -- https://learn.microsoft.com/azure/synapse-analytics/sql/data-loading-best-practices
-IF OBJECT_ID(N'[stg].[crm__dim_customer_contact]', N'U') IS NULL
-    CREATE TABLE [stg].[crm__dim_customer_contact]
-    (
-        [customer_id] INT NULL,
-        [first_name] NVARCHAR(100) NULL,
-        [last_name] NVARCHAR(100) NULL,
-        [email] NVARCHAR(256) NULL,
-        [phone] NVARCHAR(40) NULL,
-        [city] NVARCHAR(100) NULL,
-        [country] NVARCHAR(2) NULL,
-        [_run_id] NVARCHAR(64) NULL  -- pipeline run that loaded the row, set by etl.load_dim_customer_contact
-    )
-    WITH
-    (
-        DISTRIBUTION = ROUND_ROBIN,
-        HEAP
-    );
+IF OBJECT_ID(N'[stg].[crm__dim_customer_contact]', N'U') IS NOT NULL
+    DROP TABLE [stg].[crm__dim_customer_contact];
+CREATE TABLE [stg].[crm__dim_customer_contact]
+(
+    [customer_id] INT NULL,
+    [first_name] NVARCHAR(100) NULL,
+    [last_name] NVARCHAR(100) NULL,
+    [email] NVARCHAR(256) NULL,
+    [phone] NVARCHAR(40) NULL,
+    [city] NVARCHAR(100) NULL,
+    [country] NVARCHAR(2) NULL,
+    [_run_id] NVARCHAR(64) NULL  -- pipeline run that loaded the row, set by etl.load_dim_customer_contact
+)
+WITH
+(
+    DISTRIBUTION = ROUND_ROBIN,
+    HEAP
+);
 GO

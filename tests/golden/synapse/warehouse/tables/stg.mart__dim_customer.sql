@@ -3,23 +3,25 @@
 -- load/dim_customer.sql fills it with COPY INTO, etl.load_dim_customer applies and empties it.
 -- HEAP + ROUND_ROBIN is the fastest load target; every column is nullable so that COPY never
 -- rejects a row the procedure should see. No reader role is granted on the stg schema.
+-- It holds nothing between loads, so it is created afresh with the catalog's columns each time.
 -- https://learn.microsoft.com/azure/synapse-analytics/sql/data-loading-best-practices
-IF OBJECT_ID(N'[stg].[mart__dim_customer]', N'U') IS NULL
-    CREATE TABLE [stg].[mart__dim_customer]
-    (
-        [customer_id] INT NULL,
-        [email_hash] NVARCHAR(64) NULL,
-        [city] NVARCHAR(100) NULL,
-        [country] NVARCHAR(2) NULL,
-        [signup_date] DATE NULL,
-        [loyalty_tier] NVARCHAR(20) NULL,
-        [birth_year] INT NULL,
-        [marketing_opt_in] BIT NULL,
-        [_run_id] NVARCHAR(64) NULL  -- pipeline run that loaded the row, set by etl.load_dim_customer
-    )
-    WITH
-    (
-        DISTRIBUTION = ROUND_ROBIN,
-        HEAP
-    );
+IF OBJECT_ID(N'[stg].[mart__dim_customer]', N'U') IS NOT NULL
+    DROP TABLE [stg].[mart__dim_customer];
+CREATE TABLE [stg].[mart__dim_customer]
+(
+    [customer_id] INT NULL,
+    [email_hash] NVARCHAR(64) NULL,
+    [city] NVARCHAR(100) NULL,
+    [country] NVARCHAR(2) NULL,
+    [signup_date] DATE NULL,
+    [loyalty_tier] NVARCHAR(20) NULL,
+    [birth_year] INT NULL,
+    [marketing_opt_in] BIT NULL,
+    [_run_id] NVARCHAR(64) NULL  -- pipeline run that loaded the row, set by etl.load_dim_customer
+)
+WITH
+(
+    DISTRIBUTION = ROUND_ROBIN,
+    HEAP
+);
 GO

@@ -3,22 +3,24 @@
 -- load/dim_date.sql fills it with COPY INTO, etl.load_dim_date applies and empties it.
 -- HEAP + ROUND_ROBIN is the fastest load target; every column is nullable so that COPY never
 -- rejects a row the procedure should see. No reader role is granted on the stg schema.
+-- It holds nothing between loads, so it is created afresh with the catalog's columns each time.
 -- https://learn.microsoft.com/azure/synapse-analytics/sql/data-loading-best-practices
-IF OBJECT_ID(N'[stg].[mart__dim_date]', N'U') IS NULL
-    CREATE TABLE [stg].[mart__dim_date]
-    (
-        [date_key] INT NULL,
-        [calendar_date] DATE NULL,
-        [calendar_year] INT NULL,
-        [calendar_quarter] INT NULL,
-        [calendar_month] INT NULL,
-        [day_of_month] INT NULL,
-        [day_of_week] INT NULL,
-        [_run_id] NVARCHAR(64) NULL  -- pipeline run that loaded the row, set by etl.load_dim_date
-    )
-    WITH
-    (
-        DISTRIBUTION = ROUND_ROBIN,
-        HEAP
-    );
+IF OBJECT_ID(N'[stg].[mart__dim_date]', N'U') IS NOT NULL
+    DROP TABLE [stg].[mart__dim_date];
+CREATE TABLE [stg].[mart__dim_date]
+(
+    [date_key] INT NULL,
+    [calendar_date] DATE NULL,
+    [calendar_year] INT NULL,
+    [calendar_quarter] INT NULL,
+    [calendar_month] INT NULL,
+    [day_of_month] INT NULL,
+    [day_of_week] INT NULL,
+    [_run_id] NVARCHAR(64) NULL  -- pipeline run that loaded the row, set by etl.load_dim_date
+)
+WITH
+(
+    DISTRIBUTION = ROUND_ROBIN,
+    HEAP
+);
 GO

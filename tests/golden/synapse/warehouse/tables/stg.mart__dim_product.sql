@@ -3,22 +3,24 @@
 -- load/dim_product.sql fills it with COPY INTO, etl.load_dim_product applies and empties it.
 -- HEAP + ROUND_ROBIN is the fastest load target; every column is nullable so that COPY never
 -- rejects a row the procedure should see. No reader role is granted on the stg schema.
+-- It holds nothing between loads, so it is created afresh with the catalog's columns each time.
 -- https://learn.microsoft.com/azure/synapse-analytics/sql/data-loading-best-practices
-IF OBJECT_ID(N'[stg].[mart__dim_product]', N'U') IS NULL
-    CREATE TABLE [stg].[mart__dim_product]
-    (
-        [product_id] INT NULL,
-        [sku] NVARCHAR(32) NULL,
-        [name] NVARCHAR(200) NULL,
-        [category] NVARCHAR(50) NULL,
-        [brand] NVARCHAR(50) NULL,
-        [list_price] DECIMAL(10, 2) NULL,
-        [active] BIT NULL,
-        [_run_id] NVARCHAR(64) NULL  -- pipeline run that loaded the row, set by etl.load_dim_product
-    )
-    WITH
-    (
-        DISTRIBUTION = ROUND_ROBIN,
-        HEAP
-    );
+IF OBJECT_ID(N'[stg].[mart__dim_product]', N'U') IS NOT NULL
+    DROP TABLE [stg].[mart__dim_product];
+CREATE TABLE [stg].[mart__dim_product]
+(
+    [product_id] INT NULL,
+    [sku] NVARCHAR(32) NULL,
+    [name] NVARCHAR(200) NULL,
+    [category] NVARCHAR(50) NULL,
+    [brand] NVARCHAR(50) NULL,
+    [list_price] DECIMAL(10, 2) NULL,
+    [active] BIT NULL,
+    [_run_id] NVARCHAR(64) NULL  -- pipeline run that loaded the row, set by etl.load_dim_product
+)
+WITH
+(
+    DISTRIBUTION = ROUND_ROBIN,
+    HEAP
+);
 GO

@@ -3,26 +3,28 @@
 -- load/fact_sales.sql fills it with COPY INTO, etl.load_fact_sales applies and empties it.
 -- HEAP + ROUND_ROBIN is the fastest load target; every column is nullable so that COPY never
 -- rejects a row the procedure should see. No reader role is granted on the stg schema.
+-- It holds nothing between loads, so it is created afresh with the catalog's columns each time.
 -- https://learn.microsoft.com/azure/synapse-analytics/sql/data-loading-best-practices
-IF OBJECT_ID(N'[stg].[mart__fact_sales]', N'U') IS NULL
-    CREATE TABLE [stg].[mart__fact_sales]
-    (
-        [order_id] BIGINT NULL,
-        [line_no] INT NULL,
-        [customer_id] INT NULL,
-        [product_id] INT NULL,
-        [order_date] DATE NULL,
-        [channel] NVARCHAR(20) NULL,
-        [status] NVARCHAR(20) NULL,
-        [quantity] INT NULL,
-        [unit_price] DECIMAL(10, 2) NULL,
-        [discount] DECIMAL(5, 2) NULL,
-        [net_amount] DECIMAL(14, 2) NULL,
-        [_run_id] NVARCHAR(64) NULL  -- pipeline run that loaded the row, set by etl.load_fact_sales
-    )
-    WITH
-    (
-        DISTRIBUTION = ROUND_ROBIN,
-        HEAP
-    );
+IF OBJECT_ID(N'[stg].[mart__fact_sales]', N'U') IS NOT NULL
+    DROP TABLE [stg].[mart__fact_sales];
+CREATE TABLE [stg].[mart__fact_sales]
+(
+    [order_id] BIGINT NULL,
+    [line_no] INT NULL,
+    [customer_id] INT NULL,
+    [product_id] INT NULL,
+    [order_date] DATE NULL,
+    [channel] NVARCHAR(20) NULL,
+    [status] NVARCHAR(20) NULL,
+    [quantity] INT NULL,
+    [unit_price] DECIMAL(10, 2) NULL,
+    [discount] DECIMAL(5, 2) NULL,
+    [net_amount] DECIMAL(14, 2) NULL,
+    [_run_id] NVARCHAR(64) NULL  -- pipeline run that loaded the row, set by etl.load_fact_sales
+)
+WITH
+(
+    DISTRIBUTION = ROUND_ROBIN,
+    HEAP
+);
 GO

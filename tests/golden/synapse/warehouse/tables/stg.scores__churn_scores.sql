@@ -3,21 +3,23 @@
 -- load/churn_scores.sql fills it with COPY INTO, etl.load_churn_scores applies and empties it.
 -- HEAP + ROUND_ROBIN is the fastest load target; every column is nullable so that COPY never
 -- rejects a row the procedure should see. No reader role is granted on the stg schema.
+-- It holds nothing between loads, so it is created afresh with the catalog's columns each time.
 -- https://learn.microsoft.com/azure/synapse-analytics/sql/data-loading-best-practices
-IF OBJECT_ID(N'[stg].[scores__churn_scores]', N'U') IS NULL
-    CREATE TABLE [stg].[scores__churn_scores]
-    (
-        [customer_id] INT NULL,
-        [predicted_label] INT NULL,
-        [probability] FLOAT NULL,
-        [model_version] NVARCHAR(64) NULL,
-        [run_id] NVARCHAR(64) NULL,
-        [scored_at] DATETIME2(3) NULL,
-        [_run_id] NVARCHAR(64) NULL  -- pipeline run that loaded the row, set by etl.load_churn_scores
-    )
-    WITH
-    (
-        DISTRIBUTION = ROUND_ROBIN,
-        HEAP
-    );
+IF OBJECT_ID(N'[stg].[scores__churn_scores]', N'U') IS NOT NULL
+    DROP TABLE [stg].[scores__churn_scores];
+CREATE TABLE [stg].[scores__churn_scores]
+(
+    [customer_id] INT NULL,
+    [predicted_label] INT NULL,
+    [probability] FLOAT NULL,
+    [model_version] NVARCHAR(64) NULL,
+    [run_id] NVARCHAR(64) NULL,
+    [scored_at] DATETIME2(3) NULL,
+    [_run_id] NVARCHAR(64) NULL  -- pipeline run that loaded the row, set by etl.load_churn_scores
+)
+WITH
+(
+    DISTRIBUTION = ROUND_ROBIN,
+    HEAP
+);
 GO

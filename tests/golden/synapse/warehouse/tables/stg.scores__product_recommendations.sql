@@ -3,22 +3,24 @@
 -- load/product_recommendations.sql fills it with COPY INTO, etl.load_product_recommendations applies and empties it.
 -- HEAP + ROUND_ROBIN is the fastest load target; every column is nullable so that COPY never
 -- rejects a row the procedure should see. No reader role is granted on the stg schema.
+-- It holds nothing between loads, so it is created afresh with the catalog's columns each time.
 -- https://learn.microsoft.com/azure/synapse-analytics/sql/data-loading-best-practices
-IF OBJECT_ID(N'[stg].[scores__product_recommendations]', N'U') IS NULL
-    CREATE TABLE [stg].[scores__product_recommendations]
-    (
-        [customer_id] INT NULL,
-        [rank] INT NULL,
-        [product_id] INT NULL,
-        [score] FLOAT NULL,
-        [model_version] NVARCHAR(64) NULL,
-        [run_id] NVARCHAR(64) NULL,
-        [scored_at] DATETIME2(3) NULL,
-        [_run_id] NVARCHAR(64) NULL  -- pipeline run that loaded the row, set by etl.load_product_recommendations
-    )
-    WITH
-    (
-        DISTRIBUTION = ROUND_ROBIN,
-        HEAP
-    );
+IF OBJECT_ID(N'[stg].[scores__product_recommendations]', N'U') IS NOT NULL
+    DROP TABLE [stg].[scores__product_recommendations];
+CREATE TABLE [stg].[scores__product_recommendations]
+(
+    [customer_id] INT NULL,
+    [rank] INT NULL,
+    [product_id] INT NULL,
+    [score] FLOAT NULL,
+    [model_version] NVARCHAR(64) NULL,
+    [run_id] NVARCHAR(64) NULL,
+    [scored_at] DATETIME2(3) NULL,
+    [_run_id] NVARCHAR(64) NULL  -- pipeline run that loaded the row, set by etl.load_product_recommendations
+)
+WITH
+(
+    DISTRIBUTION = ROUND_ROBIN,
+    HEAP
+);
 GO
