@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Sequence
 
@@ -12,7 +13,10 @@ from lakewharf.catalog.errors import CatalogError
 
 
 def console(*, stderr: bool = False) -> Console:
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+    out = Console(stderr=stderr, highlight=False, soft_wrap=True)
+    if not out.is_terminal and "COLUMNS" not in os.environ:
+        out.width = 160  # pipes and CI logs: report tables whole rather than cut at rich's 80 columns
+    return out
 
 
 def print_catalog_errors(errors: Sequence[CatalogError], *, as_json: bool = False) -> None:
