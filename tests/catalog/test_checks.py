@@ -230,6 +230,15 @@ def test_random_mask_only_on_numbers(project: Project) -> None:
     assert "random() masks numeric columns" in error.message and error.hint == "default() masks any type"
 
 
+def test_misspelt_step_kind_names_the_kinds(project: Project) -> None:
+    # Not "missing required field 'ingest'": the step lacks whichever kind it meant.
+    project.replace(PIPELINES, "{load: churn_scores, after: [score_churn]}",
+                    "{lod: churn_scores, after: [score_churn]}")
+    errors = {e.message: e for e in project.errors()}
+    assert set(errors) == {"needs one of: ingest, prepare, train, score, load", "unknown field 'lod'"}
+    assert errors["unknown field 'lod'"].hint == "did you mean 'load'?"
+
+
 def test_unknown_step_in_after(project: Project) -> None:
     project.replace(PIPELINES, "{prepare: customers_clean, after: [land_crm]}",
                     "{prepare: customers_clean, after: [land_cmr]}")

@@ -57,6 +57,9 @@ def _leaf_errors(errors: Iterator[ValidationError]) -> Iterator[ValidationError]
             if error.validator == "oneOf" and _matches_several(error):
                 yield error
                 continue
+            if all(e.validator == "required" for e in error.context):
+                yield error  # none of the alternative fields is there: say which they are
+                continue
             branch = best_match(error.context)
             # best_match paths are relative to the anyOf; re-root them for location lookups.
             branch.path = error.path + branch.path  # type: ignore[assignment]
@@ -113,6 +116,9 @@ def _to_catalog_error(doc: YamlDocument, e: ValidationError) -> CatalogError:
     if v in ("minProperties", "maxProperties") and "steps" in path:
         return doc.error(path, "a step holds exactly one operation",
                          "write each operation as its own list item, e.g. '- dedupe: {...}'")
+    if v in ("oneOf", "anyOf") and e.context and all(c.validator == "required" for c in e.context):
+        names = [str(c.validator_value[0]) for c in e.context if c.validator_value]
+        return doc.error(path, f"needs one of: {', '.join(names)}", hint, key=bool(path))
     if v == "oneOf":
         return doc.error(path, "give exactly one of the alternatives", "e.g. one of ingest/prepare/train/score/load")
     if v == "uniqueItems":
