@@ -188,6 +188,21 @@ def test_query_translates_tsql(loader: Loader) -> None:
     assert loader.wh.query("SELECT TOP 3 customer_id FROM mart.dim_customer ORDER BY customer_id")[0] == ["customer_id"]
 
 
+def test_tsql_string_concatenation_runs_on_duckdb() -> None:
+    import duckdb
+
+    from lakewharf.local.tsql_translate import to_duckdb
+
+    # T-SQL joins text with +, DuckDB only adds numbers with it; NULL stays NULL as in T-SQL.
+    sql = to_duckdb("SELECT first_name + ' ' + last_name AS name, ISNULL(city, '?') + '/' + country AS place, "
+                    "CAST(id AS NVARCHAR(10)) + '-' + code AS ref, id + 1 AS next_id, "
+                    "middle + ' ' + last_name AS missing "
+                    "FROM (VALUES (7, 'Ada', 'Lovelace', NULL, 'GB', 'x', NULL)) "
+                    "AS t(id, first_name, last_name, city, country, code, middle)")
+    row = duckdb.connect().execute(sql).fetchone()
+    assert row == ("Ada Lovelace", "?/GB", "7-x", 8, None)
+
+
 def test_missing_read_only_warehouse_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(WarehouseError, match="run `wharf run` first"):
         DuckDBWarehouse(tmp_path / "none.duckdb", read_only=True)

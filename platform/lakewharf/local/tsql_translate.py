@@ -25,6 +25,7 @@ def to_duckdb(tsql: str) -> str:
         raise WarehouseError(f"cannot translate to DuckDB: {str(exc).splitlines()[0]}\n  in: {tsql[:300]}") from None
     for tree in trees:
         _fix_conversions(tree)
+        _string_concatenation(tree)
         for node in tree.find_all(exp.DataType):
             if node.this == exp.DataType.Type.FLOAT:
                 size = node.expressions[0].name if node.expressions else ""
@@ -42,6 +43,34 @@ def to_duckdb(tsql: str) -> str:
             if call.name.upper() in ("GETUTCDATE", "SYSUTCDATETIME"):  # no sqlglot mapping: UTC, naive
                 call.replace(sqlglot.parse_one("CAST(NOW() AT TIME ZONE 'UTC' AS TIMESTAMP)", read="duckdb"))
     return ";\n".join(t.sql(dialect="duckdb") for t in trees)
+
+
+def _string_concatenation(tree: Any) -> None:
+    """T-SQL's ``+`` joins text; DuckDB's only adds numbers. Where a side is evidently text (a string
+    literal, a concatenation, a string function, a cast to text, or ISNULL/COALESCE over one), the
+    ``+`` becomes ``||``, which yields NULL on a NULL operand as T-SQL's does (CONCAT_NULL_YIELDS_NULL).
+    Two bare text columns cannot be told from numbers without types: write CONCAT() for those."""
+    from sqlglot import exp
+
+    text_functions = tuple(getattr(exp, name) for name in ("Concat", "Upper", "Lower", "Trim", "Substring", "Left",
+                                                           "Right", "Replace", "DPipe") if hasattr(exp, name))
+
+    def is_text(node: Any) -> bool:
+        while isinstance(node, exp.Paren):
+            node = node.this
+        if isinstance(node, exp.Literal):
+            return bool(node.is_string)
+        if isinstance(node, text_functions):
+            return True
+        if isinstance(node, exp.Cast):
+            return bool(node.to.is_type(*exp.DataType.TEXT_TYPES))
+        if isinstance(node, exp.Coalesce):
+            return any(is_text(arg) for arg in [node.this, *node.expressions])
+        return False
+
+    for add in reversed(list(tree.find_all(exp.Add))):  # innermost first: a + ' ' + b nests left
+        if is_text(add.left) or is_text(add.right):
+            add.replace(exp.DPipe(this=add.left, expression=add.right))
 
 
 def _fix_conversions(tree: Any) -> None:
