@@ -20,7 +20,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 @dataclass(frozen=True)
 class Project:
-    """A private copy of the sample project (pipelines.yaml + catalog/) that a test may edit."""
+    """A private copy of the sample project (pipelines.yaml, local.yaml, catalog/) that a test may edit."""
 
     root: Path
 
@@ -75,6 +75,7 @@ class Project:
 def copy_sample(target: Path) -> Path:
     target.mkdir(parents=True, exist_ok=True)
     shutil.copy2(REPO_ROOT / "pipelines.yaml", target / "pipelines.yaml")
+    shutil.copy2(REPO_ROOT / "local.yaml", target / "local.yaml")  # the sample's curated data
     shutil.copytree(REPO_ROOT / "catalog", target / "catalog",
                     ignore=shutil.ignore_patterns("__pycache__", ".*"))
     return target

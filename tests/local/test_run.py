@@ -36,6 +36,7 @@ def _project(tmp_path: Path) -> Path:
     for name in ("catalog", "templates"):
         shutil.copytree(ROOT / name, root / name)
     shutil.copy(ROOT / "pipelines.yaml", root / "pipelines.yaml")
+    shutil.copy(ROOT / "local.yaml", root / "local.yaml")
     (root / "node_modules").symlink_to(ROOT / "node_modules")
     return root
 
@@ -207,16 +208,19 @@ def test_a_column_added_to_a_source_reaches_the_run(
     assert main(["--project", str(root), "run", "clickstream_hourly", "nightly",
                  "--report", str(tmp_path / "r.json")]) == 0
     report = json.loads((tmp_path / "r.json").read_text())
-    assert "crm.customers.preferred_language (not in the sample data: seeded as NULL)" in report["not_verified_locally"]
+    assert "crm.customers.preferred_language (not in the provided data: seeded as NULL)" in report[
+        "not_verified_locally"]
+    # Only the changed source is re-made, and the report says so.
+    assert "re-made" in report["sources"]["crm"] and "re-made" not in report["sources"]["orders"]
     # Non-nullable, the sample cannot invent it: a clear error, and the previous seed stays usable.
     crm.write_text(crm.read_text().replace("preferred_language: {type: string(5)}",
                                            "preferred_language: {type: string(5), nullable: false}"))
     capsys.readouterr()
     assert main(["--project", str(root), "local", "up", "--reseed"]) == 1
-    assert "crm.customers.preferred_language: the sample data has no values for this non-nullable column" in (
+    assert "crm.customers.preferred_language: the data for this source has no values for this non-nullable column" in (
         capsys.readouterr().err)
     assert main(["--project", str(root), "local", "status"]) == 0
-    assert "sources:   seeded" in capsys.readouterr().out
+    assert "source crm: the retail sample's curated data" in capsys.readouterr().out
 
 
 def test_a_column_added_to_a_warehouse_table_is_added_in_place(

@@ -6,12 +6,15 @@ from pathlib import Path
 
 import duckdb
 import pyarrow.compute as pc
+import pytest
 
 from lakewharf.catalog.api import load_catalog
+from lakewharf.local.bindings import load_bindings
 from lakewharf.local.lake import FolderLake
 from lakewharf.local.sample_data import Volumes, generate
 from lakewharf.local.settings import LocalSettings
-from lakewharf.local.sources import seed, source_database
+from lakewharf.local.source_systems import seed_database
+from lakewharf.local.sources import SeedError, materialize
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,16 +34,41 @@ def test_sample_data_is_deterministic_and_dirty() -> None:
 
 def test_seed_creates_source_databases_and_drops(tmp_path: Path) -> None:
     catalog = load_catalog(ROOT)
-    settings = LocalSettings(root=tmp_path)
+    settings = LocalSettings(root=tmp_path, sample_scale=0.1)
     lake = FolderLake(settings.lake_folder)
-    data = generate(Volumes(customers=200, products=30, orders=800, page_views=1500))
-    report = seed(catalog, settings, lake, data)
-    assert report.skipped == []
-    with duckdb.connect(str(source_database(settings, "crm"))) as con:
+    bindings = load_bindings(catalog)  # the sample's local.yaml: {sample: retail} for every source
+    report = materialize(catalog, settings, lake, bindings)
+    assert report.skipped == [] and set(report.made) == set(catalog.sources)
+    with duckdb.connect(str(seed_database(settings, "crm"))) as con:
         assert con.execute("SELECT COUNT(*) FROM dbo.customers").fetchone()[0] == report.tables["crm.customers"]
-    with duckdb.connect(str(source_database(settings, "orders"))) as con:
-        assert con.execute("SELECT COUNT(*) FROM public.order_lines").fetchone()[0] > 800
+    with duckdb.connect(str(seed_database(settings, "orders"))) as con:
+        assert con.execute("SELECT COUNT(*) FROM public.order_lines").fetchone()[0] > 800 * 0.1
     assert lake.list("drop-products") == ["products/products_20251231.csv"]
     assert all(p.startswith("events/2025/") and p.endswith(".jsonl") for p in lake.list("drop-clickstream"))
-    again = seed(catalog, settings, lake, data)  # re-seeding replaces, never appends
+    assert materialize(catalog, settings, lake, bindings).made == {}  # nothing changed: nothing re-made
+    again = materialize(catalog, settings, lake, bindings, reseed=True)  # re-seeding replaces, never appends
     assert again.tables == report.tables
+
+
+def test_reseeding_a_drop_deletes_only_the_files_lakewharf_wrote(tmp_path: Path) -> None:
+    catalog = load_catalog(ROOT)
+    settings = LocalSettings(root=tmp_path, sample_scale=0.05)
+    lake = FolderLake(settings.lake_folder)
+    bindings = load_bindings(catalog)
+    materialize(catalog, settings, lake, bindings)
+    lake.write("drop-products", "products/mine.csv", b"a file someone put here by hand\n")
+    materialize(catalog, settings, lake, bindings, reseed=True)
+    assert lake.read("drop-products", "products/mine.csv") == b"a file someone put here by hand\n"
+
+
+def test_a_database_lakewharf_did_not_write_is_never_overwritten(tmp_path: Path) -> None:
+    catalog = load_catalog(ROOT)
+    settings = LocalSettings(root=tmp_path, sample_scale=0.05)
+    mine = seed_database(settings, "crm")
+    mine.parent.mkdir(parents=True)
+    with duckdb.connect(str(mine)) as con:
+        con.execute("CREATE TABLE hand_loaded AS SELECT 42 AS answer")
+    before = mine.read_bytes()
+    with pytest.raises(SeedError, match="holds data lakewharf did not write"):
+        materialize(catalog, settings, FolderLake(settings.lake_folder), load_bindings(catalog))
+    assert mine.read_bytes() == before

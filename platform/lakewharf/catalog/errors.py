@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from lakewharf.errors import WharfError
+
 JsonPath = tuple[str | int, ...]
 
 
@@ -56,7 +58,7 @@ class CatalogError:
         }
 
 
-class CatalogInvalid(Exception):
+class CatalogInvalid(WharfError):
     """Raised with every problem found, so callers report them all at once."""
 
     def __init__(self, errors: Iterable[CatalogError]) -> None:

@@ -21,7 +21,7 @@ from referencing.jsonschema import DRAFT202012
 from lakewharf.catalog.errors import CatalogError
 from lakewharf.catalog.yaml_source import YamlDocument
 
-KINDS = ("platform", "source", "dataset", "model", "table", "pipelines")
+KINDS = ("platform", "source", "dataset", "model", "table", "pipelines", "local")
 _BASE = "https://schemas.lakewharf.invalid/"  # only an identifier for the registry; never fetched
 
 

@@ -13,6 +13,7 @@ from lakewharf import __version__
 # name → (module, one-line help). Modules are imported when their command runs, so
 # `wharf validate` never pays for pulumi, the Azure SDKs or DuckDB.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("lakewharf.cli.init", "create a new project folder that validates and runs at once"),
     "validate": ("lakewharf.cli.validate", "check the catalog and show a summary"),
     "schema": ("lakewharf.cli.schema", "export the catalog JSON Schemas"),
     "generate": ("lakewharf.cli.generate", "write Data Factory, Synapse and Azure ML artifacts into build/"),
@@ -43,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from lakewharf.catalog.errors import CatalogInvalid
     from lakewharf.cli.output import print_catalog_errors
-    from lakewharf.local.settings import SettingsError
+    from lakewharf.errors import WharfError
 
     module = importlib.import_module(COMMANDS[args.command][0])
     try:
@@ -51,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CatalogInvalid as exc:
         print_catalog_errors(exc.errors, as_json=getattr(args, "json", False))
         return 1
-    except SettingsError as exc:  # a WHARF_* environment variable: the user's input, not a bug
+    except WharfError as exc:  # the user's input or environment, not a bug: one clear line, exit 1
         print(f"wharf {args.command}: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -32,13 +32,8 @@ def _count(value: int | None) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lakewharf.generate.writer import OutputRefused
-    from lakewharf.local.azurite import AzuriteError
-    from lakewharf.local.lake import LakeUnavailable
     from lakewharf.local.session import run_local
     from lakewharf.local.settings import LocalSettings
-    from lakewharf.local.sources import SeedError
-    from lakewharf.local.warehouse import WarehouseError
 
     catalog = load_catalog(getattr(args, "project", None))
     unknown = [p for p in args.pipelines if p not in catalog.pipelines]
@@ -63,12 +58,8 @@ def run(args: argparse.Namespace) -> int:
         if a.error:
             err.print(f"  {a.error}", style="red", markup=False)
 
-    try:
-        with out.status("running pipelines…"):
-            report = run_local(catalog, settings, args.pipelines or None, progress)
-    except (AzuriteError, LakeUnavailable, WarehouseError, OutputRefused, SeedError) as exc:
-        err.print(f"wharf run: {exc}", style="red", markup=False)
-        return 1
+    with out.status("running pipelines…"):  # a WharfError ends the command in cli/main, exit 1
+        report = run_local(catalog, settings, args.pipelines or None, progress)
     _print_report(out, report)
     if args.report:
         try:
@@ -93,6 +84,8 @@ def _write_report(path: Path, data: dict) -> None:
 
 def _print_report(out: Console, report: RunReport) -> None:
     data = report.to_dict()
+    for source, where in data["sources"].items():
+        out.print(f"source {source}: {where}", markup=False, style="yellow" if "re-made" in where else None)
     activities = RichTable(title="activities", header_style="bold")
     for col in ("pipeline", "activity", "type", "status", "read", "written", "rejected", "s"):
         activities.add_column(col, justify="right" if col in ("read", "written", "rejected", "s") else "left")
@@ -138,6 +131,8 @@ def _print_report(out: Console, report: RunReport) -> None:
         if not name.startswith("stg."):
             tables.add_row(name, f"{rows:,}")
     out.print(tables)
+    for warning in data["warnings"]:
+        out.print(f"⚠ {warning}", style="yellow", markup=False)
     out.print("[bold]not verified locally[/]")
     for note in data["not_verified_locally"]:
         out.print(f"  • {note}", markup=False)

@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from lakewharf.errors import WharfError
 from lakewharf.generate.artifact import Artifact
 
 MANIFEST = "manifest.json"
@@ -23,7 +24,7 @@ class DuplicateArtifact(ValueError):
     pass
 
 
-class OutputRefused(Exception):
+class OutputRefused(WharfError):
     """The output folder cannot or must not receive the tree; nothing was changed."""
 
 

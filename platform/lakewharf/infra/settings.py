@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from lakewharf.errors import WharfError
 from lakewharf.model.catalog import Catalog
 
 NAMESPACE = "lakewharf"  # the Pulumi project name: keys are "lakewharf:<key>"
@@ -49,7 +50,7 @@ _STORAGE_SKUS = {"Standard_LRS", "Standard_ZRS", "Standard_GRS", "Standard_RAGRS
 SERVICE_ROLES = ("factory", "synapse", "ml")
 
 
-class StackConfigError(ValueError):
+class StackConfigError(WharfError, ValueError):
     """Stack settings that cannot produce a correct platform; ``problems`` lists each one."""
 
     def __init__(self, problems: list[str]) -> None:

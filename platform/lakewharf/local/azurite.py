@@ -14,10 +14,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from lakewharf.errors import WharfError
 from lakewharf.local.settings import LocalSettings
 
 
-class AzuriteError(RuntimeError):
+class AzuriteError(WharfError, RuntimeError):
     """A user-facing problem with the emulator (not installed, port taken, did not start)."""
 
 

@@ -11,6 +11,7 @@ from lakewharf.local.adf_tree import AdfTree
 from lakewharf.local.files import LocalFiles
 from lakewharf.local.lake import Lake
 from lakewharf.local.settings import LocalSettings
+from lakewharf.local.source_systems import SourceSystems
 from lakewharf.local.warehouse import Warehouse
 from lakewharf.model.catalog import Catalog, Entity
 
@@ -28,6 +29,7 @@ class Measured:
     rows_written: int | None = None
     rows_rejected: int | None = None
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # what ran but deserves a look (a copy that read 0 files)
     # A training job's result: {"model", "version", "metrics"} (metrics as train.py logged them).
     trained: dict[str, Any] | None = None
 
@@ -42,6 +44,7 @@ class RunContext:
     warehouse: Warehouse
     adf: AdfTree
     trigger_time: dt.datetime
+    sources: SourceSystems  # where each source's data is read
     run_id: str = ""
     pipeline: str = ""
     history: list[dict[str, Any]] = field(default_factory=list)  # pipeline runs of this and earlier runs

@@ -9,25 +9,20 @@ read once, typed, with DuckDB's ``store_rejects`` recording the lines that fail.
 
 from __future__ import annotations
 
-import fnmatch
+import datetime as dt
 from typing import Any
 
 from lakewharf.local.context import Measured, RunContext
 from lakewharf.local.duck import connect
-from lakewharf.local.sources import DIALECTS, drop_container, source_database
-from lakewharf.model.catalog import Entity
+from lakewharf.local.source_readers import duck_type, matching, typed_rows
+from lakewharf.local.source_systems import DIALECTS
+from lakewharf.model.catalog import Entity, Source
 
 _FILE_SOURCES = {"DelimitedTextSource", "JsonSource", "ParquetSource"}
 
 
 class CopyFailed(RuntimeError):
     pass
-
-
-def _type(column: Any) -> str:
-    from lakewharf.generate.preparation_sql import sql_type
-
-    return sql_type(column.type).sql("duckdb")
 
 
 def run_copy(
@@ -42,12 +37,12 @@ def run_copy(
     loaded_at, run_id = str(extra.get("_loaded_at", "")).rstrip("Z")[:26], str(extra.get("_run_id", ""))
     con = connect(ctx.settings.state)
     rejected = 0
+    measured = Measured()
     try:
-        rejects = None
         if props["source"]["type"] in _FILE_SOURCES:
-            rows, rejects = _file_rows(ctx, con, source.name, entity, props)
+            rows, rejects = _file_rows(ctx, con, source, entity, props, measured)
         else:
-            rows = _database_rows(ctx, con, source.name, source.kind, source_ds.properties, props["source"])
+            rows, rejects = _database_rows(ctx, con, source, entity, source_ds.properties, props["source"])
         columns = ", ".join(f'"{c.name}"' for c in entity.columns)
         out = ctx.files.scratch() / "part.parquet"
         written = con.execute(
@@ -68,50 +63,58 @@ def run_copy(
         "rowsSkipped": rejected,
         "filesWritten": int(written > 0),
     }
-    return output, Measured(written + rejected, written, rejected)
+    measured.rows_read, measured.rows_written, measured.rows_rejected = written + rejected, written, rejected
+    return output, measured
 
 
-def _database_rows(
-    ctx: RunContext, con: Any, source: str, kind: str, dataset: dict[str, Any], props: dict[str, Any]
-) -> str:
-    from lakewharf.local.tsql_translate import source_query_to_duckdb
-
+def _database_rows(ctx: RunContext, con: Any, source: Source, entity: Entity, dataset: dict[str, Any],
+                   props: dict[str, Any]) -> tuple[str, str | None]:
+    """(SELECT of the generated query on the source, SELECT of the stored rows that do not convert)."""
     # SQL Server sources say sqlReaderQuery, PostgreSQL ones query.
     query = props.get("sqlReaderQuery") or props.get("query")
     if not query:
         schema = dataset.get("schema")
         query = f"SELECT * FROM {schema + '.' if schema else ''}{dataset.get('table')}"
-    con.execute(f"ATTACH '{source_database(ctx.settings, source)}' AS src (READ_ONLY)")
-    con.execute("USE src")
-    return source_query_to_duckdb(query, DIALECTS[kind])
+    db = ctx.sources.database(source.name)
+    rejects = db.expose(con, entity, source)
+    return db.query(con, query, DIALECTS[source.kind]), rejects
 
 
-def _matching_files(ctx: RunContext, source: str, props: dict[str, Any]) -> list[str]:
-    store = props["source"]["storeSettings"]
-    folder, pattern = store.get("wildcardFolderPath", ""), store.get("wildcardFileName", "*")
-    return [
-        n
-        for n in ctx.lake.list(drop_container(source))
-        if fnmatch.fnmatch(n.rsplit("/", 1)[0] if "/" in n else "", folder)
-        and fnmatch.fnmatch(n.rsplit("/", 1)[-1], pattern)
-    ]
+def _in_window(modified: dt.datetime | None, store: dict[str, Any]) -> bool:
+    """Data Factory selects a file when modifiedDatetimeStart <= last modified < modifiedDatetimeEnd
+    (https://learn.microsoft.com/azure/data-factory/connector-azure-blob-storage#copy-activity-properties)."""
+    start, end = _when(store.get("modifiedDatetimeStart")), _when(store.get("modifiedDatetimeEnd"))
+    if modified is None:
+        return True  # lakewharf's own drop: its files are as new as the seed
+    return (start is None or modified >= start) and (end is None or modified < end)
 
 
-def _file_rows(ctx: RunContext, con: Any, source: str, entity: Entity, props: dict[str, Any]) -> tuple[str, str | None]:
+def _when(value: Any) -> dt.datetime | None:
+    if not value:
+        return None
+    return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")).replace(tzinfo=None)
+
+
+def _file_rows(ctx: RunContext, con: Any, source: Source, entity: Entity, props: dict[str, Any],
+               measured: Measured) -> tuple[str, str | None]:
     """(SELECT of the typed, convertible rows of the matching files, SELECT of the rejected ones).
 
     For CSV the rejects query reads what DuckDB recorded while the first query ran.
     """
-    names = _matching_files(ctx, source, props)
-    if not names:
+    store = props["source"]["storeSettings"]
+    drop = ctx.sources.drop(source.name)
+    matched = matching(drop.files(), store.get("wildcardFolderPath", ""), store.get("wildcardFileName", "*"))
+    chosen = [f for f in matched if _in_window(f.modified, store)]
+    if not chosen:
+        outside = f", {len(matched)} matching file(s) modified outside the copy window" if matched else ""
+        measured.warnings.append(f"{entity.ref}: 0 files read from {drop.where}{outside}")
         return "SELECT " + ", ".join(
-            f'CAST(NULL AS {_type(c)}) AS "{c.name}"' for c in entity.columns
+            f'CAST(NULL AS {duck_type(c)}) AS "{c.name}"' for c in entity.columns
         ) + " LIMIT 0", None
-    local = ctx.files.folder(drop_container(source), "")
-    paths = [str(local / n) for n in names]
+    paths = [f.path for f in chosen]
     kind = props["source"]["type"]
     if kind == "DelimitedTextSource":
-        typed = {c.name: _type(c) for c in entity.columns}
+        typed = {c.name: duck_type(c) for c in entity.columns}
         rows = f"SELECT * FROM read_csv({paths!r}, header = true, columns = {typed!r}, store_rejects = true)"
         rejects = (
             "SELECT line, any_value(csv_line) AS csv_line, string_agg(column_name || ': ' || error_message, "
@@ -124,17 +127,8 @@ def _file_rows(ctx: RunContext, con: Any, source: str, entity: Entity, props: di
         if kind == "JsonSource"
         else f"read_parquet({paths!r}, union_by_name = true)"
     )
-    text = {c.name: f"NULLIF(TRIM(CAST(\"{c.name}\" AS VARCHAR)), '')" for c in entity.columns}
-    bad = " OR ".join(
-        f"({text[c.name]} IS NOT NULL AND TRY_CAST({text[c.name]} AS {_type(c)}) IS NULL)" for c in entity.columns
-    )
     con.execute(f"CREATE TEMP TABLE raw AS SELECT * FROM {reader}")
-    rows = (
-        "SELECT "
-        + ", ".join(f'TRY_CAST({text[c.name]} AS {_type(c)}) AS "{c.name}"' for c in entity.columns)
-        + f" FROM raw WHERE NOT ({bad})"
-    )
-    return rows, f"SELECT * FROM raw WHERE {bad}"
+    return typed_rows("raw", entity)
 
 
 def _write_rejects(ctx: RunContext, con: Any, props: dict[str, Any], entity: Entity, query: str) -> int:

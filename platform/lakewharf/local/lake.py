@@ -20,10 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from lakewharf.errors import WharfError
 from lakewharf.local.settings import AZURITE_ACCOUNT, AZURITE_KEY, LocalSettings
 
 
-class LakeUnavailable(RuntimeError):
+class LakeUnavailable(WharfError, RuntimeError):
     """The lake cannot be reached (e.g. Azurite is not running): a user-facing message."""
 
 

@@ -17,6 +17,12 @@ class RunReport:
     privacy: PrivacyCheck
     translations: dict[str, dict[str, int]] = field(default_factory=dict)
     seconds: float = 0.0
+    sources: dict[str, str] = field(default_factory=dict)  # source → where its data came from
+
+    @property
+    def warnings(self) -> list[str]:
+        return [f"{a.pipeline}/{a.activity}: {w}" for p in self.pipelines for a in p.activities
+                for w in a.measured.warnings]
 
     @property
     def succeeded(self) -> bool:
@@ -26,6 +32,8 @@ class RunReport:
         return {
             "succeeded": self.succeeded,
             "seconds": round(self.seconds, 2),
+            "sources": self.sources,
+            "warnings": self.warnings,
             "pipelines": [
                 {
                     "pipeline": p.pipeline,
@@ -48,6 +56,7 @@ class RunReport:
                     "seconds": round(a.seconds, 3),
                     **({"error": a.error} if a.error else {}),
                     **({"notes": a.measured.notes} if a.measured.notes else {}),
+                    **({"warnings": a.measured.warnings} if a.measured.warnings else {}),
                 }
                 for p in self.pipelines
                 for a in p.activities

@@ -9,11 +9,13 @@ from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
 from lakewharf.local.adf_tree import AdfTree
+from lakewharf.local.bindings import load_bindings
 from lakewharf.local.context import RunContext
 from lakewharf.local.files import LocalFiles
 from lakewharf.local.report import RunReport
 from lakewharf.local.runner import Listener, PipelineRun, run_pipeline, utc_now, window
 from lakewharf.local.settings import LocalSettings
+from lakewharf.local.source_systems import SourceSystems, preflight
 from lakewharf.local.sources import SeedReport
 from lakewharf.model.catalog import Catalog
 from lakewharf.model.schedule import TumblingWindow
@@ -71,8 +73,8 @@ def _not_verified(ctx: RunContext, runs: list[PipelineRun]) -> list[str]:
     return notes
 
 
-def _seeded_as_null(seeded: SeedReport | None) -> list[str]:
-    return [f"{column} (not in the sample data: seeded as NULL)" for column in (seeded.null_columns if seeded else [])]
+def _seeded_as_null(seeded: SeedReport) -> list[str]:
+    return [f"{column} (not in the provided data: seeded as NULL)" for column in seeded.null_columns]
 
 
 def run_local(
@@ -83,15 +85,18 @@ def run_local(
     from lakewharf.local.warehouse import open_warehouse
 
     started = time.perf_counter()
+    bindings = load_bindings(catalog)
+    preflight(catalog, bindings)  # a bound source without what the catalog reads: stop before changing anything
     build = catalog.root / "build"
     refresh_build(catalog, build)
-    lake, seeded = stack.up(catalog, settings)
+    lake, seeded = stack.up(catalog, settings, bindings)
     files = LocalFiles(lake, settings.state / "cache")
+    systems = SourceSystems(catalog, settings, bindings, lake, files)
     warehouse = open_warehouse(settings)
     history_file = settings.state / "runs.json"
     history = json.loads(history_file.read_text()) if history_file.exists() else []
     ctx = RunContext(
-        catalog, settings, build, lake, files, warehouse, AdfTree(build / "adf"), utc_now(), history=history
+        catalog, settings, build, lake, files, warehouse, AdfTree(build / "adf"), utc_now(), systems, history=history
     )
     try:
         scripts = build / "synapse" / "warehouse"
@@ -124,6 +129,7 @@ def run_local(
             privacy,
             {"rewritten": dict(warehouse.translations.rewritten), "skipped": dict(warehouse.translations.skipped)},
             time.perf_counter() - started,
+            {s: where + (f" ({seeded.made[s]})" if s in seeded.made else "") for s, where in seeded.sources.items()},
         )
     finally:
         warehouse.close()

@@ -12,11 +12,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from lakewharf.errors import WharfError
+
 LAKE_BACKENDS = ("folder", "azurite", "adls")
 _MEMORY = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
 
 
-class SettingsError(ValueError):
+class SettingsError(WharfError, ValueError):
     """A WHARF_* environment variable holds a value lakewharf cannot use; says which and why."""
 
 

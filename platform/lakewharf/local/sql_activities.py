@@ -142,8 +142,7 @@ def run_warehouse(ctx: RunContext, scripts: list[str], counter: Measured) -> dic
 def run_lookup(ctx: RunContext, props: dict[str, Any], dataset: dict[str, Any]) -> tuple[dict[str, Any], Measured]:
     import duckdb
 
-    from lakewharf.local.sources import DIALECTS, source_database
-    from lakewharf.local.tsql_translate import source_query_to_duckdb
+    from lakewharf.local.source_systems import DIALECTS
 
     source = props["source"]
     query = source.get("sqlReaderQuery") or source.get("query")
@@ -153,11 +152,11 @@ def run_lookup(ctx: RunContext, props: dict[str, Any], dataset: dict[str, Any]) 
         entity = ctx.entity_for_dataset(ctx.adf.dataset(dataset).name)
         if entity is None:
             raise ScriptFailed(f"lookup on an unknown source dataset {dataset.get('referenceName')}")
-        kind = ctx.catalog.sources[entity.source].kind
+        system = ctx.catalog.sources[entity.source]
+        db = ctx.sources.database(system.name)
         with duckdb.connect() as con:
-            con.execute(f"ATTACH '{source_database(ctx.settings, entity.source)}' AS src (READ_ONLY)")
-            con.execute("USE src")
-            cursor = con.execute(source_query_to_duckdb(query, DIALECTS[kind]))
+            db.expose(con, entity, system)
+            cursor = con.execute(db.query(con, query, DIALECTS[system.kind]))
             columns, rows = [d[0] for d in cursor.description], cursor.fetchall()
     records = [
         dict(

@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from lakewharf.errors import WharfError
+
 if TYPE_CHECKING:
     from lakewharf.local.tsql_text import CopyInto
 
 
-class WarehouseError(RuntimeError):
+class WarehouseError(WharfError, RuntimeError):
     """A user-facing warehouse problem (bad SQL, unreachable server)."""
 
 

@@ -1,0 +1,317 @@
+"""Reading a source system locally: a database the Copy and Lookup activities query, or a file drop.
+
+Each reader puts the entity's table, typed by the catalog's column contract, into the DuckDB
+connection the activity runs in, under the table name the generated query uses (``dbo.customers``),
+so the generated query itself — translated to DuckDB — selects the rows, with the watermark
+semantics of a typed engine:
+
+- a DuckDB file (lakewharf's own seed, or the user's) is attached read-only;
+- a SQLite file is opened read-only (``mode=ro``); SQLite has no schemas, so ``dbo.customers``
+  is found as ``customers``; its values are dynamically typed, so each one is converted to the
+  catalog type and a row that does not convert is rejected, as a typed source would never hold it;
+- PostgreSQL and SQL Server run the generated query natively, through SQLAlchemy and the user's
+  driver.
+
+A file drop lists its files with their modified times, so the copy window
+(``modifiedDatetimeStart``/``End``) selects what Data Factory would.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import posixpath
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from lakewharf.local.bindings import BindingError, database_path, engine_of, expand_env, redact
+from lakewharf.model.catalog import Entity, Source
+
+
+def duck_type(column: Any) -> str:
+    from lakewharf.generate.preparation_sql import sql_type
+
+    return sql_type(column.type).sql("duckdb")
+
+
+def qualified_table(entity: Entity, source: Source) -> tuple[str, str]:
+    """(schema, table) of a database entity, with the engine's default schema when omitted."""
+    assert entity.table is not None
+    if "." in entity.table:
+        schema, _, table = entity.table.partition(".")
+        return schema, table
+    return ("dbo" if source.kind == "sqlserver" else "public"), entity.table
+
+
+def typed_rows(relation: str, entity: Entity) -> tuple[str, str]:
+    """(SELECT of the rows of ``relation`` whose values all convert to the catalog types, typed;
+    SELECT of the rows that do not). Blank text counts as missing, as Data Factory reads it."""
+    text = {c.name: f"NULLIF(TRIM(CAST(\"{c.name}\" AS VARCHAR)), '')" for c in entity.columns}
+    bad = " OR ".join(
+        f"({text[c.name]} IS NOT NULL AND TRY_CAST({text[c.name]} AS {duck_type(c)}) IS NULL)" for c in entity.columns
+    ) or "FALSE"
+    rows = (
+        "SELECT "
+        + ", ".join(f'TRY_CAST({text[c.name]} AS {duck_type(c)}) AS "{c.name}"' for c in entity.columns)
+        + f" FROM {relation} WHERE NOT ({bad})"
+    )
+    return rows, f"SELECT * FROM {relation} WHERE {bad}"
+
+
+class SourceDatabase(Protocol):
+    where: str  # for messages: the URL (password hidden) or the file
+
+    def tables(self) -> dict[str, list[str]]: ...  # "schema.table" (lower case) → column names
+    def expose(self, con: Any, entity: Entity, source: Source) -> str | None: ...
+    def query(self, con: Any, query: str, dialect: str) -> str: ...
+
+
+def _find(tables: dict[str, list[str]], schema: str, table: str) -> str | None:
+    """The stored table for ``schema.table``: exact, else the one table of that name in any schema."""
+    exact = f"{schema}.{table}".lower()
+    if exact in tables:
+        return exact
+    named = [t for t in tables if t.rsplit(".", 1)[-1] == table.lower()]
+    return named[0] if len(named) == 1 else None
+
+
+def _missing(db: SourceDatabase, entity: Entity, source: Source) -> str | None:
+    """Why the entity cannot be read from ``db`` (no table, a declared column absent), or None.
+    Data Factory's copy would fail on either; locally it is said before anything runs."""
+    schema, table = qualified_table(entity, source)
+    tables = db.tables()
+    found = _find(tables, schema, table)
+    if found is None:
+        have = ", ".join(sorted(tables)[:12]) or "no tables at all"
+        return (f"source {source.name}, entity {entity.name}: no table {schema}.{table} in {db.where} "
+                f"(it holds {have})")
+    present = {c.lower() for c in tables[found]}
+    absent = [c.name for c in entity.columns if c.name.lower() not in present]
+    if absent:
+        return (f"source {source.name}, entity {entity.name}: table {found} in {db.where} has no column "
+                f"{', '.join(absent)} that the catalog declares (add it to the table, or remove it from "
+                f"catalog/sources/{source.name}.yaml)")
+    return None
+
+
+class DuckDBFile:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.where = f"the DuckDB file {path}"
+
+    def _attach(self, con: Any) -> None:
+        if "src" not in {r[0] for r in con.execute("SELECT database_name FROM duckdb_databases()").fetchall()}:
+            con.execute(f"ATTACH '{self.path}' AS src (READ_ONLY)")
+
+    def tables(self) -> dict[str, list[str]]:
+        import duckdb
+
+        with duckdb.connect(str(self.path), read_only=True) as con:
+            rows = con.execute("SELECT schema_name, table_name, column_name FROM duckdb_columns()").fetchall()
+        out: dict[str, list[str]] = {}
+        for schema, table, column in rows:
+            out.setdefault(f"{schema}.{table}".lower(), []).append(column)
+        return out
+
+    def expose(self, con: Any, entity: Entity, source: Source) -> str | None:
+        schema, table = qualified_table(entity, source)
+        found = _find(self.tables(), schema, table)
+        if found is None:
+            raise BindingError(_missing(self, entity, source) or f"no table {schema}.{table}")
+        self._attach(con)
+        stored_schema, stored_table = found.split(".", 1)
+        select, rejects = typed_rows(f'src."{stored_schema}"."{stored_table}"', entity)
+        con.execute(f'CREATE SCHEMA IF NOT EXISTS memory."{schema}"')
+        con.execute(f'CREATE OR REPLACE VIEW memory."{schema}"."{table}" AS {select}')
+        return rejects  # values of another type than the catalog's (a user's own file) are rejected
+
+    def query(self, con: Any, query: str, dialect: str) -> str:
+        from lakewharf.local.tsql_translate import source_query_to_duckdb
+
+        return source_query_to_duckdb(query, dialect)
+
+
+class SQLiteFile:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.where = f"the SQLite file {path}"
+
+    def _connect(self) -> Any:
+        import sqlite3
+
+        # mode=ro: SQLite opens the file for reading only and never creates a journal beside it.
+        return sqlite3.connect(f"file:{self.path.as_posix()}?mode=ro", uri=True)
+
+    def tables(self) -> dict[str, list[str]]:
+        con = self._connect()
+        try:
+            names = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")]
+            return {f"main.{n}".lower(): [r[1] for r in con.execute(f'PRAGMA table_info("{n}")')] for n in names}
+        finally:
+            con.close()
+
+    def expose(self, con: Any, entity: Entity, source: Source) -> str | None:
+        import pyarrow as pa
+
+        schema, table = qualified_table(entity, source)
+        found = _find(self.tables(), schema, table)
+        if found is None:
+            raise BindingError(_missing(self, entity, source) or f"no table {table}")
+        stored = found.split(".", 1)[1]
+        lite = self._connect()
+        try:
+            actual = {r[1].lower(): r[1] for r in lite.execute(f'PRAGMA table_info("{stored}")')}
+            names = [actual[c.name.lower()] for c in entity.columns]
+            rows = lite.execute(f"SELECT {', '.join(chr(34) + n + chr(34) for n in names)} FROM \"{stored}\"")
+            values = list(zip(*rows.fetchall(), strict=False)) or [() for _ in names]
+        finally:
+            lite.close()
+        arrays = {}
+        for c, column in zip(entity.columns, values, strict=True):
+            binary = c.type.base == "binary"
+            arrays[c.name] = pa.array(
+                [None if v is None else (v if binary and isinstance(v, bytes) else _text(v)) for v in column],
+                type=pa.binary() if binary else pa.string(),
+            )
+        raw = pa.table(arrays) if arrays else pa.table({})
+        raw_name = f"_raw_{schema}_{table}"
+        con.register(raw_name, raw)
+        select, rejects = typed_rows(raw_name, entity)
+        con.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        con.execute(f'CREATE OR REPLACE VIEW "{schema}"."{table}" AS {select}')
+        return rejects
+
+    def query(self, con: Any, query: str, dialect: str) -> str:
+        from lakewharf.local.tsql_translate import source_query_to_duckdb
+
+        return source_query_to_duckdb(query, dialect)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value)) if abs(value) < 2**53 else repr(value)
+    return str(value)
+
+
+class ServerDatabase:
+    """PostgreSQL or SQL Server through SQLAlchemy: the generated query runs on the real engine."""
+
+    def __init__(self, source: str, url: str) -> None:
+        self.source, self.url = source, url
+        self.where = f"the database {redact(url)}"
+        self._engine: Any = None
+
+    def _connect(self) -> Any:
+        if self._engine is None:
+            import sqlalchemy
+
+            try:
+                self._engine = sqlalchemy.create_engine(expand_env(self.url, self.source))
+            except ModuleNotFoundError as exc:
+                raise BindingError(
+                    f"source {self.source}: the driver for {redact(self.url)} is not installed ({exc.name})",
+                    "pip install 'psycopg[binary]' for PostgreSQL, pyodbc and an ODBC driver for SQL Server",
+                ) from None
+        try:
+            return self._engine.connect()
+        except Exception as exc:  # the driver's own error: unreachable host, login failed…
+            raise BindingError(f"source {self.source}: cannot connect to {redact(self.url)}: "
+                               f"{str(exc).splitlines()[0][:300]}") from None
+
+    def tables(self) -> dict[str, list[str]]:
+        import sqlalchemy
+
+        with self._connect() as con:
+            inspector = sqlalchemy.inspect(con)
+            out: dict[str, list[str]] = {}
+            for schema in inspector.get_schema_names():
+                for table in inspector.get_table_names(schema=schema):
+                    out[f"{schema}.{table}".lower()] = [c["name"] for c in inspector.get_columns(table, schema)]
+            return out
+
+    def expose(self, con: Any, entity: Entity, source: Source) -> str | None:
+        return None  # the query runs on the server itself
+
+    def query(self, con: Any, query: str, dialect: str) -> str:
+        import pyarrow as pa
+
+        with self._connect() as server:
+            result = server.exec_driver_sql(query)
+            names = list(result.keys())
+            rows = result.fetchall()
+        table = pa.table({n: pa.array([r[i] for r in rows]) for i, n in enumerate(names)})
+        con.register("_server_rows", table)
+        return "SELECT * FROM _server_rows"
+
+
+def open_database(root: Path, source: str, url: str) -> SourceDatabase:
+    engine = engine_of(url)
+    if engine == "sqlite":
+        return SQLiteFile(database_path(root, url))
+    if engine == "duckdb":
+        return DuckDBFile(database_path(root, url))
+    return ServerDatabase(source, url)
+
+
+def check_database(db: SourceDatabase, source: Source) -> list[str]:
+    """Every entity's table and declared columns, before a run changes anything."""
+    return [m for e in source.entities.values() if (m := _missing(db, e, source))]
+
+
+@dataclass(frozen=True)
+class DropFile:
+    name: str  # relative to the drop, with /
+    path: str  # where DuckDB reads it
+    modified: dt.datetime | None  # UTC; None where the backend does not say
+
+
+class FileDrop(Protocol):
+    where: str
+
+    def files(self) -> list[DropFile]: ...
+
+
+class FolderDrop:
+    """A user's folder, read in place: nothing is ever written into it or deleted from it."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.where = f"the folder {folder}"
+
+    def files(self) -> list[DropFile]:
+        out = []
+        for path in sorted(self.folder.rglob("*")):
+            if path.is_file() and not any(p.startswith(".") for p in path.relative_to(self.folder).parts):
+                modified = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC).replace(tzinfo=None)
+                out.append(DropFile(path.relative_to(self.folder).as_posix(), str(path), modified))
+        return out
+
+
+def glob_of(entity: Entity) -> tuple[str, str]:
+    """(folder pattern, file pattern) of an entity path; date placeholders match any folder."""
+    assert entity.path is not None
+    folder, file = posixpath.split(entity.path)
+    for token in ("{yyyy}", "{MM}", "{dd}"):
+        folder = folder.replace(token, "*")
+    return folder, file
+
+
+def matching(files: list[DropFile], folder: str, pattern: str) -> list[DropFile]:
+    """Data Factory's wildcardFolderPath / wildcardFileName match, with ``recursive`` off below the folder."""
+    return [f for f in files
+            if fnmatch.fnmatchcase(posixpath.dirname(f.name), folder) and fnmatch.fnmatchcase(
+                posixpath.basename(f.name), pattern)]
+
+
+def check_drop(drop: FileDrop, source: Source) -> list[str]:
+    files = drop.files()
+    problems = []
+    for entity in source.entities.values():
+        folder, pattern = glob_of(entity)
+        if not matching(files, folder, pattern):
+            problems.append(f"source {source.name}, entity {entity.name}: no file in {drop.where} matches "
+                            f"{entity.path} (looked for {posixpath.join(folder, pattern)})")
+    return problems
