@@ -67,9 +67,14 @@ def lineage_tree(catalog: Catalog) -> Tree:
 
 
 def run(args: argparse.Namespace) -> int:
+    from lakewharf.local.bindings import load_bindings
+
     catalog = load_catalog(getattr(args, "project", None))
+    bindings = load_bindings(catalog)  # local.yaml is the user's too: its mistakes are located errors here
+    data_from = {s: bindings.of(s).describe() for s in sorted(catalog.sources)}
     if args.json:
-        json.dump({"valid": True, "platform": catalog.platform.name, "counts": counts(catalog)}, sys.stdout, indent=2)
+        json.dump({"valid": True, "platform": catalog.platform.name, "counts": counts(catalog),
+                   "local_data": data_from}, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0
     out = console()
@@ -92,4 +97,10 @@ def run(args: argparse.Namespace) -> int:
                       str(p.clearance_of(z.audience)))
     out.print(zones)
     out.print(lineage_tree(catalog))
+    local = RichTable(title=f"local data ({'local.yaml' if bindings.file else 'no local.yaml'})", header_style="bold")
+    local.add_column("source")
+    local.add_column("wharf run reads", overflow="fold")
+    for source, where in data_from.items():
+        local.add_row(source, where)
+    out.print(local)
     return 0
