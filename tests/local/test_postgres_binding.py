@@ -70,7 +70,8 @@ def test_a_postgresql_source_is_read_through_its_driver(server: str, tmp_path: P
     assert copied["land_orders__order_lines__copy"] == counts["order_lines"]
     assert report["sources"]["orders"] == f"database postgresql+psycopg://wharf@{server}/shop"
     # The watermark advanced on the server's own values: a second run copies nothing new.
-    assert main(["--project", str(root), "run", "clickstream_hourly", "nightly", "--report", str(root / "r2.json")]) == 0
+    assert main(["--project", str(root), "run", "clickstream_hourly", "nightly",
+                 "--report", str(root / "r2.json")]) == 0
     again = json.loads((root / "r2.json").read_text())
     assert {a["activity"]: a["rows_read"] for a in again["activities"]
             if a["type"] == "Copy" and "orders" in a["activity"]} == {

@@ -64,6 +64,8 @@ def _fingerprint(source: Source, binding: Binding, settings: LocalSettings) -> s
     for e in sorted(source.entities.values(), key=lambda e: e.name):
         shape.append([e.name, e.table, e.path, e.load_mode, e.watermark,
                       [[c.name, str(c.type), c.nullable, c.primary_key, str(c.privacy)] for c in e.columns]])
+    if any(e.load_mode == "full" and "{" in (e.path or "") for e in source.entities.values()):
+        shape.append(dt.datetime.now(dt.UTC).date().isoformat())  # a dated full-load drop moves with the day
     if binding.kind == "fixtures":
         folder = Path(binding.value)
         shape.append(sorted([p.name, p.stat().st_size, p.stat().st_mtime_ns] for p in folder.iterdir() if p.is_file()))
