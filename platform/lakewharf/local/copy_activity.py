@@ -1,28 +1,53 @@
-"""The Copy activity, locally: source → typed rows → Parquet in the lake, streamed by DuckDB.
+"""The Copy activity, locally: source → rows checked one by one → Parquet in the lake.
 
-Database sources run their (generated) query on the source's DuckDB database, translated from
-the engine's dialect. File sources are converted to the catalog types; a row with a value that
-does not convert is skipped and written to the configured rejects path, as Data Factory's fault
-tolerance does (``enableSkipIncompatibleRow``), so rows read = copied + rejected. CSV files are
-read once, typed, with DuckDB's ``store_rejects`` recording the lines that fail.
+Every reader hands over the rows it read with their values as read (``row_checks``); each row is
+then kept, typed as the catalog says, or rejected with a reason naming its columns and written to
+the copy's rejects path, as Data Factory's fault tolerance does (``enableSkipIncompatibleRow``).
+The three counts are measured apart: ``rows_read`` by the reader (the source query's own result,
+the CSV reader's records, the JSON file's lines, the Parquet footers), ``rows_written`` by the
+Parquet writer, ``rows_rejected`` by the rejects writer — so ``read = written + rejected`` is a
+check that can fail, not a definition.
+
+- Databases run the generated query, translated to DuckDB, over the entity's table (see
+  ``source_readers``); rows with a NULL watermark, which no incremental query selects, here or
+  in Azure, are counted and reported as a warning.
+- CSV is read once, typed, by DuckDB with ``store_rejects`` (a wrong column count or an
+  unconvertible value is a reject with its line), with the dataset's delimiter, quote and header.
+- JSON lines are read line by line: a malformed line or invalid UTF-8 is a reject with its line
+  and byte offset, never the end of the copy.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from lakewharf.local.context import Measured, RunContext
 from lakewharf.local.duck import connect
-from lakewharf.local.source_readers import duck_type, matching, typed_rows
+from lakewharf.local.json_lines import read_json_lines
+from lakewharf.local.row_checks import checked, duck_type
+from lakewharf.local.source_readers import matching, raw_column
 from lakewharf.local.source_systems import DIALECTS
 from lakewharf.model.catalog import Entity, Source
 
 _FILE_SOURCES = {"DelimitedTextSource", "JsonSource", "ParquetSource"}
+_NO_FILE = "NULL::VARCHAR AS __file, NULL::BIGINT AS __line"
 
 
 class CopyFailed(RuntimeError):
     pass
+
+
+@dataclass
+class Read:
+    """What a reader read: ``relation`` holds the catalog columns as read plus ``__file``/``__line``."""
+
+    relation: str
+    rows_read: int
+    raw: dict[str, str] | None = None  # catalog column → the column holding its value as stored
+    record: bool = False  # the relation has ``__record``: the raw line, for reject files
+    structural: str | None = None  # SELECT source_file, line, reason, record of rows the reader refused
 
 
 def run_copy(
@@ -36,48 +61,75 @@ def run_copy(
     extra = {c["name"]: c["value"] for c in props["source"].get("additionalColumns", [])}
     loaded_at, run_id = str(extra.get("_loaded_at", "")).rstrip("Z")[:26], str(extra.get("_run_id", ""))
     con = connect(ctx.settings.state)
-    rejected = 0
     measured = Measured()
     try:
         if props["source"]["type"] in _FILE_SOURCES:
-            rows, rejects = _file_rows(ctx, con, source, entity, props, measured)
+            read = _file_read(ctx, con, source, entity, props, source_ds.properties, measured)
         else:
-            rows, rejects = _database_rows(ctx, con, source, entity, source_ds.properties, props["source"])
+            read = _database_read(ctx, con, source, entity, source_ds.properties, props["source"], measured)
+        kept, rejected, broken = checked("read_rows", entity, raw=read.raw, located=True, record=read.record)
+        _warn_broken(con, entity, broken, measured)
+        if read.structural:
+            rejected = f"{rejected} UNION ALL {read.structural}"
         columns = ", ".join(f'"{c.name}"' for c in entity.columns)
         out = ctx.files.scratch() / "part.parquet"
         written = con.execute(
-            f"COPY (SELECT {columns}, CAST($loaded_at AS TIMESTAMP) AS _loaded_at, $run_id AS _run_id FROM ({rows})) "
+            f"COPY (SELECT {columns}, CAST($loaded_at AS TIMESTAMP) AS _loaded_at, $run_id AS _run_id FROM ({kept})) "
             f"TO '{out}' (FORMAT PARQUET, COMPRESSION SNAPPY)",
             {"loaded_at": loaded_at, "run_id": run_id},
         ).fetchone()[0]
-        if rejects is not None:
-            rejected = _write_rejects(ctx, con, props, entity, rejects)
+        rejects = _write_rejects(ctx, con, props, entity, rejected)
     finally:
         con.close()
     if written:  # Data Factory writes no file for an empty copy
         ctx.lake.ensure_filesystem(sink_ds.filesystem or "")
         ctx.lake.put_file(sink_ds.filesystem or "", f"{sink_ds.folder}/part-{run_id or name}.parquet", out)
-    output = {
-        "rowsRead": written + rejected,
-        "rowsCopied": written,
-        "rowsSkipped": rejected,
-        "filesWritten": int(written > 0),
-    }
-    measured.rows_read, measured.rows_written, measured.rows_rejected = written + rejected, written, rejected
+    output = {"rowsRead": read.rows_read, "rowsCopied": written, "rowsSkipped": rejects,
+              "filesWritten": int(written > 0)}
+    measured.rows_read, measured.rows_written, measured.rows_rejected = read.rows_read, written, rejects
+    if read.rows_read != written + rejects:
+        raise CopyFailed(f"{entity.ref}: read {read.rows_read:,} rows but wrote {written:,} and rejected "
+                         f"{rejects:,}: {read.rows_read - written - rejects:,} row(s) unaccounted for")
     return output, measured
 
 
-def _database_rows(ctx: RunContext, con: Any, source: Source, entity: Entity, dataset: dict[str, Any],
-                   props: dict[str, Any]) -> tuple[str, str | None]:
-    """(SELECT of the generated query on the source, SELECT of the stored rows that do not convert)."""
+def _warn_broken(con: Any, entity: Entity, broken: str, measured: Measured) -> None:
+    """Rows that convert but break the column contract: copied, as Azure's Copy copies them, and said."""
+    found = con.execute(broken).fetchall()
+    if found:
+        total = sum(int(n) for _, n in found)
+        measured.warnings.append(
+            f"{entity.ref}: {total:,} row(s) break the column contract ({found[0][0]}"
+            f"{f'; and {len(found) - 1} other kind(s)' if len(found) > 1 else ''}); Azure's copy lands them too, "
+            "so a preparation must reject or fill them before the warehouse")
+
+
+def _materialize(con: Any, relation: str) -> int:
+    """The rows read, once: the checks read them twice (kept and rejected)."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE read_rows AS {relation}")
+    return int(con.execute("SELECT COUNT(*) FROM read_rows").fetchone()[0])
+
+
+def _database_read(ctx: RunContext, con: Any, source: Source, entity: Entity, dataset: dict[str, Any],
+                   props: dict[str, Any], measured: Measured) -> Read:
+    """The generated query's rows; its own count is rows read."""
     # SQL Server sources say sqlReaderQuery, PostgreSQL ones query.
     query = props.get("sqlReaderQuery") or props.get("query")
     if not query:
         schema = dataset.get("schema")
         query = f"SELECT * FROM {schema + '.' if schema else ''}{dataset.get('table')}"
     db = ctx.sources.database(source.name)
-    rejects = db.expose(con, entity, source)
-    return db.query(con, query, DIALECTS[source.kind]), rejects
+    db.expose(con, entity, source)
+    if entity.load_mode == "incremental" and entity.watermark:
+        unselectable = db.null_watermarks(con, entity, source)
+        if unselectable:
+            measured.warnings.append(
+                f"{entity.ref}: {unselectable:,} row(s) have no {entity.watermark} (NULL watermark): no "
+                "incremental copy selects them, here or in Azure")
+    selected = db.query(con, query, DIALECTS[source.kind], every_column=True)
+    stored = db.stores_raw
+    rows = _materialize(con, f"SELECT *, {_NO_FILE} FROM ({selected})")
+    return Read("read_rows", rows, raw={c.name: raw_column(c.name) for c in entity.columns} if stored else None)
 
 
 def _in_window(modified: dt.datetime | None, store: dict[str, Any]) -> bool:
@@ -95,12 +147,53 @@ def _when(value: Any) -> dt.datetime | None:
     return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")).replace(tzinfo=None)
 
 
-def _file_rows(ctx: RunContext, con: Any, source: Source, entity: Entity, props: dict[str, Any],
-               measured: Measured) -> tuple[str, str | None]:
-    """(SELECT of the typed, convertible rows of the matching files, SELECT of the rejected ones).
+def _csv_options(dataset: dict[str, Any]) -> dict[str, Any]:
+    """The dataset's delimiter, quote and header, as the Copy reads the file."""
+    return {"delim": dataset.get("columnDelimiter", ","), "quote": dataset.get("quoteChar", '"'),
+            "escape": dataset.get("escapeChar", '"'), "header": bool(dataset.get("firstRowAsHeader", True))}
 
-    For CSV the rejects query reads what DuckDB recorded while the first query ran.
-    """
+
+def _literal(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _csv_records(paths: list[str], options: dict[str, Any]) -> int:
+    """Records in the files, counted by Python's csv module apart from DuckDB's typed read: the
+    number that rows written + rejected must add up to (blank lines are no records)."""
+    import csv
+
+    csv.field_size_limit(2**31 - 1)  # a field is as long as it is; DuckDB bounds the line instead
+    count = 0
+    for path in paths:
+        with open(path, encoding="utf-8", errors="replace", newline="") as f:
+            reader = csv.reader(f, delimiter=options["delim"], quotechar=options["quote"] or None,
+                                escapechar=options["escape"] or None, strict=False)
+            rows = sum(1 for row in reader if row)
+        count += max(0, rows - 1) if options["header"] else rows
+    return count
+
+
+def _csv_read(con: Any, paths: list[str], entity: Entity, dataset: dict[str, Any]) -> Read:
+    options = _csv_options(dataset)
+    shared = ", ".join(f"{k} = {_literal(v)}" for k, v in options.items())
+    typed = {c.name: duck_type(c) for c in entity.columns}
+    # No sniffing: the dataset says how the file is written, and a sniffer facing one huge line
+    # refuses the whole file. Lines up to 16 MiB are read (a longer one is a reject).
+    _materialize(con, f"SELECT * EXCLUDE (__file), __file, NULL::BIGINT AS __line FROM read_csv({paths!r}, "
+                      f"{shared}, columns = {typed!r}, auto_detect = false, max_line_size = {16 * 2**20}, "
+                      "store_rejects = true, filename = '__file')")
+    structural = ("SELECT any_value(s.file_path) AS source_file, e.line AS line, "
+                  "left(string_agg(coalesce(e.column_name || ': ', '') || e.error_message, '; '), 500) AS reason, "
+                  "left(any_value(e.csv_line), 2000) AS record "
+                  "FROM reject_errors e JOIN reject_scans s USING (scan_id, file_id) "
+                  "GROUP BY e.scan_id, e.file_id, e.line")
+    return Read("read_rows", _csv_records(paths, options), structural=structural)
+
+
+def _file_read(ctx: RunContext, con: Any, source: Source, entity: Entity, props: dict[str, Any],
+               dataset: dict[str, Any], measured: Measured) -> Read:
     store = props["source"]["storeSettings"]
     drop = ctx.sources.drop(source.name)
     matched = matching(drop.files(), store.get("wildcardFolderPath", ""), store.get("wildcardFileName", "*"))
@@ -108,27 +201,22 @@ def _file_rows(ctx: RunContext, con: Any, source: Source, entity: Entity, props:
     if not chosen:
         outside = f", {len(matched)} matching file(s) modified outside the copy window" if matched else ""
         measured.warnings.append(f"{entity.ref}: 0 files read from {drop.where}{outside}")
-        return "SELECT " + ", ".join(
-            f'CAST(NULL AS {duck_type(c)}) AS "{c.name}"' for c in entity.columns
-        ) + " LIMIT 0", None
+        empty = ", ".join(f'CAST(NULL AS {duck_type(c)}) AS "{c.name}"' for c in entity.columns)
+        return Read("read_rows", _materialize(con, f"SELECT {empty}, {_NO_FILE} LIMIT 0"))
     paths = [f.path for f in chosen]
     kind = props["source"]["type"]
     if kind == "DelimitedTextSource":
-        typed = {c.name: duck_type(c) for c in entity.columns}
-        rows = f"SELECT * FROM read_csv({paths!r}, header = true, columns = {typed!r}, store_rejects = true)"
-        rejects = (
-            "SELECT line, any_value(csv_line) AS csv_line, string_agg(column_name || ': ' || error_message, "
-            "'; ') AS reason FROM reject_errors GROUP BY file_id, line"
-        )
-        return rows, rejects
-    reader = (
-        f"read_json({paths!r}, format = 'newline_delimited', columns = "
-        f"{ {c.name: 'VARCHAR' for c in entity.columns}!r})"
-        if kind == "JsonSource"
-        else f"read_parquet({paths!r}, union_by_name = true)"
-    )
-    con.execute(f"CREATE TEMP TABLE raw AS SELECT * FROM {reader}")
-    return typed_rows("raw", entity)
+        return _csv_read(con, paths, entity, dataset)
+    if kind == "JsonSource":
+        rows, refused, lines = read_json_lines(paths, entity, dataset.get("encodingName", "UTF-8"))
+        con.register("json_rows", rows)
+        con.register("json_refused", refused)
+        _materialize(con, "SELECT * FROM json_rows")
+        return Read("read_rows", lines, record=True, structural="SELECT * FROM json_refused")
+    count = con.execute(f"SELECT COALESCE(SUM(num_rows), 0) FROM parquet_file_metadata({paths!r})").fetchone()[0]
+    _materialize(con, f"SELECT *, NULL::BIGINT AS __line FROM read_parquet({paths!r}, union_by_name = true, "
+                      "filename = '__file')")
+    return Read("read_rows", int(count))
 
 
 def _write_rejects(ctx: RunContext, con: Any, props: dict[str, Any], entity: Entity, query: str) -> int:
@@ -138,8 +226,8 @@ def _write_rejects(ctx: RunContext, con: Any, props: dict[str, Any], entity: Ent
     settings = props.get("redirectIncompatibleRowSettings")
     if not props.get("enableSkipIncompatibleRow") or not settings:
         raise CopyFailed(
-            f"{count} row(s) of {entity.ref} do not convert to the catalog types and the copy has no "
-            "fault tolerance configured"
+            f"{count} row(s) of {entity.ref} break the catalog's column contract and the copy has no fault "
+            f"tolerance configured; the first: {con.execute(f'SELECT reason FROM ({query}) LIMIT 1').fetchone()[0]}"
         )
     out = ctx.files.scratch() / "rejected.parquet"
     con.execute(f"COPY ({query}) TO '{out}' (FORMAT PARQUET)")

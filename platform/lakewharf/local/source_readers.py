@@ -26,13 +26,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from lakewharf.local.bindings import BindingError, database_path, engine_of, expand_env, redact
+from lakewharf.local.row_checks import converted
 from lakewharf.model.catalog import Entity, Source
-
-
-def duck_type(column: Any) -> str:
-    from lakewharf.generate.preparation_sql import sql_type
-
-    return sql_type(column.type).sql("duckdb")
 
 
 def qualified_table(entity: Entity, source: Source) -> tuple[str, str]:
@@ -44,27 +39,45 @@ def qualified_table(entity: Entity, source: Source) -> tuple[str, str]:
     return ("dbo" if source.kind == "sqlserver" else "public"), entity.table
 
 
-def typed_rows(relation: str, entity: Entity) -> tuple[str, str]:
-    """(SELECT of the rows of ``relation`` whose values all convert to the catalog types, typed;
-    SELECT of the rows that do not). Blank text counts as missing, as Data Factory reads it."""
-    text = {c.name: f"NULLIF(TRIM(CAST(\"{c.name}\" AS VARCHAR)), '')" for c in entity.columns}
-    bad = " OR ".join(
-        f"({text[c.name]} IS NOT NULL AND TRY_CAST({text[c.name]} AS {duck_type(c)}) IS NULL)" for c in entity.columns
-    ) or "FALSE"
-    rows = (
-        "SELECT "
-        + ", ".join(f'TRY_CAST({text[c.name]} AS {duck_type(c)}) AS "{c.name}"' for c in entity.columns)
-        + f" FROM {relation} WHERE NOT ({bad})"
-    )
-    return rows, f"SELECT * FROM {relation} WHERE {bad}"
-
-
 class SourceDatabase(Protocol):
     where: str  # for messages: the URL (password hidden) or the file
+    stores_raw: bool  # exposed views carry each value as stored (raw_column), beside the typed one
 
     def tables(self) -> dict[str, list[str]]: ...  # "schema.table" (lower case) → column names
-    def expose(self, con: Any, entity: Entity, source: Source) -> str | None: ...
-    def query(self, con: Any, query: str, dialect: str) -> str: ...
+    def expose(self, con: Any, entity: Entity, source: Source) -> None: ...
+    def query(self, con: Any, query: str, dialect: str, *, every_column: bool = False) -> str: ...
+    def null_watermarks(self, con: Any, entity: Entity, source: Source) -> int: ...
+
+
+def raw_column(name: str) -> str:
+    """Where an exposed view keeps a value as stored, beside its typed column."""
+    return f"__raw_{name}"
+
+
+def _view(con: Any, entity: Entity, source: Source, stored: str) -> None:
+    """``schema.table`` as the generated query names it: each column typed by the catalog (what
+    the query's watermark filter compares) and as stored (what a reject reason quotes)."""
+    schema, table = qualified_table(entity, source)
+    columns = ", ".join(f'{converted(c, f"s.{chr(34)}{c.name}{chr(34)}")} AS "{c.name}", '
+                        f's."{c.name}" AS "{raw_column(c.name)}"' for c in entity.columns)
+    con.execute(f'CREATE SCHEMA IF NOT EXISTS memory."{schema}"')
+    con.execute(f'CREATE OR REPLACE VIEW memory."{schema}"."{table}" AS SELECT {columns} FROM {stored} AS s')
+
+
+def _translated(query: str, dialect: str, every_column: bool) -> str:
+    """The generated query for DuckDB; with ``every_column`` its select list becomes ``*`` so the
+    stored values travel with the typed ones (the filter and the source stay the generated ones)."""
+    import sqlglot
+    from sqlglot import exp
+
+    from lakewharf.local.tsql_translate import source_query_to_duckdb
+
+    sql = source_query_to_duckdb(query, dialect)
+    if not every_column:
+        return sql
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    assert isinstance(tree, exp.Select)
+    return tree.select(exp.Star(), append=False).sql("duckdb")
 
 
 def _find(tables: dict[str, list[str]], schema: str, table: str) -> str | None:
@@ -95,7 +108,15 @@ def _missing(db: SourceDatabase, entity: Entity, source: Source) -> str | None:
     return None
 
 
+def _null_watermarks(con: Any, entity: Entity, source: Source) -> int:
+    schema, table = qualified_table(entity, source)
+    return int(con.execute(f'SELECT COUNT(*) FROM memory."{schema}"."{table}" '
+                           f'WHERE "{raw_column(entity.watermark or "")}" IS NULL').fetchone()[0])
+
+
 class DuckDBFile:
+    stores_raw = True  # exposed views carry each value as stored
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self.where = f"the DuckDB file {path}"
@@ -114,25 +135,25 @@ class DuckDBFile:
             out.setdefault(f"{schema}.{table}".lower(), []).append(column)
         return out
 
-    def expose(self, con: Any, entity: Entity, source: Source) -> str | None:
+    def expose(self, con: Any, entity: Entity, source: Source) -> None:
         schema, table = qualified_table(entity, source)
         found = _find(self.tables(), schema, table)
         if found is None:
             raise BindingError(_missing(self, entity, source) or f"no table {schema}.{table}")
         self._attach(con)
         stored_schema, stored_table = found.split(".", 1)
-        select, rejects = typed_rows(f'src."{stored_schema}"."{stored_table}"', entity)
-        con.execute(f'CREATE SCHEMA IF NOT EXISTS memory."{schema}"')
-        con.execute(f'CREATE OR REPLACE VIEW memory."{schema}"."{table}" AS {select}')
-        return rejects  # values of another type than the catalog's (a user's own file) are rejected
+        _view(con, entity, source, f'src."{stored_schema}"."{stored_table}"')
 
-    def query(self, con: Any, query: str, dialect: str) -> str:
-        from lakewharf.local.tsql_translate import source_query_to_duckdb
+    def query(self, con: Any, query: str, dialect: str, *, every_column: bool = False) -> str:
+        return _translated(query, dialect, every_column)
 
-        return source_query_to_duckdb(query, dialect)
+    def null_watermarks(self, con: Any, entity: Entity, source: Source) -> int:
+        return _null_watermarks(con, entity, source)
 
 
 class SQLiteFile:
+    stores_raw = True
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self.where = f"the SQLite file {path}"
@@ -151,7 +172,7 @@ class SQLiteFile:
         finally:
             con.close()
 
-    def expose(self, con: Any, entity: Entity, source: Source) -> str | None:
+    def expose(self, con: Any, entity: Entity, source: Source) -> None:
         import pyarrow as pa
 
         schema, table = qualified_table(entity, source)
@@ -174,18 +195,15 @@ class SQLiteFile:
                 [None if v is None else (v if binary and isinstance(v, bytes) else _text(v)) for v in column],
                 type=pa.binary() if binary else pa.string(),
             )
-        raw = pa.table(arrays) if arrays else pa.table({})
         raw_name = f"_raw_{schema}_{table}"
-        con.register(raw_name, raw)
-        select, rejects = typed_rows(raw_name, entity)
-        con.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-        con.execute(f'CREATE OR REPLACE VIEW "{schema}"."{table}" AS {select}')
-        return rejects
+        con.register(raw_name, pa.table(arrays))
+        _view(con, entity, source, raw_name)
 
-    def query(self, con: Any, query: str, dialect: str) -> str:
-        from lakewharf.local.tsql_translate import source_query_to_duckdb
+    def query(self, con: Any, query: str, dialect: str, *, every_column: bool = False) -> str:
+        return _translated(query, dialect, every_column)
 
-        return source_query_to_duckdb(query, dialect)
+    def null_watermarks(self, con: Any, entity: Entity, source: Source) -> int:
+        return _null_watermarks(con, entity, source)
 
 
 def _text(value: Any) -> str:
@@ -198,6 +216,8 @@ def _text(value: Any) -> str:
 
 class ServerDatabase:
     """PostgreSQL or SQL Server through SQLAlchemy: the generated query runs on the real engine."""
+
+    stores_raw = False  # the server's driver hands typed values
 
     def __init__(self, source: str, url: str) -> None:
         self.source, self.url = source, url
@@ -232,10 +252,20 @@ class ServerDatabase:
                     out[f"{schema}.{table}".lower()] = [c["name"] for c in inspector.get_columns(table, schema)]
             return out
 
-    def expose(self, con: Any, entity: Entity, source: Source) -> str | None:
+    def expose(self, con: Any, entity: Entity, source: Source) -> None:
         return None  # the query runs on the server itself
 
-    def query(self, con: Any, query: str, dialect: str) -> str:
+    def null_watermarks(self, con: Any, entity: Entity, source: Source) -> int:
+        import sqlalchemy
+
+        schema, table = qualified_table(entity, source)
+        ident = (lambda n: f"[{n}]") if source.kind == "sqlserver" else (lambda n: f'"{n}"')
+        with self._connect() as server:
+            sql = (f"SELECT COUNT(*) FROM {ident(schema)}.{ident(table)} "
+                   f"WHERE {ident(entity.watermark or '')} IS NULL")
+            return int(server.execute(sqlalchemy.text(sql)).scalar() or 0)
+
+    def query(self, con: Any, query: str, dialect: str, *, every_column: bool = False) -> str:
         import pyarrow as pa
 
         with self._connect() as server:

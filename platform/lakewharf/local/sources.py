@@ -26,8 +26,9 @@ from typing import Any
 from lakewharf.errors import WharfError
 from lakewharf.local.bindings import Binding, LocalBindings
 from lakewharf.local.lake import Lake
+from lakewharf.local.row_checks import duck_type
 from lakewharf.local.settings import LocalSettings
-from lakewharf.local.source_readers import duck_type, qualified_table
+from lakewharf.local.source_readers import qualified_table
 from lakewharf.local.source_systems import drop_container, seed_database
 from lakewharf.model.catalog import Catalog, Entity, Source
 
