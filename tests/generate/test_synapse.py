@@ -65,7 +65,7 @@ def squash(sql: str) -> str:
 
 def protections(sql: str) -> dict[str, set[str]]:
     """Masks, classifications and grants a table file declares, for the privacy checks."""
-    masks = re.findall(r"\[(\w+)\] \w+(?:\(\d+\))? MASKED WITH \(FUNCTION = '([^']+)'\)", sql)
+    masks = re.findall(r"\[(\w+)\] \w+(?:\(\d+\))?(?: COLLATE \w+)? MASKED WITH \(FUNCTION = '([^']+)'\)", sql)
     return {
         "masks": {f"{column}:{function}" for column, function in masks},
         "classified": set(re.findall(r"ADD SENSITIVITY CLASSIFICATION TO \[\w+\]\.\[\w+\]\.\[(\w+)\]", sql)),
@@ -115,7 +115,8 @@ def test_schemas_roles_and_control_tables(files: dict[str, str]) -> None:
 def test_dim_customer_is_replicated_columnstore_with_unenforced_key(files: dict[str, str]) -> None:
     sql = squash(files[f"{W}/tables/mart.dim_customer.sql"])
     assert "IF OBJECT_ID(N'[mart].[dim_customer]', N'U') IS NULL BEGIN CREATE TABLE [mart].[dim_customer]" in sql
-    assert "[customer_id] INT NOT NULL, [email_hash] NVARCHAR(64) NULL," in sql
+    # Text columns state the catalog's warehouse collation (platform.yaml warehouse.collation).
+    assert "[customer_id] INT NOT NULL, [email_hash] NVARCHAR(64) COLLATE SQL_Latin1_General_CP1_CI_AS NULL," in sql
     assert "[marketing_opt_in] BIT NULL" in sql
     assert "WITH ( DISTRIBUTION = REPLICATE, CLUSTERED COLUMNSTORE INDEX )" in sql
     assert ("ALTER TABLE [mart].[dim_customer] ADD CONSTRAINT [pk_mart_dim_customer] "

@@ -64,7 +64,7 @@ def build_platform(settings: StackSettings, catalog: Catalog, adf: AdfTree | Non
     monitoring = Monitoring("monitoring", ctx)
     lake = Lake("lake", ctx, catalog.platform)
     security = Security("security", ctx, access.secret_names(catalog))
-    warehouse = Warehouse("warehouse", ctx, lake)
+    warehouse = Warehouse("warehouse", ctx, lake, collation=catalog.platform.warehouse_collation)
     ml = MachineLearning("ml", ctx, catalog, app_insights_id=monitoring.app_insights.id,
                          lake_account_name=lake.account.name)
     # Global parameter values as the generator documents them (generate/adf): endpoints without a

@@ -18,7 +18,8 @@ AZURE_SERVICES_RULE = "AllowAllWindowsAzureIps"
 
 
 class Warehouse(pulumi.ComponentResource):
-    def __init__(self, name: str, ctx: Context, lake: Lake, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, ctx: Context, lake: Lake, opts: pulumi.ResourceOptions | None = None, *,
+                 collation: str = "SQL_Latin1_General_CP1_CI_AS") -> None:
         super().__init__(f"{TYPE_PREFIX}:Warehouse", name, None, opts)
         s = ctx.settings
         self.workspace_name = ctx.names.synapse
@@ -66,7 +67,7 @@ class Warehouse(pulumi.ComponentResource):
         self.pool = synapse.SqlPool(
             "synapse-sql-pool", sql_pool_name=self.pool_name, workspace_name=self.workspace.name,
             resource_group_name=ctx.resource_group_name, location=ctx.location, sku={"name": s.sql_pool_sku},
-            create_mode="Default", collation="SQL_Latin1_General_CP1_CI_AS", tags=ctx.tags,
+            create_mode="Default", collation=collation, tags=ctx.tags,  # the catalog's warehouse.collation
             opts=child(self, depends_on=self.firewall_rules),
         )
         endpoints = self.workspace.connectivity_endpoints

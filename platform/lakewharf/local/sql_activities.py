@@ -43,15 +43,30 @@ def _external_tables(ctx: RunContext) -> dict[str, tuple[str, str, tuple[Column,
     return tables
 
 
+def _serverless_schema(ctx: RunContext) -> Any:
+    """Column types of every external table, from the catalog's contracts (landing rows add their load time)."""
+    from lakewharf.generate.preparation_sql import LOADED_AT
+    from lakewharf.local.tsql_types import catalog_schema
+
+    tables: list[tuple[str, tuple[Column, ...], dict[str, str]]] = []
+    for source in ctx.catalog.sources.values():
+        for entity in source.entities.values():
+            table = naming.landing_table_name(source.name, entity.name)
+            tables.append((naming.serverless_table_name(source.landing_zone, table), entity.columns,
+                           {LOADED_AT: "TIMESTAMP"}))
+    tables += [(naming.serverless_table_name(ds.zone, ds.name), ds.columns, {}) for ds in ctx.catalog.datasets.values()]
+    return catalog_schema(tables)
+
+
 def _view_sql(con: Any, glob: str, declared: tuple[Column, ...]) -> str:
     """The files' columns, plus a typed NULL for each declared column no file has yet: a column
     added to a source reads as NULL from the files landed before it, as an external table with the
     column declared reads them in Synapse serverless."""
-    from lakewharf.generate.preparation_sql import sql_type
+    from lakewharf.model.type_map import duckdb_type
 
     files = f"read_parquet('{glob}', union_by_name = true)"
     present = {row[0].lower() for row in con.execute(f"DESCRIBE SELECT * FROM {files}").fetchall()}
-    added = [f", CAST(NULL AS {sql_type(c.type).sql('duckdb')}) AS {c.name}"
+    added = [f", CAST(NULL AS {duckdb_type(c.type)}) AS {c.name}"
              for c in declared if c.name.lower() not in present]
     return f"SELECT *{''.join(added)} FROM {files}"
 
@@ -60,6 +75,7 @@ def _serverless_connection(ctx: RunContext, select: str) -> Any:
     from lakewharf.local.duck import connect
 
     con = connect(ctx.settings.state)
+    con.execute("SET default_null_order = 'nulls_first_on_asc_last_on_desc'")  # T-SQL: NULL is the smallest
     external = _external_tables(ctx)
     for schema, table in re.findall(r"\b(\w+)\.(\w+)\b", select):
         key = f"{schema}.{table}".lower()
@@ -93,7 +109,9 @@ def run_serverless(ctx: RunContext, scripts: list[str], params: dict[str, Any]) 
         zone = (source.group(1) if source else "").removeprefix("eds_")
         if location is None or zone not in ctx.catalog.platform.zones:
             raise ScriptFailed(f"cannot place {table} in the lake (LOCATION / DATA_SOURCE)")
-        sql = to_duckdb(select)
+        # The serverless database's collation is Latin1_General_100_BIN2_UTF8: case-sensitive.
+        sql = to_duckdb(select, schema=_serverless_schema(ctx), case_insensitive=False,
+                        translations=ctx.warehouse.translations)
         con = _serverless_connection(ctx, sql)
         used = {k: v for k, v in params.items() if f"${k}" in sql}
         out = ctx.files.scratch() / "part-00000.parquet"

@@ -237,7 +237,9 @@ def _generate(plan: _Plan, entity: Entity) -> EntityData:
 
 
 def arrow_type(t: DataType) -> pyarrow.DataType:
-    return pyarrow.decimal128(t.precision, t.scale) if t.base == "decimal" else _ARROW[t.base]
+    from lakewharf.model.type_map import arrow_type as mapped  # the one type map (model/type_map.py)
+
+    return mapped(t)
 
 
 def to_arrow(t: DataType, values: np.ndarray, nulls: np.ndarray) -> pyarrow.Array:

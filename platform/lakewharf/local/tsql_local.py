@@ -17,8 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from lakewharf.local.tsql_duckdb import friendly_error
 from lakewharf.local.tsql_text import GO, CopyInto, split_statements, strip_comments, temp_names, unbracket
 from lakewharf.local.tsql_translate import to_duckdb
+from lakewharf.local.tsql_types import warehouse_schema
 from lakewharf.local.warehouse import Translations, WarehouseError
 
 _STATEMENT_START = re.compile(r"\b(EXEC|DROP|CREATE|BEGIN|ALTER|INSERT|UPDATE|DELETE|TRUNCATE|SET)\b", re.I)
@@ -266,8 +268,10 @@ class TsqlInterpreter:
     def _run(self, tsql: str, params: dict[str, Any]) -> Any:
         import duckdb
 
-        identity = re.search(r"\[?(\w+)\]?\s+\w+\s+IDENTITY\s*\(\s*1\s*,\s*1\s*\)", tsql, re.I)
-        sql = to_duckdb(tsql)
+        # (guarded: on a long literal the pattern would backtrack quadratically)
+        identity = re.search(r"\[?(\w+)\]?\s+\w+\s+IDENTITY\s*\(\s*1\s*,\s*1\s*\)", tsql, re.I) \
+            if "IDENTITY" in tsql.upper() else None
+        sql = to_duckdb(tsql, schema=warehouse_schema(self.con), translations=self.translations)
         if identity:  # IDENTITY(1,1) → a sequence default
             sequence = f"seq_{identity.group(1)}"
             self.con.execute(f"CREATE SEQUENCE IF NOT EXISTS {sequence}")
@@ -282,4 +286,5 @@ class TsqlInterpreter:
         try:
             return self.con.execute(sql, used or None)
         except duckdb.Error as exc:
-            raise WarehouseError(f"{type(exc).__name__}: {str(exc).splitlines()[0]}\n  in: {sql[:400]}") from None
+            message = friendly_error(str(exc).splitlines()[0])
+            raise WarehouseError(f"{type(exc).__name__}: {message}\n  in: {sql[:400]}") from None

@@ -4,101 +4,31 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from lakewharf.local.tsql_text import GO, CopyInto, split_statements, strip_comments, unbracket
-from lakewharf.local.warehouse import Translations, WarehouseError
+from lakewharf.local.warehouse import Translations
+
+if TYPE_CHECKING:
+    from lakewharf.local.tsql_types import Schema
 
 
-def to_duckdb(tsql: str) -> str:
-    """One T-SQL statement in DuckDB's dialect, with exact types.
+def to_duckdb(tsql: str, *, schema: Schema | None = None, case_insensitive: bool = True,
+              translations: Translations | None = None) -> str:
+    """T-SQL statement(s) in DuckDB's dialect with T-SQL's answers (see ``tsql_duckdb``).
 
-    sqlglot maps T-SQL ``FLOAT`` (8 bytes unless FLOAT(1-24)) to DuckDB's 4-byte ``REAL`` and keeps
-    ``BIT`` (a bit string in DuckDB); both would change values, so they are mapped here.
+    ``schema`` gives column types (catalog contracts or the warehouse's tables);
+    ``case_insensitive`` follows the database collation (the warehouse's ``*_CI_*`` one; the
+    serverless database is ``Latin1_General_100_BIN2_UTF8``). What the translation cannot match
+    is counted in ``translations`` as not verified locally.
     """
-    import sqlglot
-    from sqlglot import exp
+    from lakewharf.local.tsql_duckdb import translate
 
-    try:
-        trees = [t for t in sqlglot.parse(tsql, read="tsql") if t is not None]
-    except sqlglot.errors.SqlglotError as exc:
-        raise WarehouseError(f"cannot translate to DuckDB: {str(exc).splitlines()[0]}\n  in: {tsql[:300]}") from None
-    for tree in trees:
-        _fix_conversions(tree)
-        _string_concatenation(tree)
-        for node in tree.find_all(exp.DataType):
-            if node.this == exp.DataType.Type.FLOAT:
-                size = node.expressions[0].name if node.expressions else ""
-                if not size.isdigit() or int(size) > 24:
-                    node.set("this", exp.DataType.Type.DOUBLE)
-                    node.set("expressions", [])
-            elif node.this == exp.DataType.Type.BIT:
-                node.set("this", exp.DataType.Type.BOOLEAN)
-        for merge in tree.find_all(exp.Merge):  # DuckDB: MERGE ... UPDATE SET takes bare column names
-            for update in merge.find_all(exp.Update):
-                for assignment in update.expressions:
-                    if isinstance(assignment.this, exp.Column):
-                        assignment.this.set("table", None)
-        for call in list(tree.find_all(exp.Anonymous)):
-            if call.name.upper() in ("GETUTCDATE", "SYSUTCDATETIME"):  # no sqlglot mapping: UTC, naive
-                call.replace(sqlglot.parse_one("CAST(NOW() AT TIME ZONE 'UTC' AS TIMESTAMP)", read="duckdb"))
-    return ";\n".join(t.sql(dialect="duckdb") for t in trees)
+    def note(kind: str, what: str) -> None:
+        if translations is not None:
+            translations.note("rewritten" if kind == "rewritten" else "skipped", what)
 
-
-def _string_concatenation(tree: Any) -> None:
-    """T-SQL's ``+`` joins text; DuckDB's only adds numbers. Where a side is evidently text (a string
-    literal, a concatenation, a string function, a cast to text, or ISNULL/COALESCE over one), the
-    ``+`` becomes ``||``, which yields NULL on a NULL operand as T-SQL's does (CONCAT_NULL_YIELDS_NULL).
-    Two bare text columns cannot be told from numbers without types: write CONCAT() for those."""
-    from sqlglot import exp
-
-    text_functions = tuple(getattr(exp, name) for name in ("Concat", "Upper", "Lower", "Trim", "Substring", "Left",
-                                                           "Right", "Replace", "DPipe") if hasattr(exp, name))
-
-    def is_text(node: Any) -> bool:
-        while isinstance(node, exp.Paren):
-            node = node.this
-        if isinstance(node, exp.Literal):
-            return bool(node.is_string)
-        if isinstance(node, text_functions):
-            return True
-        if isinstance(node, exp.Cast):
-            return bool(node.to.is_type(*exp.DataType.TEXT_TYPES))
-        if isinstance(node, exp.Coalesce):
-            return any(is_text(arg) for arg in [node.this, *node.expressions])
-        return False
-
-    for add in reversed(list(tree.find_all(exp.Add))):  # innermost first: a + ' ' + b nests left
-        if is_text(add.left) or is_text(add.right):
-            add.replace(exp.DPipe(this=add.left, expression=add.right))
-
-
-def _fix_conversions(tree: Any) -> None:
-    """T-SQL conversions sqlglot would translate into something that runs but means otherwise."""
-    from sqlglot import exp
-
-    for node in list(tree.find_all(exp.Convert)):
-        style = node.args.get("style")
-        inner = node.expression
-        if isinstance(inner, exp.SHA2) and style is not None and style.name == "2":
-            node.replace(inner)  # hex text of a hash: DuckDB's SHA256 already returns lowercase hex
-        elif style is not None and style.name == "126":  # ISO 8601 in or out, with or without fractions
-            target = node.this
-            if target.is_type(*exp.DataType.TEMPORAL_TYPES):
-                node.replace(exp.Cast(this=inner, to=target))
-            else:
-                node.replace(
-                    exp.Cast(
-                        this=exp.Anonymous(
-                            this="STRFTIME", expressions=[inner, exp.Literal.string("%Y-%m-%dT%H:%M:%S.%f")]
-                        ),
-                        to=exp.DataType.build("VARCHAR"),
-                    )
-                )
-    for node in list(tree.find_all(exp.Collate)):
-        node.replace(node.this)  # collations are Synapse's; DuckDB compares bytes
-    for node in list(tree.find_all(exp.National)):
-        node.replace(exp.Literal.string(node.name))  # N'…' literals are plain strings in DuckDB
+    return translate(tsql, schema=schema, case_insensitive=case_insensitive, note=note)
 
 
 def source_query_to_duckdb(sql: str, dialect: str) -> str:

@@ -96,6 +96,11 @@ class DuckDBWarehouse:
             from lakewharf.local.duck import configure
 
             configure(self.con, path.parent)
+        # The warehouse's collation (SQL_Latin1_General_CP1_CI_AS by default) compares text without
+        # case, and T-SQL sorts NULL as the smallest value; columns declared with a collation of
+        # their own keep it (see tsql_duckdb._collate).
+        self.con.execute("SET default_collation = 'nocase'")
+        self.con.execute("SET default_null_order = 'nulls_first_on_asc_last_on_desc'")
         self.translations = Translations()
         self.interpreter = TsqlInterpreter(self.con, self.translations, copy_into)
 
@@ -111,18 +116,26 @@ class DuckDBWarehouse:
         self.interpreter.run_script(tsql, params)
 
     def load_parquet(self, table: str, columns: list[tuple[str, int]], glob: str) -> int:
+        import duckdb
+
+        from lakewharf.local.tsql_duckdb import friendly_error
+
         names = ", ".join(name for name, _ in columns)
-        return int(
-            self.con.execute(f"INSERT INTO {table} ({names}) {parquet_select(self.con, columns, glob)}").fetchone()[0]
-        )
+        try:
+            inserted = self.con.execute(f"INSERT INTO {table} ({names}) {parquet_select(self.con, columns, glob)}")
+        except duckdb.ConstraintException as exc:  # a text longer than its column, as Synapse refuses it
+            raise WarehouseError(f"COPY INTO {table}: {friendly_error(str(exc).splitlines()[0])}") from None
+        return int(inserted.fetchone()[0])
 
     def query(self, tsql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
         import duckdb
 
         from lakewharf.local.tsql_translate import to_duckdb
+        from lakewharf.local.tsql_types import warehouse_schema
 
         try:
-            cursor = self.con.execute(to_duckdb(tsql))
+            sql = to_duckdb(tsql, schema=warehouse_schema(self.con), translations=self.translations)
+            cursor = self.con.execute(sql)
         except duckdb.Error as exc:
             raise WarehouseError(f"{type(exc).__name__}: {str(exc).splitlines()[0]}") from None
         return [d[0] for d in cursor.description or []], cursor.fetchall()

@@ -133,13 +133,13 @@ def duckdb_type(t: DataType) -> str:
 
 
 def arrow_type_name(t: DataType) -> str:
-    """The Arrow type as pyarrow spells it, e.g. ``int32``, ``decimal128(10, 2)``, ``timestamp[us]``."""
+    """The Arrow type as pyarrow prints it, e.g. ``int32``, ``decimal128(10, 2)``, ``timestamp[us]``."""
     row = _row(t)
     if t.base == "decimal":
         return f"decimal128({t.precision}, {t.scale})"
     if t.base == "timestamp":
         return "timestamp[us]"  # Parquet keeps microseconds; no time zone, as DATETIME2 has none
-    return {"bool_": "bool", "string": "string", "binary": "binary"}.get(row.arrow, row.arrow)
+    return {"bool_": "bool", "float32": "float", "float64": "double", "date32": "date32[day]"}.get(row.arrow, row.arrow)
 
 
 def arrow_type(t: DataType) -> pyarrow.DataType:

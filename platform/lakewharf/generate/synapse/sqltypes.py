@@ -1,17 +1,7 @@
 """Portable catalog types → Synapse SQL types, and sensitivity classifications for personal columns.
 
-Dedicated SQL pool (warehouse tables):
-- ``string(n)`` → ``NVARCHAR(n)``; plain ``string`` → ``NVARCHAR(4000)``: clustered columnstore
-  tables take no ``(max)`` types, and 4000 is the longest NVARCHAR that is not ``(max)``. Strings
-  longer than 4000 characters need ``NVARCHAR(MAX)``, so only heap / clustered-index tables can
-  hold them (a columnstore table with one is refused here rather than silently truncated).
-  https://learn.microsoft.com/azure/synapse-analytics/sql-data-warehouse/sql-data-warehouse-tables-index
-- ``double`` → ``FLOAT`` (8 bytes), ``float`` → ``REAL`` (4 bytes), ``timestamp`` → ``DATETIME2(3)``.
-
-Serverless SQL pool (views over the lake's Parquet files): strings are read as UTF-8 ``VARCHAR``
-(the database uses a UTF-8 collation, as Microsoft advises for Parquet text), whose length counts
-bytes, so ``string(n)`` becomes ``VARCHAR(4n)``: a UTF-8 character takes at most four bytes.
-https://learn.microsoft.com/azure/synapse-analytics/troubleshoot/reading-utf8-text
+The type mapping itself lives in ``lakewharf.model.type_map`` (one map for every target); this
+module names the two pools and keeps the classification rules.
 """
 
 from __future__ import annotations
@@ -20,22 +10,13 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
+from lakewharf.model import type_map
 from lakewharf.model.catalog import Column
+from lakewharf.model.type_map import NVARCHAR_MAX_LENGTH, VARBINARY_MAX_LENGTH, VARCHAR_MAX_LENGTH, UnsupportedType
 from lakewharf.model.types import DataType, Privacy
 
-NVARCHAR_MAX_LENGTH = 4000  # longest NVARCHAR(n); beyond it only NVARCHAR(MAX)
-VARBINARY_MAX_LENGTH = 8000
-VARCHAR_MAX_LENGTH = 8000
-
-_FIXED = {
-    "boolean": "BIT",
-    "smallint": "SMALLINT",
-    "int": "INT",
-    "bigint": "BIGINT",
-    "float": "REAL",
-    "double": "FLOAT",
-    "date": "DATE",
-}
+__all__ = ["NVARCHAR_MAX_LENGTH", "VARBINARY_MAX_LENGTH", "VARCHAR_MAX_LENGTH", "Classification", "Pool",
+           "UnsupportedType", "classification", "synapse_type"]
 
 
 class Pool(Enum):
@@ -43,42 +24,9 @@ class Pool(Enum):
     SERVERLESS = "serverless"  # views over Parquet in the lake
 
 
-class UnsupportedType(ValueError):
-    """A catalog type that the target table cannot store without loss."""
-
-
 def synapse_type(t: DataType, pool: Pool = Pool.DEDICATED, *, columnstore: bool = False) -> str:
     """The Synapse type for a portable type; ``columnstore`` tables refuse ``(max)`` types."""
-    if t.base in _FIXED:
-        return _FIXED[t.base]
-    if t.base == "decimal":
-        return f"DECIMAL({t.precision}, {t.scale})"
-    if t.base == "timestamp":
-        # The lake keeps microseconds; the warehouse stores milliseconds like the rest of the platform.
-        return "DATETIME2(7)" if pool is Pool.SERVERLESS else "DATETIME2(3)"
-    if t.base == "string":
-        return _string(t.length, pool, columnstore)
-    if t.base == "binary":
-        if t.length is not None:
-            return f"VARBINARY({t.length})"
-        return "VARBINARY(MAX)" if pool is Pool.SERVERLESS else f"VARBINARY({VARBINARY_MAX_LENGTH})"
-    raise UnsupportedType(f"no Synapse type for {t}")
-
-
-def _string(length: int | None, pool: Pool, columnstore: bool) -> str:
-    if pool is Pool.SERVERLESS:
-        if length is None or 4 * length > VARCHAR_MAX_LENGTH:
-            return "VARCHAR(MAX)"
-        return f"VARCHAR({4 * length})"
-    if length is None:
-        return f"NVARCHAR({NVARCHAR_MAX_LENGTH})"
-    if length <= NVARCHAR_MAX_LENGTH:
-        return f"NVARCHAR({length})"
-    if columnstore:
-        raise UnsupportedType(
-            f"string({length}) needs NVARCHAR(MAX), which a clustered columnstore table cannot hold: "
-            f"use string(n) with n <= {NVARCHAR_MAX_LENGTH} or index: heap")
-    return "NVARCHAR(MAX)"
+    return type_map.synapse_type(t, serverless=pool is Pool.SERVERLESS, columnstore=columnstore)
 
 
 # --- sensitivity classification ------------------------------------------------------------------

@@ -52,6 +52,7 @@ class ColumnDef:
     mask: str | None = None  # dynamic data masking function, quotes doubled for the SQL literal
     identity: bool = False
     comment: str = ""
+    collation: str | None = None  # stated on text columns: the catalog's warehouse collation
 
 
 @dataclass(frozen=True)
@@ -111,9 +112,19 @@ def _column_type(tc: TableColumn, columnstore: bool) -> str:
 
 def table_def(catalog: Catalog, table: Table) -> TableDef:
     columnstore = table.index == "clustered_columnstore"
+    # Text columns state the warehouse collation: the pool's database collation is fixed when the
+    # pool is created, and a column may override it
+    # (https://learn.microsoft.com/azure/synapse-analytics/sql/reference-collation-types), so the
+    # tables compare text the way the catalog says wherever they are deployed.
+    collation = catalog.platform.warehouse_collation
+
+    def collated(tc: TableColumn) -> str | None:
+        return collation if tc.column.type.base == "string" else None
+
     data = tuple(
         ColumnDef(tc.name, _column_type(tc, columnstore), tc.column.nullable,
-                  tc.mask.replace("'", "''") if tc.mask else None, comment=one_line(tc.column.description))
+                  tc.mask.replace("'", "''") if tc.mask else None, comment=one_line(tc.column.description),
+                  collation=collated(tc))
         for tc in table.columns)
     history = _history(table) if table.load_mode == "history" else None
     columns = data
@@ -133,7 +144,8 @@ def table_def(catalog: Catalog, table: Table) -> TableDef:
     if clash:
         raise CatalogInvalid([table.origin.at("columns", clash[0]).error(
             f"{clash[0]!r} is a column lakewharf adds to type-2 history tables", "rename the column")])
-    staging_columns = (*(ColumnDef(tc.name, synapse_type(tc.column.type), True) for tc in table.columns),
+    staging_columns = (*(ColumnDef(tc.name, synapse_type(tc.column.type), True, collation=collated(tc))
+                         for tc in table.columns),
                        ColumnDef(RUN_ID_COLUMN, RUN_ID_TYPE, True))
     masked = any(tc.mask for tc in table.columns)
     return TableDef(
