@@ -215,3 +215,20 @@ def test_salted_hash_differs_from_plain_sha256(warehouse: Any) -> None:
     hashed = con.execute("SELECT email FROM development.customers_clean WHERE customer_id = 2").fetchone()[0]
     assert hashed != plain
     assert hashed == con.execute("SELECT SHA256('pepperc2@example.com')").fetchone()[0]
+
+
+def test_a_missing_value_hashes_to_missing_not_to_the_salt() -> None:
+    # CONCAT reads NULL as '': without care every NULL e-mail would share one pseudonym.
+    import duckdb
+    import sqlglot
+
+    from lakewharf.generate.preparation_sql import _HASH_FUNCTION, render
+
+    query = sqlglot.parse_one(f"SELECT {_HASH_FUNCTION}(email) AS h FROM t", read="duckdb")
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT * FROM (VALUES ('a@example.com'), (NULL)) v(email)")
+    con.execute("SET VARIABLE salt = 'pepper'")
+    sql = render(query, "duckdb").replace("$salt", "getvariable('salt')")
+    assert con.execute(sql + " ORDER BY h NULLS LAST").fetchall() == [
+        (con.execute("SELECT SHA256('peppera@example.com')").fetchone()[0],), (None,)]
+    assert "CASE WHEN email IS NULL THEN NULL" in " ".join(render(query, "tsql").split())

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from own_data import make_project
 
 from lakewharf.cli.main import main
 from lakewharf.local import copy_activity
-from own_data import make_project
 
 pytestmark = pytest.mark.integration
 

@@ -18,7 +18,9 @@ pytestmark = pytest.mark.integration
 
 
 def _files(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    """Every file's bytes, but the project lock (lakewharf's own, taken before anything is checked)."""
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and p.name != "wharf.lock"}
 
 
 def _query(root: Path, sql: str, capsys: pytest.CaptureFixture[str]) -> list[list]:
@@ -157,3 +159,20 @@ def test_local_yaml_mistakes_are_located_errors(tmp_path: Path, capsys, local: s
     out = capsys.readouterr()
     assert "local.yaml:" in out.out + out.err and message in out.out + out.err
     assert not (root / "build").exists()  # stopped before anything was written
+
+
+def test_binding_your_own_data_after_a_generated_run_replaces_the_generated_data(tmp_path: Path, capsys) -> None:
+    # docs/first-platform.md's order: run on generated data first, then bind your own.
+    root = make_project(tmp_path / "tools", customers=30, tickets=40, items=10)
+    local = (root / "local.yaml").read_text()
+    (root / "local.yaml").unlink()
+    assert main(["--project", str(root), "run"]) == 0
+    generated = _query(root, "SELECT COUNT(*) AS n FROM mart.fact_store_sales", capsys)
+    (root / "local.yaml").write_text(local)
+    assert main(["--project", str(root), "run", "--report", str(root / "r.json")]) == 0
+    report = json.loads((root / "r.json").read_text())
+    assert any("the local lake and warehouse were reset" in n and "ops:" in n for n in report["notices"])
+    db = sqlite3.connect(root / "data/ops.sqlite")
+    expected = db.execute("SELECT COUNT(*) FROM store_sales WHERE ss_quantity > 0").fetchone()[0]
+    db.close()
+    assert _query(root, "SELECT COUNT(*) AS n FROM mart.fact_store_sales", capsys) == [[expected]] != generated

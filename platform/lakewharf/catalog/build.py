@@ -32,6 +32,7 @@ from lakewharf.model.catalog import (
 from lakewharf.model.origin import Origin
 from lakewharf.model.schedule import Cron, CronError, Schedule, TumblingWindow
 from lakewharf.model.scores import score_outputs
+from lakewharf.model.type_map import DEFAULT_COLLATION
 from lakewharf.model.types import DataType, Privacy, TypeSyntaxError
 
 
@@ -86,8 +87,11 @@ class Builder:
         for c in compute.values():
             if c.min_nodes > c.max_nodes:
                 self.errors.append(c.origin.at("min_nodes").error("min_nodes is larger than max_nodes"))
+        collation = d.get("warehouse", {}).get("collation", DEFAULT_COLLATION)
         return Platform(d["name"], d.get("description", ""), d.get("privacy", {}).get("hash_salt_secret"),
-                        roles, zones, compute, o)
+                        roles, zones, compute, o, warehouse_collation=collation,
+                        privacy_allow=tuple((a["column"], a["because"])
+                                            for a in d.get("privacy_check", {}).get("allow", [])))
 
     # --- shared pieces --------------------------------------------------------------------------
 

@@ -34,7 +34,10 @@ def run(args: argparse.Namespace) -> int:
     settings = LocalSettings.from_env(catalog.root)
     out = console()
     if args.action == "up":
-        _, report = stack.up(catalog, settings, reseed=args.reseed)
+        from lakewharf.local.project_lock import project_lock
+
+        with project_lock(settings.state, "local up"):
+            _, report = stack.up(catalog, settings, reseed=args.reseed)
         state = stack.status(catalog, settings)
         out.print(f"lake: {state.lake} (containers for {len(catalog.platform.zones)} zones)", markup=False)
         print_seed_report(out, report)
@@ -66,5 +69,7 @@ def print_seed_report(out: Console, report: SeedReport) -> None:
         out.print(f"  seeded {ref}: {files:,} files", markup=False)
     for ref in report.skipped:
         out.print(f"  no data for {ref}", style="yellow", markup=False)
+    if report.reset:
+        out.print(f"⚠ {report.reset}", style="yellow", markup=False)
     for column in report.null_columns:
         out.print(f"  {column}: not in the provided data, seeded as NULL", style="yellow", markup=False)

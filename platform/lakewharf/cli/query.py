@@ -32,17 +32,19 @@ def _plain(value: Any) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
+    from lakewharf.local.project_lock import project_lock
     from lakewharf.local.settings import LocalSettings
     from lakewharf.local.warehouse import WarehouseError, open_warehouse, read_only_select
 
     settings = LocalSettings.from_env(resolve_project(getattr(args, "project", None)))
     try:
         read_only_select(args.sql)
-        warehouse = open_warehouse(settings, read_only=True)
-        try:
-            columns, rows = warehouse.query(args.sql)
-        finally:
-            warehouse.close()
+        with project_lock(settings.state, "query", shared=True):  # never mid-run: a run holds it alone
+            warehouse = open_warehouse(settings, read_only=True)
+            try:
+                columns, rows = warehouse.query(args.sql)
+            finally:
+                warehouse.close()
     except WarehouseError as exc:
         console(stderr=True).print(f"wharf query: {exc}", style="red", markup=False)
         return 1

@@ -86,6 +86,8 @@ def _print_report(out: Console, report: RunReport) -> None:
     data = report.to_dict()
     for source, where in data["sources"].items():
         out.print(f"source {source}: {where}", markup=False, style="yellow" if "re-made" in where else None)
+    for notice in data["notices"]:
+        out.print(f"⚠ {notice}", style="yellow", markup=False)
     activities = RichTable(title="activities", header_style="bold")
     for col in ("pipeline", "activity", "type", "status", "read", "written", "rejected", "s"):
         activities.add_column(col, justify="right" if col in ("read", "written", "rejected", "s") else "left")
@@ -137,6 +139,8 @@ def _print_report(out: Console, report: RunReport) -> None:
     for note in data["not_verified_locally"]:
         out.print(f"  • {note}", markup=False)
     privacy = data["privacy_check"]
+    for finding in privacy["allowed"]:
+        out.print(f"  ✓ {finding}", style="dim", markup=False)
     if privacy["violations"]:
         out.print(f"[bold red]privacy check: {len(privacy['violations'])} violation(s)[/]")
         for v in privacy["violations"]:
@@ -146,6 +150,8 @@ def _print_report(out: Console, report: RunReport) -> None:
             f"[green]✓ privacy check on the data: no personal value in {len(privacy['checked'])} datasets and "
             "tables whose readers lack clearance[/]"
         )
+    if data["failure"]:
+        out.print(f"✗ the run stopped early: {data['failure']}", style="bold red", markup=False)
     verdict = "[bold green]✓ run succeeded[/]" if data["succeeded"] else "[bold red]✗ run failed[/]"
     out.print(f"{verdict} in {data['seconds']:.1f} s")
 

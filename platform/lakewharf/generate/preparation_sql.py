@@ -18,7 +18,7 @@ import sqlglot
 from sqlglot import exp
 
 from lakewharf.catalog.preparations import SQL_DIALECT, apply_step
-from lakewharf.model import naming
+from lakewharf.model import naming, type_map
 from lakewharf.model.catalog import Catalog, Column, Dataset, Step
 from lakewharf.model.types import DataType
 
@@ -37,14 +37,8 @@ class CompiledPreparation:
 
 
 def sql_type(t: DataType) -> exp.DataType:
-    text = {"string": "VARCHAR", "binary": "VARBINARY"}.get(t.base, t.base.upper())
-    if t.base == "decimal":
-        text = f"DECIMAL({t.precision}, {t.scale})"
-    elif t.length is not None:
-        text = f"{text}({t.length})"
-    elif t.base == "string":
-        text = "VARCHAR(4000)"  # Synapse: no (max) types in columnstore tables; 4000 keeps parity
-    return exp.DataType.build(text)
+    """The type a preparation casts to, as a sqlglot node (spelled by ``model.type_map``)."""
+    return exp.DataType.build(type_map.portable_sql_type(t))
 
 
 def input_table(catalog: Catalog, ref: str) -> exp.Table:
@@ -285,13 +279,17 @@ def render(query: exp.Expression, dialect: str, *, pretty: bool = True) -> str:
         if call.name.upper() != _HASH_FUNCTION:
             continue
         value = call.expressions[0]
+        # A missing value stays missing: CONCAT reads NULL as '', so without the CASE every NULL
+        # would hash to the salt's own hash and link unrelated people through the pseudonym.
         if dialect == "tsql":
-            text = (f"LOWER(CONVERT(VARCHAR(64), HASHBYTES('SHA2_256', CAST(CONCAT(@{SALT_PARAMETER}, "
-                    f"CAST({value.sql('tsql')} AS NVARCHAR(4000))) AS VARCHAR(8000)) "
-                    f"COLLATE Latin1_General_100_BIN2_UTF8), 2))")
+            v = value.sql("tsql")
+            text = (f"CASE WHEN {v} IS NULL THEN NULL ELSE LOWER(CONVERT(VARCHAR(64), HASHBYTES('SHA2_256', "
+                    f"CAST(CONCAT(@{SALT_PARAMETER}, CAST({v} AS NVARCHAR(4000))) AS VARCHAR(8000)) "
+                    f"COLLATE Latin1_General_100_BIN2_UTF8), 2)) END")
             call.replace(sqlglot.parse_one(text, read="tsql"))
         else:
-            text = f"SHA256(CONCAT(${SALT_PARAMETER}, CAST({value.sql('duckdb')} AS VARCHAR)))"
+            v = value.sql("duckdb")
+            text = f"CASE WHEN {v} IS NULL THEN NULL ELSE SHA256(CONCAT(${SALT_PARAMETER}, CAST({v} AS VARCHAR))) END"
             call.replace(sqlglot.parse_one(text, read="duckdb"))
     if dialect == "tsql":
         # sqlglot spells INT as INTEGER for T-SQL; Synapse documents INT, so write that.

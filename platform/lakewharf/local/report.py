@@ -18,6 +18,8 @@ class RunReport:
     translations: dict[str, dict[str, int]] = field(default_factory=dict)
     seconds: float = 0.0
     sources: dict[str, str] = field(default_factory=dict)  # source → where its data came from
+    failure: str = ""  # what ended the run early (the warehouse went away…); the report is written anyway
+    notices: list[str] = field(default_factory=list)  # what the run did to local state on its own (a reset)
 
     @property
     def warnings(self) -> list[str]:
@@ -26,14 +28,17 @@ class RunReport:
 
     @property
     def succeeded(self) -> bool:
-        return all(p.status == "Succeeded" for p in self.pipelines) and not self.privacy.violations
+        return (not self.failure and all(p.status == "Succeeded" for p in self.pipelines)
+                and not self.privacy.violations)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "succeeded": self.succeeded,
             "seconds": round(self.seconds, 2),
+            "failure": self.failure,
             "sources": self.sources,
             "warnings": self.warnings,
+            "notices": self.notices,
             "pipelines": [
                 {
                     "pipeline": p.pipeline,
@@ -68,7 +73,8 @@ class RunReport:
                 if a.measured.trained
             ],
             "not_verified_locally": self.not_verified_locally,
-            "privacy_check": {"checked": self.privacy.checked, "violations": self.privacy.violations},
+            "privacy_check": {"checked": self.privacy.checked, "violations": self.privacy.violations,
+                              "allowed": self.privacy.allowed},
             "sql_translations": self.translations,
             "warehouse_tables": self.tables,
         }

@@ -159,6 +159,7 @@ def run_pipeline(
             "runId": ctx.run_id,
             "status": run.status,
             "runStart": ctx.trigger_time.strftime("%Y-%m-%dT%H:%M:%S"),
+            **({"windowEnd": parameters["windowEnd"]} if "windowEnd" in parameters else {}),
         }
     )
     return run
@@ -191,10 +192,18 @@ def _globals(ctx: RunContext) -> dict[str, str]:
     return values
 
 
-def window(ctx: RunContext, start: str) -> dict[str, str]:
-    """A tumbling-window pipeline run locally covers everything from its start up to now."""
-    return {"windowStart": start, "windowEnd": ctx.trigger_time.strftime("%Y-%m-%dT%H:%M:%SZ")}
+def window(ctx: RunContext, pipeline: str, start: str) -> dict[str, str]:
+    """A tumbling-window pipeline run locally covers what no successful run covered yet: from the
+    end of the last window that succeeded (else the trigger's start) up to now — so a rerun copies
+    no file twice, as the trigger would not run a window twice."""
+    name = naming.pipeline_name(pipeline)
+    ends = [h["windowEnd"] for h in ctx.history
+            if h.get("pipelineName") == name and h.get("status") == "Succeeded" and h.get("windowEnd")]
+    return {"windowStart": max([start, *ends]), "windowEnd": ctx.trigger_time.strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
 def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    """Now, in whole seconds rounded up: Data Factory's times are whole seconds here, and a file
+    written just before the run (in the same second) must fall before its trigger time."""
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    return now.replace(microsecond=0) + dt.timedelta(seconds=1 if now.microsecond else 0)

@@ -80,8 +80,17 @@ def _seeded_as_null(seeded: SeedReport) -> list[str]:
 def run_local(
     catalog: Catalog, settings: LocalSettings, pipelines: list[str] | None = None, listener: Listener | None = None
 ) -> RunReport:
+    from lakewharf.local.project_lock import project_lock
+
+    with project_lock(settings.state, "run"):
+        return _run_locked(catalog, settings, pipelines, listener)
+
+
+def _run_locked(
+    catalog: Catalog, settings: LocalSettings, pipelines: list[str] | None, listener: Listener | None
+) -> RunReport:
     from lakewharf.local import stack
-    from lakewharf.local.privacy_check import check_privacy
+    from lakewharf.local.privacy_check import PrivacyCheck, check_privacy
     from lakewharf.local.warehouse import open_warehouse
 
     started = time.perf_counter()
@@ -98,39 +107,66 @@ def run_local(
     ctx = RunContext(
         catalog, settings, build, lake, files, warehouse, AdfTree(build / "adf"), utc_now(), systems, history=history
     )
+    # From here on the run has started: whatever fails, it ends with a report.
+    runs: list[PipelineRun] = []
+    privacy, failure = PrivacyCheck(), ""
     try:
-        scripts = build / "synapse" / "warehouse"
-        for path in [
-            scripts / "00_schemas.sql",
-            *sorted((scripts / "tables").glob("*.sql")),
-            *sorted((scripts / "procedures").glob("*.sql")),
-        ]:
-            warehouse.execute(path.read_text(encoding="utf-8"))
-        runs: list[PipelineRun] = []
-        failed: set[str] = set()
-        for name in pipeline_order(catalog, pipelines):
-            pipeline = catalog.pipelines[name]
-            blocked = sorted(set(pipeline.after) & failed)
-            if blocked:
-                runs.append(PipelineRun(name, "", "Skipped", 0.0, f"upstream failed: {', '.join(blocked)}"))
-                failed.add(name)
-                continue
-            params = window(ctx, pipeline.schedule.start) if isinstance(pipeline.schedule, TumblingWindow) else {}
-            run = run_pipeline(ctx, name, params, listener)
-            runs.append(run)
-            if run.status != "Succeeded":
-                failed.add(name)
-        history_file.write_text(json.dumps(ctx.history[-200:], indent=1))
-        privacy = check_privacy(ctx)
+        try:
+            scripts = build / "synapse" / "warehouse"
+            for path in [
+                scripts / "00_schemas.sql",
+                *sorted((scripts / "tables").glob("*.sql")),
+                *sorted((scripts / "procedures").glob("*.sql")),
+            ]:
+                warehouse.execute(path.read_text(encoding="utf-8"))
+            _run_pipelines(ctx, catalog, pipelines, listener, runs)
+        except Exception as exc:  # the warehouse or the lake went away: said in the report
+            failure = _describe(exc)
+        finally:
+            history_file.write_text(json.dumps(ctx.history[-200:], indent=1))
+        try:
+            privacy = check_privacy(ctx)
+        except Exception as exc:
+            failure = failure or f"the privacy check on the data could not run: {_describe(exc)}"
+        try:
+            tables = warehouse.tables()
+        except Exception as exc:
+            tables, failure = {}, failure or _describe(exc)
         return RunReport(
             runs,
             _not_verified(ctx, runs) + privacy.not_verified + _seeded_as_null(seeded),
-            warehouse.tables(),
+            tables,
             privacy,
             {"rewritten": dict(warehouse.translations.rewritten), "skipped": dict(warehouse.translations.skipped)},
             time.perf_counter() - started,
             {s: where + (f" ({seeded.made[s]})" if s in seeded.made else "") for s, where in seeded.sources.items()},
+            failure,
+            [seeded.reset] if seeded.reset else [],
         )
     finally:
         warehouse.close()
         files.cleanup()
+
+
+def _describe(exc: Exception) -> str:
+    from lakewharf.errors import WharfError
+
+    text = str(exc).splitlines()[0][:500] if str(exc) else ""
+    return text if isinstance(exc, WharfError) else f"{type(exc).__name__}: {text}"
+
+
+def _run_pipelines(ctx: RunContext, catalog: Catalog, wanted: list[str] | None, listener: Listener | None,
+                   runs: list[PipelineRun]) -> None:
+    failed: set[str] = set()
+    for name in pipeline_order(catalog, wanted):
+        pipeline = catalog.pipelines[name]
+        blocked = sorted(set(pipeline.after) & failed)
+        if blocked:
+            runs.append(PipelineRun(name, "", "Skipped", 0.0, f"upstream failed: {', '.join(blocked)}"))
+            failed.add(name)
+            continue
+        params = window(ctx, name, pipeline.schedule.start) if isinstance(pipeline.schedule, TumblingWindow) else {}
+        run = run_pipeline(ctx, name, params, listener)
+        runs.append(run)
+        if run.status != "Succeeded":
+            failed.add(name)

@@ -9,6 +9,7 @@ empty glob is one clear error, not a failure half-way through a pipeline.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from lakewharf.local.bindings import BindingError, LocalBindings
@@ -38,6 +39,10 @@ def seed_database(settings: LocalSettings, source: str) -> Path:
     return settings.state / "sources" / f"{source}.duckdb"
 
 
+def _modified(path: Path) -> dt.datetime:
+    return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC).replace(tzinfo=None)
+
+
 class LakeDrop:
     """lakewharf's own drop container in the local lake (sample, fixture or generated files)."""
 
@@ -49,10 +54,10 @@ class LakeDrop:
         names = self.lake.list(self.container)
         if not names:
             return []
-        if isinstance(self.lake, FolderLake):
+        if isinstance(self.lake, FolderLake):  # the seed's own write times: a rerun's window skips them
             folder = self.lake.root / self.container
-        else:
-            folder = self.local.folder(self.container, "")
+            return [DropFile(n, str(folder / n), _modified(folder / n)) for n in names]
+        folder = self.local.folder(self.container, "")
         return [DropFile(n, str(folder / n), None) for n in names]
 
 

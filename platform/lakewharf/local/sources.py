@@ -47,6 +47,7 @@ class SeedReport:
     null_columns: list[str] = field(default_factory=list)
     made: dict[str, str] = field(default_factory=dict)  # source → why it was (re)made this time
     sources: dict[str, str] = field(default_factory=dict)  # every source → where its data comes from
+    reset: str = ""  # why the local lake and warehouse were started over, if they were
 
 
 @dataclass(frozen=True)

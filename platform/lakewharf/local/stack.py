@@ -3,6 +3,7 @@ and every source system — the user's own bound data checked, lakewharf's copie
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from lakewharf.local import azurite
@@ -33,7 +34,34 @@ def up(catalog: Catalog, settings: LocalSettings, bindings: LocalBindings | None
     lake = open_lake(settings)
     for zone in catalog.platform.zones.values():
         lake.ensure_filesystem(zone.filesystem)
-    return lake, materialize(catalog, settings, lake, bindings, reseed=reseed)
+    report = materialize(catalog, settings, lake, bindings, reseed=reseed)
+    report.reset = _reset_if_rebound(catalog, settings, lake, bindings)
+    return lake, report
+
+
+def _reset_if_rebound(catalog: Catalog, settings: LocalSettings, lake: Lake, bindings: LocalBindings) -> str:
+    """A source that now reads other data (a new binding) starts the local platform over.
+
+    Its watermarks in etl.watermarks, its landed files and the tables loaded from them describe
+    the data it read before; the next incremental copy would compare the new data with the old
+    watermark and skip it. So the zones' folders, the warehouse and the run history (lakewharf's
+    own, under .wharf/) are cleared, and the report says why."""
+    record = settings.state / "sources" / "bindings.json"
+    now = {s: bindings.of(s).describe() for s in sorted(catalog.sources)}
+    before = json.loads(record.read_text()) if record.exists() else None
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text(json.dumps(now, indent=1))
+    changed = sorted(s for s in now if before is not None and s in before and before[s] != now[s])
+    if not changed:
+        return ""
+    for zone in catalog.platform.zones.values():
+        lake.delete_prefix(zone.filesystem, "")
+    for path in (settings.warehouse_file, settings.warehouse_file.with_name(settings.warehouse_file.name + ".wal"),
+                 settings.state / "runs.json"):
+        path.unlink(missing_ok=True)
+    where = "; ".join(f"{s}: {before[s]} → {now[s]}" for s in changed)  # type: ignore[index]
+    kept = " (a SQL Server warehouse is not cleared: truncate its tables yourself)" if settings.sqlserver else ""
+    return f"the local lake and warehouse were reset, because a source now reads other data ({where}){kept}"
 
 
 def down(settings: LocalSettings) -> bool:

@@ -74,6 +74,11 @@ class Platform:
     zones: Mapping[str, Zone]
     compute: Mapping[str, Compute]
     origin: Origin = _ORIGIN
+    # The dedicated SQL pool's database collation (fixed when the pool is created); text columns
+    # of warehouse tables also state it, and the local warehouse compares text by it.
+    warehouse_collation: str = "SQL_Latin1_General_CP1_CI_AS"
+    # Findings of the local privacy check the team accepts: (dataset.column or schema.table.column, because).
+    privacy_allow: tuple[tuple[str, str], ...] = ()
 
     def clearance_of(self, role_names: tuple[str, ...]) -> Privacy:
         """The lowest clearance among the roles: what data may be shown to all of them unmasked."""

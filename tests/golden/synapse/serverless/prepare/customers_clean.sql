@@ -125,16 +125,20 @@ WITH s0 AS (
 ), s7 AS (
   SELECT
     customer_id AS customer_id,
-    LOWER(
-      CONVERT(
-        VARCHAR(64),
-        HASHBYTES(
-          'SHA2_256',
-          CAST(CONCAT(@salt, CAST(email AS NVARCHAR(4000))) AS VARCHAR(8000)) COLLATE Latin1_General_100_BIN2_UTF8
-        ),
-        2
+    CASE
+      WHEN email IS NULL
+      THEN NULL
+      ELSE LOWER(
+        CONVERT(
+          VARCHAR(64),
+          HASHBYTES(
+            'SHA2_256',
+            CAST(CONCAT(@salt, CAST(email AS NVARCHAR(4000))) AS VARCHAR(8000)) COLLATE Latin1_General_100_BIN2_UTF8
+          ),
+          2
+        )
       )
-    ) AS email,
+    END AS email,
     city AS city,
     country AS country,
     signup_date AS signup_date,

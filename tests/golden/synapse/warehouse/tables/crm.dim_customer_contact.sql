@@ -9,12 +9,12 @@ BEGIN
     CREATE TABLE [crm].[dim_customer_contact]
     (
         [customer_id] INT NOT NULL,
-        [first_name] NVARCHAR(100) MASKED WITH (FUNCTION = 'default()') NULL,
-        [last_name] NVARCHAR(100) MASKED WITH (FUNCTION = 'default()') NULL,
-        [email] NVARCHAR(256) MASKED WITH (FUNCTION = 'email()') NULL,
-        [phone] NVARCHAR(40) MASKED WITH (FUNCTION = 'partial(0,"XXX-XXX-",4)') NULL,
-        [city] NVARCHAR(100) NULL,
-        [country] NVARCHAR(2) NULL
+        [first_name] NVARCHAR(100) COLLATE SQL_Latin1_General_CP1_CI_AS MASKED WITH (FUNCTION = 'default()') NULL,
+        [last_name] NVARCHAR(100) COLLATE SQL_Latin1_General_CP1_CI_AS MASKED WITH (FUNCTION = 'default()') NULL,
+        [email] NVARCHAR(256) COLLATE SQL_Latin1_General_CP1_CI_AS MASKED WITH (FUNCTION = 'email()') NULL,
+        [phone] NVARCHAR(40) COLLATE SQL_Latin1_General_CP1_CI_AS MASKED WITH (FUNCTION = 'partial(0,"XXX-XXX-",4)') NULL,
+        [city] NVARCHAR(100) COLLATE SQL_Latin1_General_CP1_CI_AS NULL,
+        [country] NVARCHAR(2) COLLATE SQL_Latin1_General_CP1_CI_AS NULL
     )
     WITH
     (
@@ -32,17 +32,17 @@ GO
 -- A nullable column added to the catalog after the table was created: appended in place, existing
 -- rows read NULL. (sys.columns, as Synapse dedicated pools have no COL_LENGTH.)
 IF NOT EXISTS (SELECT 1 FROM sys.columns WHERE [object_id] = OBJECT_ID(N'[crm].[dim_customer_contact]') AND [name] = N'first_name')
-    ALTER TABLE [crm].[dim_customer_contact] ADD [first_name] NVARCHAR(100) MASKED WITH (FUNCTION = 'default()') NULL;
+    ALTER TABLE [crm].[dim_customer_contact] ADD [first_name] NVARCHAR(100) COLLATE SQL_Latin1_General_CP1_CI_AS MASKED WITH (FUNCTION = 'default()') NULL;
 IF NOT EXISTS (SELECT 1 FROM sys.columns WHERE [object_id] = OBJECT_ID(N'[crm].[dim_customer_contact]') AND [name] = N'last_name')
-    ALTER TABLE [crm].[dim_customer_contact] ADD [last_name] NVARCHAR(100) MASKED WITH (FUNCTION = 'default()') NULL;
+    ALTER TABLE [crm].[dim_customer_contact] ADD [last_name] NVARCHAR(100) COLLATE SQL_Latin1_General_CP1_CI_AS MASKED WITH (FUNCTION = 'default()') NULL;
 IF NOT EXISTS (SELECT 1 FROM sys.columns WHERE [object_id] = OBJECT_ID(N'[crm].[dim_customer_contact]') AND [name] = N'email')
-    ALTER TABLE [crm].[dim_customer_contact] ADD [email] NVARCHAR(256) MASKED WITH (FUNCTION = 'email()') NULL;
+    ALTER TABLE [crm].[dim_customer_contact] ADD [email] NVARCHAR(256) COLLATE SQL_Latin1_General_CP1_CI_AS MASKED WITH (FUNCTION = 'email()') NULL;
 IF NOT EXISTS (SELECT 1 FROM sys.columns WHERE [object_id] = OBJECT_ID(N'[crm].[dim_customer_contact]') AND [name] = N'phone')
-    ALTER TABLE [crm].[dim_customer_contact] ADD [phone] NVARCHAR(40) MASKED WITH (FUNCTION = 'partial(0,"XXX-XXX-",4)') NULL;
+    ALTER TABLE [crm].[dim_customer_contact] ADD [phone] NVARCHAR(40) COLLATE SQL_Latin1_General_CP1_CI_AS MASKED WITH (FUNCTION = 'partial(0,"XXX-XXX-",4)') NULL;
 IF NOT EXISTS (SELECT 1 FROM sys.columns WHERE [object_id] = OBJECT_ID(N'[crm].[dim_customer_contact]') AND [name] = N'city')
-    ALTER TABLE [crm].[dim_customer_contact] ADD [city] NVARCHAR(100) NULL;
+    ALTER TABLE [crm].[dim_customer_contact] ADD [city] NVARCHAR(100) COLLATE SQL_Latin1_General_CP1_CI_AS NULL;
 IF NOT EXISTS (SELECT 1 FROM sys.columns WHERE [object_id] = OBJECT_ID(N'[crm].[dim_customer_contact]') AND [name] = N'country')
-    ALTER TABLE [crm].[dim_customer_contact] ADD [country] NVARCHAR(2) NULL;
+    ALTER TABLE [crm].[dim_customer_contact] ADD [country] NVARCHAR(2) COLLATE SQL_Latin1_General_CP1_CI_AS NULL;
 GO
 
 -- Sensitivity classification of the personal columns; adding it again overwrites it.

@@ -9,11 +9,11 @@ BEGIN
     CREATE TABLE [mart].[dim_customer]
     (
         [customer_id] INT NOT NULL,
-        [email_hash] NVARCHAR(64) NULL,
-        [city] NVARCHAR(100) NULL,
-        [country] NVARCHAR(2) NULL,
+        [email_hash] NVARCHAR(64) COLLATE SQL_Latin1_General_CP1_CI_AS NULL,
+        [city] NVARCHAR(100) COLLATE SQL_Latin1_General_CP1_CI_AS NULL,
+        [country] NVARCHAR(2) COLLATE SQL_Latin1_General_CP1_CI_AS NULL,
         [signup_date] DATE NULL,
-        [loyalty_tier] NVARCHAR(20) NULL,
+        [loyalty_tier] NVARCHAR(20) COLLATE SQL_Latin1_General_CP1_CI_AS NULL,
         [birth_year] INT NULL,
         [marketing_opt_in] BIT NULL
     )
@@ -33,15 +33,15 @@ GO
 -- A nullable column added to the catalog after the table was created: appended in place, existing
 -- rows read NULL. (sys.columns, as Synapse dedicated pools have no COL_LENGTH.)
 IF NOT EXISTS (SELECT 1 FROM sys.columns WHERE [object_id] = OBJECT_ID(N'[mart].[dim_customer]') AND [name] = N'email_hash')
-    ALTER TABLE [mart].[dim_customer] ADD [email_hash] NVARCHAR(64) NULL;
+    ALTER TABLE [mart].[dim_customer] ADD [email_hash] NVARCHAR(64) COLLATE SQL_Latin1_General_CP1_CI_AS NULL;
 IF NOT EXISTS (SELECT 1 FROM sys.columns WHERE [object_id] = OBJECT_ID(N'[mart].[dim_customer]') AND [name] = N'city')
-    ALTER TABLE [mart].[dim_customer] ADD [city] NVARCHAR(100) NULL;
+    ALTER TABLE [mart].[dim_customer] ADD [city] NVARCHAR(100) COLLATE SQL_Latin1_General_CP1_CI_AS NULL;
 IF NOT EXISTS (SELECT 1 FROM sys.columns WHERE [object_id] = OBJECT_ID(N'[mart].[dim_customer]') AND [name] = N'country')
-    ALTER TABLE [mart].[dim_customer] ADD [country] NVARCHAR(2) NULL;
+    ALTER TABLE [mart].[dim_customer] ADD [country] NVARCHAR(2) COLLATE SQL_Latin1_General_CP1_CI_AS NULL;
 IF NOT EXISTS (SELECT 1 FROM sys.columns WHERE [object_id] = OBJECT_ID(N'[mart].[dim_customer]') AND [name] = N'signup_date')
     ALTER TABLE [mart].[dim_customer] ADD [signup_date] DATE NULL;
 IF NOT EXISTS (SELECT 1 FROM sys.columns WHERE [object_id] = OBJECT_ID(N'[mart].[dim_customer]') AND [name] = N'loyalty_tier')
-    ALTER TABLE [mart].[dim_customer] ADD [loyalty_tier] NVARCHAR(20) NULL;
+    ALTER TABLE [mart].[dim_customer] ADD [loyalty_tier] NVARCHAR(20) COLLATE SQL_Latin1_General_CP1_CI_AS NULL;
 IF NOT EXISTS (SELECT 1 FROM sys.columns WHERE [object_id] = OBJECT_ID(N'[mart].[dim_customer]') AND [name] = N'birth_year')
     ALTER TABLE [mart].[dim_customer] ADD [birth_year] INT NULL;
 IF NOT EXISTS (SELECT 1 FROM sys.columns WHERE [object_id] = OBJECT_ID(N'[mart].[dim_customer]') AND [name] = N'marketing_opt_in')

@@ -8,10 +8,10 @@ BEGIN
     CREATE TABLE [mart].[dim_product]
     (
         [product_id] INT NOT NULL,
-        [sku] NVARCHAR(32) NOT NULL,
-        [name] NVARCHAR(200) NOT NULL,
-        [category] NVARCHAR(50) NULL,
-        [brand] NVARCHAR(50) NULL,
+        [sku] NVARCHAR(32) COLLATE SQL_Latin1_General_CP1_CI_AS NOT NULL,
+        [name] NVARCHAR(200) COLLATE SQL_Latin1_General_CP1_CI_AS NOT NULL,
+        [category] NVARCHAR(50) COLLATE SQL_Latin1_General_CP1_CI_AS NULL,
+        [brand] NVARCHAR(50) COLLATE SQL_Latin1_General_CP1_CI_AS NULL,
         [list_price] DECIMAL(10, 2) NULL,
         [active] BIT NULL
     )
@@ -31,9 +31,9 @@ GO
 -- A nullable column added to the catalog after the table was created: appended in place, existing
 -- rows read NULL. (sys.columns, as Synapse dedicated pools have no COL_LENGTH.)
 IF NOT EXISTS (SELECT 1 FROM sys.columns WHERE [object_id] = OBJECT_ID(N'[mart].[dim_product]') AND [name] = N'category')
-    ALTER TABLE [mart].[dim_product] ADD [category] NVARCHAR(50) NULL;
+    ALTER TABLE [mart].[dim_product] ADD [category] NVARCHAR(50) COLLATE SQL_Latin1_General_CP1_CI_AS NULL;
 IF NOT EXISTS (SELECT 1 FROM sys.columns WHERE [object_id] = OBJECT_ID(N'[mart].[dim_product]') AND [name] = N'brand')
-    ALTER TABLE [mart].[dim_product] ADD [brand] NVARCHAR(50) NULL;
+    ALTER TABLE [mart].[dim_product] ADD [brand] NVARCHAR(50) COLLATE SQL_Latin1_General_CP1_CI_AS NULL;
 IF NOT EXISTS (SELECT 1 FROM sys.columns WHERE [object_id] = OBJECT_ID(N'[mart].[dim_product]') AND [name] = N'list_price')
     ALTER TABLE [mart].[dim_product] ADD [list_price] DECIMAL(10, 2) NULL;
 IF NOT EXISTS (SELECT 1 FROM sys.columns WHERE [object_id] = OBJECT_ID(N'[mart].[dim_product]') AND [name] = N'active')

@@ -14,8 +14,8 @@ BEGIN
         [customer_id] INT NOT NULL,
         [product_id] INT NOT NULL,
         [order_date] DATE NOT NULL,
-        [channel] NVARCHAR(20) NULL,
-        [status] NVARCHAR(20) NULL,
+        [channel] NVARCHAR(20) COLLATE SQL_Latin1_General_CP1_CI_AS NULL,
+        [status] NVARCHAR(20) COLLATE SQL_Latin1_General_CP1_CI_AS NULL,
         [quantity] INT NULL,
         [unit_price] DECIMAL(10, 2) NULL,
         [discount] DECIMAL(5, 2) NULL,
@@ -38,9 +38,9 @@ GO
 -- A nullable column added to the catalog after the table was created: appended in place, existing
 -- rows read NULL. (sys.columns, as Synapse dedicated pools have no COL_LENGTH.)
 IF NOT EXISTS (SELECT 1 FROM sys.columns WHERE [object_id] = OBJECT_ID(N'[mart].[fact_sales]') AND [name] = N'channel')
-    ALTER TABLE [mart].[fact_sales] ADD [channel] NVARCHAR(20) NULL;
+    ALTER TABLE [mart].[fact_sales] ADD [channel] NVARCHAR(20) COLLATE SQL_Latin1_General_CP1_CI_AS NULL;
 IF NOT EXISTS (SELECT 1 FROM sys.columns WHERE [object_id] = OBJECT_ID(N'[mart].[fact_sales]') AND [name] = N'status')
-    ALTER TABLE [mart].[fact_sales] ADD [status] NVARCHAR(20) NULL;
+    ALTER TABLE [mart].[fact_sales] ADD [status] NVARCHAR(20) COLLATE SQL_Latin1_General_CP1_CI_AS NULL;
 IF NOT EXISTS (SELECT 1 FROM sys.columns WHERE [object_id] = OBJECT_ID(N'[mart].[fact_sales]') AND [name] = N'quantity')
     ALTER TABLE [mart].[fact_sales] ADD [quantity] INT NULL;
 IF NOT EXISTS (SELECT 1 FROM sys.columns WHERE [object_id] = OBJECT_ID(N'[mart].[fact_sales]') AND [name] = N'unit_price')

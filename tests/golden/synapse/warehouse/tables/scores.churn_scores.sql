@@ -10,8 +10,8 @@ BEGIN
         [customer_id] INT NOT NULL,
         [predicted_label] INT NULL,
         [probability] FLOAT NULL,
-        [model_version] NVARCHAR(64) NULL,
-        [run_id] NVARCHAR(64) NULL,
+        [model_version] NVARCHAR(64) COLLATE SQL_Latin1_General_CP1_CI_AS NULL,
+        [run_id] NVARCHAR(64) COLLATE SQL_Latin1_General_CP1_CI_AS NULL,
         [scored_at] DATETIME2(3) NULL
     )
     WITH
@@ -34,9 +34,9 @@ IF NOT EXISTS (SELECT 1 FROM sys.columns WHERE [object_id] = OBJECT_ID(N'[scores
 IF NOT EXISTS (SELECT 1 FROM sys.columns WHERE [object_id] = OBJECT_ID(N'[scores].[churn_scores]') AND [name] = N'probability')
     ALTER TABLE [scores].[churn_scores] ADD [probability] FLOAT NULL;
 IF NOT EXISTS (SELECT 1 FROM sys.columns WHERE [object_id] = OBJECT_ID(N'[scores].[churn_scores]') AND [name] = N'model_version')
-    ALTER TABLE [scores].[churn_scores] ADD [model_version] NVARCHAR(64) NULL;
+    ALTER TABLE [scores].[churn_scores] ADD [model_version] NVARCHAR(64) COLLATE SQL_Latin1_General_CP1_CI_AS NULL;
 IF NOT EXISTS (SELECT 1 FROM sys.columns WHERE [object_id] = OBJECT_ID(N'[scores].[churn_scores]') AND [name] = N'run_id')
-    ALTER TABLE [scores].[churn_scores] ADD [run_id] NVARCHAR(64) NULL;
+    ALTER TABLE [scores].[churn_scores] ADD [run_id] NVARCHAR(64) COLLATE SQL_Latin1_General_CP1_CI_AS NULL;
 IF NOT EXISTS (SELECT 1 FROM sys.columns WHERE [object_id] = OBJECT_ID(N'[scores].[churn_scores]') AND [name] = N'scored_at')
     ALTER TABLE [scores].[churn_scores] ADD [scored_at] DATETIME2(3) NULL;
 GO

@@ -17,8 +17,8 @@ BEGIN
         [customer_id] INT NOT NULL,
         [cluster_id] INT NULL,
         [distance] FLOAT NULL,
-        [model_version] NVARCHAR(64) NULL,
-        [run_id] NVARCHAR(64) NULL,
+        [model_version] NVARCHAR(64) COLLATE SQL_Latin1_General_CP1_CI_AS NULL,
+        [run_id] NVARCHAR(64) COLLATE SQL_Latin1_General_CP1_CI_AS NULL,
         [scored_at] DATETIME2(3) NULL,
         [valid_from] DATETIME2(3) NOT NULL,  -- load time (UTC) this version became current
         [valid_to] DATETIME2(3) NOT NULL,  -- load time it was replaced; 9999-12-31 23:59:59.999 while current
@@ -44,9 +44,9 @@ IF NOT EXISTS (SELECT 1 FROM sys.columns WHERE [object_id] = OBJECT_ID(N'[scores
 IF NOT EXISTS (SELECT 1 FROM sys.columns WHERE [object_id] = OBJECT_ID(N'[scores].[customer_segments]') AND [name] = N'distance')
     ALTER TABLE [scores].[customer_segments] ADD [distance] FLOAT NULL;
 IF NOT EXISTS (SELECT 1 FROM sys.columns WHERE [object_id] = OBJECT_ID(N'[scores].[customer_segments]') AND [name] = N'model_version')
-    ALTER TABLE [scores].[customer_segments] ADD [model_version] NVARCHAR(64) NULL;
+    ALTER TABLE [scores].[customer_segments] ADD [model_version] NVARCHAR(64) COLLATE SQL_Latin1_General_CP1_CI_AS NULL;
 IF NOT EXISTS (SELECT 1 FROM sys.columns WHERE [object_id] = OBJECT_ID(N'[scores].[customer_segments]') AND [name] = N'run_id')
-    ALTER TABLE [scores].[customer_segments] ADD [run_id] NVARCHAR(64) NULL;
+    ALTER TABLE [scores].[customer_segments] ADD [run_id] NVARCHAR(64) COLLATE SQL_Latin1_General_CP1_CI_AS NULL;
 IF NOT EXISTS (SELECT 1 FROM sys.columns WHERE [object_id] = OBJECT_ID(N'[scores].[customer_segments]') AND [name] = N'scored_at')
     ALTER TABLE [scores].[customer_segments] ADD [scored_at] DATETIME2(3) NULL;
 GO

@@ -10,8 +10,8 @@ BEGIN
         [customer_id] INT NOT NULL,
         [product_id] INT NOT NULL,
         [predicted_rating] FLOAT NULL,
-        [model_version] NVARCHAR(64) NULL,
-        [run_id] NVARCHAR(64) NULL,
+        [model_version] NVARCHAR(64) COLLATE SQL_Latin1_General_CP1_CI_AS NULL,
+        [run_id] NVARCHAR(64) COLLATE SQL_Latin1_General_CP1_CI_AS NULL,
         [scored_at] DATETIME2(3) NULL
     )
     WITH
@@ -32,9 +32,9 @@ GO
 IF NOT EXISTS (SELECT 1 FROM sys.columns WHERE [object_id] = OBJECT_ID(N'[scores].[predicted_ratings]') AND [name] = N'predicted_rating')
     ALTER TABLE [scores].[predicted_ratings] ADD [predicted_rating] FLOAT NULL;
 IF NOT EXISTS (SELECT 1 FROM sys.columns WHERE [object_id] = OBJECT_ID(N'[scores].[predicted_ratings]') AND [name] = N'model_version')
-    ALTER TABLE [scores].[predicted_ratings] ADD [model_version] NVARCHAR(64) NULL;
+    ALTER TABLE [scores].[predicted_ratings] ADD [model_version] NVARCHAR(64) COLLATE SQL_Latin1_General_CP1_CI_AS NULL;
 IF NOT EXISTS (SELECT 1 FROM sys.columns WHERE [object_id] = OBJECT_ID(N'[scores].[predicted_ratings]') AND [name] = N'run_id')
-    ALTER TABLE [scores].[predicted_ratings] ADD [run_id] NVARCHAR(64) NULL;
+    ALTER TABLE [scores].[predicted_ratings] ADD [run_id] NVARCHAR(64) COLLATE SQL_Latin1_General_CP1_CI_AS NULL;
 IF NOT EXISTS (SELECT 1 FROM sys.columns WHERE [object_id] = OBJECT_ID(N'[scores].[predicted_ratings]') AND [name] = N'scored_at')
     ALTER TABLE [scores].[predicted_ratings] ADD [scored_at] DATETIME2(3) NULL;
 GO

@@ -11,8 +11,8 @@ BEGIN
         [rank] INT NOT NULL,
         [product_id] INT NULL,
         [score] FLOAT NULL,
-        [model_version] NVARCHAR(64) NULL,
-        [run_id] NVARCHAR(64) NULL,
+        [model_version] NVARCHAR(64) COLLATE SQL_Latin1_General_CP1_CI_AS NULL,
+        [run_id] NVARCHAR(64) COLLATE SQL_Latin1_General_CP1_CI_AS NULL,
         [scored_at] DATETIME2(3) NULL
     )
     WITH
@@ -35,9 +35,9 @@ IF NOT EXISTS (SELECT 1 FROM sys.columns WHERE [object_id] = OBJECT_ID(N'[scores
 IF NOT EXISTS (SELECT 1 FROM sys.columns WHERE [object_id] = OBJECT_ID(N'[scores].[product_recommendations]') AND [name] = N'score')
     ALTER TABLE [scores].[product_recommendations] ADD [score] FLOAT NULL;
 IF NOT EXISTS (SELECT 1 FROM sys.columns WHERE [object_id] = OBJECT_ID(N'[scores].[product_recommendations]') AND [name] = N'model_version')
-    ALTER TABLE [scores].[product_recommendations] ADD [model_version] NVARCHAR(64) NULL;
+    ALTER TABLE [scores].[product_recommendations] ADD [model_version] NVARCHAR(64) COLLATE SQL_Latin1_General_CP1_CI_AS NULL;
 IF NOT EXISTS (SELECT 1 FROM sys.columns WHERE [object_id] = OBJECT_ID(N'[scores].[product_recommendations]') AND [name] = N'run_id')
-    ALTER TABLE [scores].[product_recommendations] ADD [run_id] NVARCHAR(64) NULL;
+    ALTER TABLE [scores].[product_recommendations] ADD [run_id] NVARCHAR(64) COLLATE SQL_Latin1_General_CP1_CI_AS NULL;
 IF NOT EXISTS (SELECT 1 FROM sys.columns WHERE [object_id] = OBJECT_ID(N'[scores].[product_recommendations]') AND [name] = N'scored_at')
     ALTER TABLE [scores].[product_recommendations] ADD [scored_at] DATETIME2(3) NULL;
 GO

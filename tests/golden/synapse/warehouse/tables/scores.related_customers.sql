@@ -11,8 +11,8 @@ BEGIN
         [rank] INT NOT NULL,
         [related_customer_id] INT NULL,
         [similarity] FLOAT NULL,
-        [model_version] NVARCHAR(64) NULL,
-        [run_id] NVARCHAR(64) NULL,
+        [model_version] NVARCHAR(64) COLLATE SQL_Latin1_General_CP1_CI_AS NULL,
+        [run_id] NVARCHAR(64) COLLATE SQL_Latin1_General_CP1_CI_AS NULL,
         [scored_at] DATETIME2(3) NULL
     )
     WITH
@@ -35,9 +35,9 @@ IF NOT EXISTS (SELECT 1 FROM sys.columns WHERE [object_id] = OBJECT_ID(N'[scores
 IF NOT EXISTS (SELECT 1 FROM sys.columns WHERE [object_id] = OBJECT_ID(N'[scores].[related_customers]') AND [name] = N'similarity')
     ALTER TABLE [scores].[related_customers] ADD [similarity] FLOAT NULL;
 IF NOT EXISTS (SELECT 1 FROM sys.columns WHERE [object_id] = OBJECT_ID(N'[scores].[related_customers]') AND [name] = N'model_version')
-    ALTER TABLE [scores].[related_customers] ADD [model_version] NVARCHAR(64) NULL;
+    ALTER TABLE [scores].[related_customers] ADD [model_version] NVARCHAR(64) COLLATE SQL_Latin1_General_CP1_CI_AS NULL;
 IF NOT EXISTS (SELECT 1 FROM sys.columns WHERE [object_id] = OBJECT_ID(N'[scores].[related_customers]') AND [name] = N'run_id')
-    ALTER TABLE [scores].[related_customers] ADD [run_id] NVARCHAR(64) NULL;
+    ALTER TABLE [scores].[related_customers] ADD [run_id] NVARCHAR(64) COLLATE SQL_Latin1_General_CP1_CI_AS NULL;
 IF NOT EXISTS (SELECT 1 FROM sys.columns WHERE [object_id] = OBJECT_ID(N'[scores].[related_customers]') AND [name] = N'scored_at')
     ALTER TABLE [scores].[related_customers] ADD [scored_at] DATETIME2(3) NULL;
 GO

@@ -10,12 +10,12 @@ IF OBJECT_ID(N'[stg].[crm__dim_customer_contact]', N'U') IS NOT NULL
 CREATE TABLE [stg].[crm__dim_customer_contact]
 (
     [customer_id] INT NULL,
-    [first_name] NVARCHAR(100) NULL,
-    [last_name] NVARCHAR(100) NULL,
-    [email] NVARCHAR(256) NULL,
-    [phone] NVARCHAR(40) NULL,
-    [city] NVARCHAR(100) NULL,
-    [country] NVARCHAR(2) NULL,
+    [first_name] NVARCHAR(100) COLLATE SQL_Latin1_General_CP1_CI_AS NULL,
+    [last_name] NVARCHAR(100) COLLATE SQL_Latin1_General_CP1_CI_AS NULL,
+    [email] NVARCHAR(256) COLLATE SQL_Latin1_General_CP1_CI_AS NULL,
+    [phone] NVARCHAR(40) COLLATE SQL_Latin1_General_CP1_CI_AS NULL,
+    [city] NVARCHAR(100) COLLATE SQL_Latin1_General_CP1_CI_AS NULL,
+    [country] NVARCHAR(2) COLLATE SQL_Latin1_General_CP1_CI_AS NULL,
     [_run_id] NVARCHAR(64) NULL  -- pipeline run that loaded the row, set by etl.load_dim_customer_contact
 )
 WITH

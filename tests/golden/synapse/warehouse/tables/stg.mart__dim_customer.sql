@@ -10,11 +10,11 @@ IF OBJECT_ID(N'[stg].[mart__dim_customer]', N'U') IS NOT NULL
 CREATE TABLE [stg].[mart__dim_customer]
 (
     [customer_id] INT NULL,
-    [email_hash] NVARCHAR(64) NULL,
-    [city] NVARCHAR(100) NULL,
-    [country] NVARCHAR(2) NULL,
+    [email_hash] NVARCHAR(64) COLLATE SQL_Latin1_General_CP1_CI_AS NULL,
+    [city] NVARCHAR(100) COLLATE SQL_Latin1_General_CP1_CI_AS NULL,
+    [country] NVARCHAR(2) COLLATE SQL_Latin1_General_CP1_CI_AS NULL,
     [signup_date] DATE NULL,
-    [loyalty_tier] NVARCHAR(20) NULL,
+    [loyalty_tier] NVARCHAR(20) COLLATE SQL_Latin1_General_CP1_CI_AS NULL,
     [birth_year] INT NULL,
     [marketing_opt_in] BIT NULL,
     [_run_id] NVARCHAR(64) NULL  -- pipeline run that loaded the row, set by etl.load_dim_customer

@@ -10,10 +10,10 @@ IF OBJECT_ID(N'[stg].[mart__dim_product]', N'U') IS NOT NULL
 CREATE TABLE [stg].[mart__dim_product]
 (
     [product_id] INT NULL,
-    [sku] NVARCHAR(32) NULL,
-    [name] NVARCHAR(200) NULL,
-    [category] NVARCHAR(50) NULL,
-    [brand] NVARCHAR(50) NULL,
+    [sku] NVARCHAR(32) COLLATE SQL_Latin1_General_CP1_CI_AS NULL,
+    [name] NVARCHAR(200) COLLATE SQL_Latin1_General_CP1_CI_AS NULL,
+    [category] NVARCHAR(50) COLLATE SQL_Latin1_General_CP1_CI_AS NULL,
+    [brand] NVARCHAR(50) COLLATE SQL_Latin1_General_CP1_CI_AS NULL,
     [list_price] DECIMAL(10, 2) NULL,
     [active] BIT NULL,
     [_run_id] NVARCHAR(64) NULL  -- pipeline run that loaded the row, set by etl.load_dim_product

@@ -13,8 +13,8 @@ CREATE TABLE [stg].[scores__product_recommendations]
     [rank] INT NULL,
     [product_id] INT NULL,
     [score] FLOAT NULL,
-    [model_version] NVARCHAR(64) NULL,
-    [run_id] NVARCHAR(64) NULL,
+    [model_version] NVARCHAR(64) COLLATE SQL_Latin1_General_CP1_CI_AS NULL,
+    [run_id] NVARCHAR(64) COLLATE SQL_Latin1_General_CP1_CI_AS NULL,
     [scored_at] DATETIME2(3) NULL,
     [_run_id] NVARCHAR(64) NULL  -- pipeline run that loaded the row, set by etl.load_product_recommendations
 )
