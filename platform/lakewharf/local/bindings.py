@@ -33,7 +33,6 @@ from lakewharf.model.catalog import Catalog, Source
 
 LOCAL_FILE = "local.yaml"
 BOUND = ("database", "folder")  # the user's data, read in place
-MATERIALIZED = ("fixtures", "sample", "generate")  # lakewharf's copy under .wharf/
 ENGINES = {"sqlite": "SQLite", "duckdb": "DuckDB", "postgresql": "PostgreSQL", "mssql": "SQL Server"}
 # What the retail sample's curated data covers (lakewharf.local.sample_data).
 SAMPLE_RETAIL = {

@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from lakewharf.local.sources import EntityRows, SeedError, today_folder
+from lakewharf.local.sources import EntityRows, SeedError
 from lakewharf.model.catalog import Entity, Source
 
 EXTENSIONS = {"csv": "csv", "parquet": "parquet", "jsonl": "jsonl", "json": "jsonl"}
@@ -39,6 +39,11 @@ def _read(con: Any, path: Path) -> Any:
         return con.execute(f"SELECT * FROM {reader}").fetch_arrow_table()
     except Exception as exc:  # DuckDB's reader names the line and the problem
         raise SeedError(f"cannot read the fixture {path}: {str(exc).splitlines()[0][:300]}") from None
+
+
+def today_folder(path: str, day: dt.date) -> str:
+    """An entity path's folder with ``{yyyy}/{MM}/{dd}`` set to ``day``: where a full load looks."""
+    return path.replace("{yyyy}", f"{day:%Y}").replace("{MM}", f"{day:%m}").replace("{dd}", f"{day:%d}")
 
 
 def _file_name(entity: Entity) -> str:

@@ -15,7 +15,7 @@ from lakewharf.local.files import LocalFiles
 from lakewharf.local.report import RunReport
 from lakewharf.local.runner import Listener, PipelineRun, run_pipeline, utc_now, window
 from lakewharf.local.settings import LocalSettings
-from lakewharf.local.source_systems import SourceSystems, preflight
+from lakewharf.local.source_systems import SourceSystems
 from lakewharf.local.sources import SeedReport
 from lakewharf.model.catalog import Catalog
 from lakewharf.model.schedule import TumblingWindow
@@ -95,10 +95,10 @@ def _run_locked(
 
     started = time.perf_counter()
     bindings = load_bindings(catalog)
-    preflight(catalog, bindings)  # a bound source without what the catalog reads: stop before changing anything
+    # stack.up checks the bound sources first: a missing table stops the run before anything changes.
+    lake, seeded = stack.up(catalog, settings, bindings)
     build = catalog.root / "build"
     refresh_build(catalog, build)
-    lake, seeded = stack.up(catalog, settings, bindings)
     files = LocalFiles(lake, settings.state / "cache")
     systems = SourceSystems(catalog, settings, bindings, lake, files)
     warehouse = open_warehouse(settings)

@@ -82,14 +82,11 @@ class SourceSystems:
             return FolderDrop(Path(binding.value))
         return LakeDrop(self.lake, self.local, drop_container(source))
 
-    def describe(self, source: str) -> str:
-        return self.bindings.of(source).describe()
 
-
-def preflight(catalog: Catalog, bindings: LocalBindings, sources: list[str] | None = None) -> None:
+def preflight(catalog: Catalog, bindings: LocalBindings) -> None:
     """Every bound source holds what the catalog reads from it; else BindingError, nothing changed."""
     problems: list[str] = []
-    for name in sources or list(catalog.sources):
+    for name in catalog.sources:
         source, binding = catalog.sources[name], bindings.of(name)
         if binding.kind == "database":
             problems += check_database(open_database(catalog.root, name, binding.value), source)

@@ -76,10 +76,10 @@ def _fingerprint(source: Source, binding: Binding, settings: LocalSettings) -> s
 
 def _why(previous: dict[str, Any] | None, binding: Binding) -> str:
     if previous is None:
-        return "first seed"
+        return "made: first seed"
     if previous.get("binding") != binding.kind:
-        return f"now {binding.describe()}"
-    return "its column contracts or data changed"
+        return f"re-made: now {binding.describe()}"
+    return "re-made: its column contracts or data changed"
 
 
 def materialize(catalog: Catalog, settings: LocalSettings, lake: Lake, bindings: LocalBindings,
@@ -102,7 +102,7 @@ def materialize(catalog: Catalog, settings: LocalSettings, lake: Lake, bindings:
         written = _write(settings, lake, source, rows, previous, report)
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.write_text(json.dumps({"fingerprint": fingerprint, "binding": binding.kind, "files": written}, indent=1))
-        report.made[source.name] = "re-made: " + _why(previous, binding) if previous else "made: first seed"
+        report.made[source.name] = _why(previous, binding)
     return report
 
 
@@ -212,7 +212,3 @@ def _legacy_seed(settings: LocalSettings) -> bool:
     """Projects seeded before per-source seed records had one ``SEEDED`` file for all sources."""
     return (settings.state / "sources" / "SEEDED").exists()
 
-
-def today_folder(path: str, day: dt.date) -> str:
-    """An entity path's folder with ``{yyyy}/{MM}/{dd}`` set to ``day``: where a full load looks."""
-    return (path.replace("{yyyy}", f"{day:%Y}").replace("{MM}", f"{day:%m}").replace("{dd}", f"{day:%d}"))
