@@ -8,6 +8,7 @@ from lakewharf.catalog.build import Builder
 from lakewharf.catalog.checks import CHECKS
 from lakewharf.catalog.errors import CatalogError, CatalogInvalid
 from lakewharf.catalog.loader import find_project_root, load_catalog_files
+from lakewharf.catalog.adf_limits import check_adf_limits
 from lakewharf.catalog.pipeline_checks import check_pipelines
 from lakewharf.catalog.pipelines import build_pipelines
 from lakewharf.catalog.secrets import find_inline_secrets
@@ -61,6 +62,8 @@ def load_catalog(project: Path | None = None) -> Catalog:
     # Whether every consumed dataset is produced somewhere is only meaningful once all resolved.
     if not errors:
         errors.extend(check_pipelines(catalog))
+    if not errors:  # Data Factory's limits, on the factory this catalog generates
+        errors.extend(check_adf_limits(catalog))
     if errors:
         raise CatalogInvalid(errors)
     return catalog

@@ -46,7 +46,8 @@ def build_pipelines(b: Builder, f: LoadedFile, catalog: Catalog) -> dict[str, Pi
             steps.append(PipelineStep(sname, kind, target, tuple(s.get("after", ())), r["count"],
                                       r.get("interval_seconds", 30), s.get("timeout_minutes", timeout), so))
         out[pname] = Pipeline(pname, p.get("description", ""), b.schedule(p.get("schedule"), po.at("schedule")),
-                              tuple(p.get("after", ())), tuple(steps), po)
+                              tuple(p.get("after", ())), tuple(steps), po,
+                              p.get("batch_count", defaults.get("batch_count", 20)))
     return out
 
 

@@ -247,6 +247,7 @@ class Pipeline:
     after: tuple[str, ...]
     steps: tuple[PipelineStep, ...]
     origin: Origin = _ORIGIN
+    batch_count: int = 20  # items of one level run at once (Data Factory ForEach batchCount, 1-50)
 
 
 @dataclass(frozen=True)

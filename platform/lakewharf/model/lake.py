@@ -9,6 +9,9 @@ from __future__ import annotations
 
 REJECTS = "_rejects"
 SCORES = "scores"
+# The lake filesystem holding the orchestrators' control files (their item lists, read by Lookup);
+# created and filled by the infra program, never a zone (the catalog checks zone names against it).
+CONTROL_FILESYSTEM = "wharf-control"
 
 
 def landing_folder(source: str, entity: str) -> str:

@@ -3,7 +3,9 @@
     adf/factory/<platform>.json          global parameters (empty values; infra sets them)
     adf/linkedService/<name>.json        linked_services
     adf/dataset/<name>.json              datasets
-    adf/pipeline/pl_<pipeline>.json      pipelines (+ activities_ingest/_sql/_ml/_control)
+    adf/pipeline/pl_<pipeline>.json      orchestrators, one per pipelines.yaml entry (orchestrator)
+    adf/pipeline/wk_<kind>.json          worker pipelines, one per kind of work (workers*)
+    control/pl_<pipeline>/L<n>_<kind>.json  the orchestrators' items, uploaded to the lake (items)
     adf/trigger/tr_<pipeline>.json       triggers
 
 Each file is ``{"name": ..., "properties": {...}}`` with the file name equal to the object name,
@@ -29,20 +31,14 @@ https://learn.microsoft.com/azure/data-factory/author-global-parameters
 Linked services take them as parameters (Data Factory cannot read global parameters in a linked
 service), passed by the datasets and activities that reference them.
 
-Design choices, each explained (with Microsoft Learn links) in its module:
-
-- ingest (activities_ingest): full Copy, or the documented watermark pattern (Lookup old / Lookup
-  new / Copy between / advance) for databases, and modified-time ranges for files; landing
-  folders ``<source>/<entity>/yyyy/MM/dd`` from the trigger time or the tumbling window.
-- prepare / load (activities_sql): Key Vault salt through a secure Web activity, Delete of the
-  CETAS targets, Script activities running the generated batches.
-- train / score (activities_ml): Azure ML v2 batch endpoints over REST with the factory's managed
-  identity, polled by an Until loop; training is a pipeline-component deployment on the endpoint
-  ``training_endpoint_name(platform, model)``, because Data Factory's Azure ML
-  activity only runs v1 published pipelines.
-- failures and ``after:`` (activities_control): Succeeded dependencies, an If + Fail gate after
-  each step; upstream pipelines checked through the queryPipelineRuns REST API, or a
-  tumbling-window trigger dependency when both pipelines are windowed (triggers).
+Design (each part explained, with Microsoft Learn links, in its module): the metadata-driven
+shape of Microsoft's copy task and of procfwk. A few parameterised *worker* pipelines, one per
+kind of work (full / watermark / window copy per source family, CETAS preparation, warehouse
+load, training, scoring); parameterised datasets and linked services per kind and format; and
+per catalog pipeline an *orchestrator* that runs its items level by level with ForEach →
+Execute Pipeline. Adding a table adds an item to a control file, never activities or datasets,
+so every pipeline stays within Data Factory's limits (checked by ``limits``, and by ``wharf
+validate`` before anything is generated).
 """
 
 from __future__ import annotations
@@ -52,26 +48,24 @@ from collections.abc import Mapping
 from jinja2 import Environment
 
 from lakewharf.generate.adf import datasets, linked_services, triggers
-from lakewharf.generate.adf.pipelines import pipeline_document, step_elements
+from lakewharf.generate.adf.factory import factory_documents
 from lakewharf.generate.artifact import Artifact, json_artifact
-from lakewharf.generate.preparations import script_path, uses_salt
 from lakewharf.model.catalog import Catalog
 
 
 def generate(catalog: Catalog, templates: Environment, built: Mapping[str, Artifact]) -> list[Artifact]:
-    """Every Data Factory artifact of the catalog. ``templates`` is unused: Data Factory JSON is
-    built as data. Raises FileNotFoundError if a SQL file a pipeline embeds was not generated."""
+    """Every Data Factory artifact of the catalog and the control files. ``templates`` is unused:
+    Data Factory JSON is built as data. Raises FileNotFoundError if a SQL file an item carries was
+    not generated, ValueError if a document breaks a Data Factory limit (``wharf validate`` reports
+    those as catalog errors first)."""
     del templates
-    prepare_scripts = {name: built[script_path(name)].content.decode("utf-8")
-                       for name in sorted(catalog.datasets) if script_path(name) in built}
-    prepared = sorted({s.target for p in catalog.pipelines.values() for s in p.steps if s.kind == "prepare"})
-    salted = {name: uses_salt(catalog, catalog.datasets[name]) for name in prepared}
+    docs = factory_documents(catalog, built)
+    problems = docs.breaches()
+    if problems:
+        raise ValueError("; ".join(b.message for b in problems))
     out = linked_services.artifacts(catalog)
-    out += datasets.artifacts(catalog, prepare_scripts)
-    for name in sorted(catalog.pipelines):
-        pipeline = catalog.pipelines[name]
-        doc = pipeline_document(catalog, pipeline, built, salted)
-        out.append(json_artifact(f"adf/pipeline/{doc['name']}.json", doc, step_elements(catalog, pipeline)))
+    out += datasets.artifacts(catalog)
+    out += docs.pipeline_artifacts()
     out += triggers.artifacts(catalog)
     return out
 

@@ -13,10 +13,14 @@ https://learn.microsoft.com/azure/data-factory/parameterize-linked-services
   (AzureSqlDW, recommended version) with ``SystemAssignedManagedIdentity``; the serverless one uses
   the workspace's ``-ondemand`` endpoint and the lakehouse database.
   https://learn.microsoft.com/azure/data-factory/connector-azure-sql-data-warehouse
-- one per source: SQL Server and Azure Database for PostgreSQL take the whole connection string
+- one per source *kind*, not per source (``ls_src_sqlserver``, ``ls_src_postgresql``,
+  ``ls_src_blob``): SQL Server and Azure Database for PostgreSQL take the whole connection string
   from Key Vault; file drops and logs are Azure Blob Storage with the container's SAS URL
-  (``sasUri``) from Key Vault. Only the secret *name* from the catalog appears here.
+  (``sasUri``) from Key Vault. The Key Vault secret *name* is itself a linked-service parameter
+  (``secret_name``), which each worker item fills with its source's secret, so a factory holds
+  three source linked services whatever the number of sources:
   https://learn.microsoft.com/azure/data-factory/store-credentials-in-key-vault
+  https://learn.microsoft.com/azure/data-factory/parameterize-linked-services
 """
 
 from __future__ import annotations
@@ -40,10 +44,8 @@ LINKED_SERVICE_PARAMETERS: dict[str, tuple[str, ...]] = {
     naming.LS_SYNAPSE_POOL: POOL,
     naming.LS_SYNAPSE_SERVERLESS: SERVERLESS,
 }
-SOURCE_PARAMETERS = (KV,)  # source linked services only need the vault for their secret
-
-_SOURCE_TYPES = {"sqlserver": "SqlServer", "postgresql": "AzurePostgreSql",
-                 "file_drop": "AzureBlobStorage", "log": "AzureBlobStorage"}
+SECRET = "secret_name"
+SOURCE_PARAMETERS = (KV, SECRET)  # the vault and the source's secret in it
 
 
 def _ls(name: str, type_: str, description: str, type_properties: dict[str, Any],
@@ -62,6 +64,11 @@ def _ls(name: str, type_: str, description: str, type_properties: dict[str, Any]
 
 def _param(name: str) -> str:
     return "@{linkedService()." + name + "}"
+
+
+def source_kind_key(source: Source) -> str:
+    """The linked service / dataset family of a source: file drops and logs are both Blob Storage."""
+    return "blob" if source.kind in ("file_drop", "log") else source.kind
 
 
 def key_vault_secret(secret_name: str) -> dict[str, Any]:
@@ -96,17 +103,18 @@ def platform_linked_services(catalog: Catalog) -> list[dict[str, Any]]:
     ]
 
 
-def source_linked_service(source: Source) -> dict[str, Any]:
-    type_ = _SOURCE_TYPES[source.kind]
-    secret = key_vault_secret(source.secret)
+def source_linked_service(kind: str) -> dict[str, Any]:
+    """The linked service of one source kind (``sqlserver``, ``postgresql`` or ``blob``)."""
+    type_ = {"sqlserver": "SqlServer", "postgresql": "AzurePostgreSql", "blob": "AzureBlobStorage"}[kind]
+    secret = key_vault_secret(_param(SECRET))
     if type_ == "AzureBlobStorage":
         # sasUri may reference a Key Vault secret holding the container-level (service) SAS URL:
         # https://learn.microsoft.com/azure/data-factory/connector-azure-blob-storage#shared-access-signature-authentication
         props: dict[str, Any] = {"sasUri": secret}
     else:
         props = {"connectionString": secret}
-    description = f"Source {source.name} ({source.kind}); credential from Key Vault secret {source.secret}."
-    return _ls(naming.source_linked_service_name(source.name), type_, description, props, SOURCE_PARAMETERS)
+    description = f"Every {kind} source; the credential is the Key Vault secret named by parameter secret_name."
+    return _ls(naming.source_linked_service_name(kind), type_, description, props, SOURCE_PARAMETERS)
 
 
 def factory_document(catalog: Catalog) -> dict[str, Any]:
@@ -125,7 +133,10 @@ def artifacts(catalog: Catalog) -> list[Artifact]:
     out = [json_artifact(f"adf/factory/{catalog.platform.name}.json", factory_document(catalog), platform)]
     out += [json_artifact(f"adf/linkedService/{doc['name']}.json", doc, platform)
             for doc in platform_linked_services(catalog)]
+    kinds: dict[str, list[str]] = {}
     for name in sorted(catalog.sources):
-        doc = source_linked_service(catalog.sources[name])
-        out.append(json_artifact(f"adf/linkedService/{doc['name']}.json", doc, (f"source:{name}",)))
+        kinds.setdefault(source_kind_key(catalog.sources[name]), []).append(name)
+    for kind, names in sorted(kinds.items()):
+        doc = source_linked_service(kind)
+        out.append(json_artifact(f"adf/linkedService/{doc['name']}.json", doc, tuple(f"source:{n}" for n in names)))
     return out

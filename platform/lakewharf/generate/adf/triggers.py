@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from lakewharf.generate.adf.common import expr
-from lakewharf.generate.adf.pipelines import WINDOW_PARAMETERS, trigger_dependencies
+from lakewharf.generate.adf.orchestrator import WINDOW_PARAMETERS, trigger_dependencies
 from lakewharf.generate.artifact import Artifact, json_artifact
 from lakewharf.model import naming
 from lakewharf.model.catalog import Catalog, Pipeline

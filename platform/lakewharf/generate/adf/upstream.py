@@ -1,18 +1,4 @@
-"""Control flow around the steps: failure gates and the check that upstream pipelines succeeded.
-
-Failure gates. Downstream steps depend on their upstream steps with *Succeeded*, so after a
-failure nothing downstream runs and Data Factory fails the run ("a pipeline succeeds only if all
-evaluated leaf activities succeed"). To fail it with a message that names the step, each step's
-last activity is followed *upon completion* by an If activity that checks
-``activity(...).Status`` and runs a Fail activity carrying the step, its target and the
-activity's own error — the documented "all activities need to succeed to proceed" pattern:
-https://learn.microsoft.com/azure/data-factory/tutorial-pipeline-failure-error-handling#all-activities-need-to-succeed-to-proceed
-https://learn.microsoft.com/azure/data-factory/control-flow-fail-activity
-Downstream steps depend on the gate. (Upon-Failure handlers were not used: they never run in a
-successful run, which Microsoft's data-factory-testing-framework reports as activities that can
-never run, and the gate gives the same message.) A failure *before* a step's last activity skips
-the rest of the step; the run then fails with Data Factory's "Operation on target <activity>
-failed" message, and activity names start with the step name.
+"""The check that upstream pipelines succeeded, at the start of an orchestrator.
 
 Upstream pipelines (``after:``). Two tumbling-window pipelines use the trigger's own
 tumbling-window dependency (see triggers). Otherwise, schedule triggers have no dependencies, so
@@ -30,17 +16,15 @@ from itertools import pairwise
 from typing import Any
 
 from lakewharf.generate.adf.common import (
-    COMPLETED,
     StepBlock,
     activity_name,
     chain,
-    depends,
     expr,
     gp_in,
     json_text,
 )
 from lakewharf.model import naming
-from lakewharf.model.catalog import Pipeline, PipelineStep
+from lakewharf.model.catalog import Pipeline
 from lakewharf.model.schedule import WEEKDAYS, Cron, Schedule, TumblingWindow
 
 MANAGEMENT = "https://management.azure.com/"
@@ -49,28 +33,6 @@ CHECK_POLICY = {"timeout": "0.00:10:00", "retry": 2, "retryIntervalInSeconds": 6
                 "secureOutput": False, "secureInput": False}
 _DAY, _WEEK = 24 * 60, 7 * 24 * 60
 _FREQUENCY_MINUTES = {"minute": 1, "hour": 60, "month": 31 * _DAY}
-
-
-def gate(tail: str, step: PipelineStep, pipeline: str) -> dict[str, Any]:
-    """An If activity after ``tail`` (upon completion) that fails the run with the step's name.
-    The message reads the error null-safely (``?.``): data-factory-testing-framework evaluates the
-    Fail activity's expressions even on the branch not taken."""
-    message = (f"Step '{step.name}' ({step.kind} {step.target}) of pipeline {pipeline} failed in activity "
-               f"'{tail}': @{{activity('{tail}')?.error?.message}}")
-    return {
-        "name": activity_name(tail, "ok"),
-        "type": "IfCondition",
-        "description": f"Fail the run with a clear message when {tail} failed.",
-        "dependsOn": depends([tail], COMPLETED),
-        "typeProperties": {
-            "expression": expr(f"@equals(activity('{tail}').Status, 'Succeeded')"),
-            "ifFalseActivities": [{
-                "name": activity_name(tail, "failed"),
-                "type": "Fail",
-                "typeProperties": {"message": expr(message), "errorCode": "StepFailed"},
-            }],
-        },
-    }
 
 
 def period_minutes(schedule: Schedule | None) -> int:

@@ -1,0 +1,164 @@
+"""Ingest workers: copy one source entity into its dated landing folder as Parquet.
+
+One worker per source family and load mode (``wk_ingest_<sqlserver|postgresql|csv|jsonl|parquet>
+_<full|incremental|window>``), generated only when the catalog uses it:
+
+- full: one Copy of the item's query (databases) or of the files matching its wildcards, the
+  date placeholders of the path replaced by the run's day;
+- incremental, databases: Microsoft's watermark pattern (Lookup the old watermark in
+  ``etl.watermarks``, Lookup the new one at the source, Copy the rows between, advance it):
+  https://learn.microsoft.com/azure/data-factory/tutorial-incremental-copy-overview
+- incremental, files: the files *modified* since the stored cut-off up to the trigger time;
+  window: the files modified in the tumbling window (re-running a window copies the same files).
+
+Every row gets ``_loaded_at`` and ``_run_id`` (the orchestrator's trigger time and run id)
+through ``additionalColumns``; the item's explicit mapping (``translator``) writes exactly the
+catalog's columns, as the metadata-driven copy task passes its mappings:
+https://learn.microsoft.com/azure/data-factory/copy-activity-schema-and-type-mapping#parameterize-mapping
+File rows that do not convert are skipped into the rejects path (fault tolerance):
+https://learn.microsoft.com/azure/data-factory/copy-activity-fault-tolerance
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lakewharf.generate.adf.common import ds_ref, expr, gp, gp_args, ls_ref
+from lakewharf.generate.adf.datasets import DS_LAKE_PARQUET, DS_SYNAPSE_POOL, lake_ref
+from lakewharf.generate.adf.items import NEW, OLD
+from lakewharf.generate.adf.linked_services import KV, POOL, SECRET
+from lakewharf.generate.adf.sql_dialects import FILE_SOURCES, LOADED_AT, RUN_ID
+from lakewharf.generate.adf.workers import p, pe, policy, script, worker
+from lakewharf.model import naming
+
+_DB_SOURCE = {"sqlserver": ("SqlServerSource", "sqlReaderQuery"), "postgresql": ("AzurePostgreSqlSource", "query")}
+_FORMAT_PARAMS = {"csv": {"delimiter": "String", "header": "Bool", "encoding": "String", "quote": "String"},
+                  "jsonl": {"encoding": "String"}, "parquet": {}}
+
+
+def _chain(activities: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    for before, after in zip(activities, activities[1:], strict=False):
+        after["dependsOn"] = [{"activity": before["name"], "dependencyConditions": ["Succeeded"]}]
+    return activities
+
+
+def _source_ref(family: str) -> dict[str, Any]:
+    params: dict[str, Any] = {KV: expr(gp(KV)), SECRET: pe("secret")}
+    if family in _DB_SOURCE:
+        params |= {"schema": pe("schema"), "table": pe("table")}
+    else:
+        params |= {name: pe(name) for name in _FORMAT_PARAMS[family]}
+    return ds_ref(f"ds_src_{family}", params)
+
+
+def _copy(family: str, source_props: dict[str, Any], *, files: bool) -> dict[str, Any]:
+    sink_store: dict[str, Any] = {"type": "AzureBlobFSWriteSettings"}
+    if files:
+        sink_store["copyBehavior"] = "FlattenHierarchy"  # unique generated names: no overwrite in a day folder
+    folder = expr(f"@concat({p('folder')}, '/', formatDateTime({p('landing_time')}, 'yyyy/MM/dd'))")
+    props: dict[str, Any] = {
+        "source": {**source_props, "additionalColumns": [
+            {"name": LOADED_AT, "value": expr(f"@formatDateTime({p('trigger_time')}, 'yyyy-MM-ddTHH:mm:ss.fffffffZ')")},
+            {"name": RUN_ID, "value": pe("run_id")},
+        ]},
+        "sink": {"type": "ParquetSink", "storeSettings": sink_store, "formatSettings": {"type": "ParquetWriteSettings"}},
+        "enableStaging": False,
+        "translator": pe("translator"),
+    }
+    if files:
+        props |= {"enableSkipIncompatibleRow": True, "redirectIncompatibleRowSettings": {
+            "linkedServiceName": ls_ref(naming.LS_LAKE, gp_args("lake_dfs_endpoint")), "path": pe("rejects_path")}}
+    return {
+        "name": "copy",
+        "type": "Copy",
+        "description": "Copy the item's entity into its dated landing folder.",
+        "policy": policy(),
+        "userProperties": [{"name": "item", "value": pe("item")}, {"name": "target", "value": pe("target")}],
+        "inputs": [_source_ref(family)],
+        "outputs": [lake_ref(DS_LAKE_PARQUET, pe("filesystem"), folder)],
+        "typeProperties": props,
+    }
+
+
+def _lookup(name: str, dataset: dict[str, Any], source: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "type": "Lookup", "policy": policy(),
+            "typeProperties": {"source": source, "dataset": dataset, "firstRowOnly": True}}
+
+
+def _old_watermark() -> dict[str, Any]:
+    return _lookup("old_watermark", ds_ref(DS_SYNAPSE_POOL, gp_args(*POOL)),
+                   {"type": "SqlDWSource", "sqlReaderQuery": pe("old_query"), "queryTimeout": "00:10:00"})
+
+
+def _save_watermark(value: str) -> dict[str, Any]:
+    return script("save_watermark", naming.LS_SYNAPSE_POOL, POOL,
+                  expr(f"@replace({p('save_script')}, '{NEW}', {value})"),
+                  f"Advance the item's watermark in {naming.watermark_table()}.")
+
+
+def _watermark(activity: str) -> str:
+    return f"activity('{activity}').output.firstRow.watermark"
+
+
+def database_worker(family: str, incremental: bool) -> dict[str, Any]:
+    source_type, query_key = _DB_SOURCE[family]
+    params = {"secret": "String", "schema": "String", "table": "String", "query": "String",
+              "filesystem": "String", "folder": "String", "translator": "Object",
+              "pipeline": "String", "run_id": "String", "trigger_time": "String", "landing_time": "String"}
+    kind = f"ingest_{family}_{'incremental' if incremental else 'full'}"
+    if not incremental:
+        copy = _copy(family, {"type": source_type, query_key: pe("query")}, files=False)
+        return worker(kind, f"Full copy of one {family} table (one item).", [copy], params)
+    old, new = _watermark("old_watermark"), _watermark("new_watermark")
+    new_query = expr(f"@replace({p('new_query')}, '{OLD}', {old})")
+    copy_query = expr(f"@replace(replace({p('query')}, '{OLD}', {old}), '{NEW}', {new})")
+    activities = _chain([
+        _old_watermark(),
+        _lookup("new_watermark", _source_ref(family), {"type": source_type, query_key: new_query}),
+        _copy(family, {"type": source_type, query_key: copy_query}, files=False),
+        _save_watermark(new),
+    ])
+    params |= {"old_query": "String", "new_query": "String", "save_script": "String"}
+    return worker(kind, f"Watermark copy of one {family} table (one item).", activities, params)
+
+
+def _day_part(folder: str, token: str, fmt: str) -> str:
+    return f"replace({folder}, '{token}', formatDateTime({p('landing_time')}, '{fmt}'))"
+
+
+def file_worker(family: str, mode: str) -> dict[str, Any]:
+    folder = p("wildcard_folder")
+    if mode == "full":  # the path's date placeholders are the run's day
+        for token, fmt in (("{yyyy}", "yyyy"), ("{MM}", "MM"), ("{dd}", "dd")):
+            folder = _day_part(folder, token, fmt)
+    store: dict[str, Any] = {"type": "AzureBlobStorageReadSettings", "recursive": True,
+                             "wildcardFolderPath": expr(f"@{folder}"), "wildcardFileName": pe("wildcard_file")}
+    source_type, read_settings = FILE_SOURCES[family]
+    source: dict[str, Any] = {"type": source_type, "storeSettings": store}
+    if read_settings:
+        source["formatSettings"] = {"type": read_settings}
+    params = {"secret": "String", "wildcard_folder": "String", "wildcard_file": "String", "rejects_path": "String",
+              "filesystem": "String", "folder": "String", "translator": "Object", **_FORMAT_PARAMS[family],
+              "pipeline": "String", "run_id": "String", "trigger_time": "String", "landing_time": "String"}
+    kind = f"ingest_{family}_{mode}"
+    if mode == "full":
+        return worker(kind, f"Copy the {family} files of one entity (one item).", [_copy(family, source, files=True)],
+                      params)
+    if mode == "window":
+        store["modifiedDatetimeStart"], store["modifiedDatetimeEnd"] = pe("window_start"), pe("window_end")
+        params |= {"window_start": "String", "window_end": "String"}
+        return worker(kind, f"Copy the {family} files of one entity modified in the window (one item).",
+                      [_copy(family, source, files=True)], params)
+    store["modifiedDatetimeStart"] = expr(f"@{_watermark('old_watermark')}")
+    store["modifiedDatetimeEnd"] = pe("trigger_time")
+    activities = _chain([_old_watermark(), _copy(family, source, files=True), _save_watermark(p("trigger_time"))])
+    params |= {"old_query": "String", "save_script": "String"}
+    return worker(kind, f"Copy the {family} files of one entity modified since the last run (one item).",
+                  activities, params)
+
+
+def ingest_worker(kind: str) -> dict[str, Any]:
+    _, family, mode = kind.split("_")
+    if family in _DB_SOURCE:
+        return database_worker(family, mode == "incremental")
+    return file_worker(family, mode)
