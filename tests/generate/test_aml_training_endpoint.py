@@ -16,7 +16,7 @@ import yaml
 
 from lakewharf.catalog.api import load_catalog
 from lakewharf.catalog.errors import CatalogInvalid
-from lakewharf.generate.adf import activities_ml
+from lakewharf.generate.adf import workers_work as activities_ml
 from lakewharf.generate.aml import generate
 from lakewharf.generate.aml.jobs import mltable
 from lakewharf.generate.aml.training import TRAINING_INPUT
@@ -72,21 +72,13 @@ def _activities(activities: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
 
 
 def adf_training_invocations(catalog: Catalog) -> dict[str, dict[str, Any]]:
-    """Endpoint name → request body of every batch endpoint POST whose body sends training data."""
+    """Endpoint name → request body of every training item the orchestrators hand to wk_train."""
     found = {}
     for artifact in generate_all(catalog):
-        if not artifact.path.startswith("adf/pipeline/"):
+        if not artifact.path.startswith("control/") or "_train" not in artifact.path:
             continue
-        for activity in _activities(json.loads(artifact.content)["properties"]["activities"]):
-            props = activity.get("typeProperties", {})
-            url = props.get("url", {})
-            # https://<catalog name>-@{…ml_endpoint_suffix}.@{…ml_region}.inference.ml.azure.com/jobs
-            host = re.match(r"https://([a-z0-9-]+)-@\{pipeline\(\)\.globalParameters\.ml_endpoint_suffix\}\.",
-                            url.get("value", "") if isinstance(url, dict) else "")
-            if activity["type"] == "WebActivity" and props.get("method") == "POST" and host:
-                body = json.loads(props["body"])["properties"]
-                if "OutputData" not in body:  # scoring sends an output folder, training does not
-                    found[host.group(1)] = body
+        for item in json.loads(artifact.content):
+            found[item["endpoint"]] = json.loads(item["body"])["properties"]
     return found
 
 

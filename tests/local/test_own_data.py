@@ -52,7 +52,7 @@ def test_fact_table_equals_an_independent_query_on_the_source(ran, capsys) -> No
 
 def test_bad_rows_of_the_csv_drop_are_rejected_and_the_rest_lands(ran, capsys) -> None:
     root, _, report = ran
-    copy = next(a for a in report["activities"] if a["activity"] == "land_files__item__copy")
+    copy = next(a for a in report["activities"] if a["activity"] == "land_files__item/copy")
     assert (copy["rows_read"], copy["rows_written"], copy["rows_rejected"]) == (80, 78, 2)
     assert _query(root, "SELECT COUNT(*) AS n FROM mart.dim_item", capsys) == [[78]]
     assert report["sources"] == {"ops": "database sqlite:///data/ops.sqlite",

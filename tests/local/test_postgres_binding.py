@@ -66,8 +66,8 @@ def test_a_postgresql_source_is_read_through_its_driver(server: str, tmp_path: P
     assert main(["--project", str(root), "run", "clickstream_hourly", "nightly", "--report", str(root / "r.json")]) == 0
     report = json.loads((root / "r.json").read_text())
     copied = {a["activity"]: a["rows_read"] for a in report["activities"] if a["type"] == "Copy"}
-    assert copied["land_orders__orders__copy"] == counts["orders"]
-    assert copied["land_orders__order_lines__copy"] == counts["order_lines"]
+    assert copied["land_orders__orders/copy"] == counts["orders"]
+    assert copied["land_orders__order_lines/copy"] == counts["order_lines"]
     assert report["sources"]["orders"] == f"database postgresql+psycopg://wharf@{server}/shop"
     # The watermark advanced on the server's own values: a second run copies nothing new.
     assert main(["--project", str(root), "run", "clickstream_hourly", "nightly",
@@ -75,7 +75,7 @@ def test_a_postgresql_source_is_read_through_its_driver(server: str, tmp_path: P
     again = json.loads((root / "r2.json").read_text())
     assert {a["activity"]: a["rows_read"] for a in again["activities"]
             if a["type"] == "Copy" and "orders" in a["activity"]} == {
-        "land_orders__order_lines__copy": 0, "land_orders__orders__copy": 0}
+        "land_orders__order_lines/copy": 0, "land_orders__orders/copy": 0}
 
 
 def test_a_missing_driver_is_named(server: str, tmp_path: Path, capsys) -> None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lakewharf.catalog.adf_limits import check_adf_limits
 from lakewharf.catalog.build import Builder
 from lakewharf.catalog.checks import CHECKS
 from lakewharf.catalog.errors import CatalogError, CatalogInvalid
 from lakewharf.catalog.loader import find_project_root, load_catalog_files
-from lakewharf.catalog.adf_limits import check_adf_limits
 from lakewharf.catalog.pipeline_checks import check_pipelines
 from lakewharf.catalog.pipelines import build_pipelines
 from lakewharf.catalog.secrets import find_inline_secrets

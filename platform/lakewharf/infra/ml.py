@@ -94,7 +94,7 @@ class MachineLearning(pulumi.ComponentResource):
         """The endpoint only; its deployment is the generator's ``build/aml`` YAML, applied with the
         Azure ML CLI. Scoring: ``batch_endpoint_name(platform, model)``. Training runs as a
         pipeline-component deployment on ``training_endpoint_name(platform, model)``, the endpoint
-        the generated Data Factory train step invokes (generate/adf/activities_ml.py):
+        the generated Data Factory train step invokes (generate/adf/workers_work.py):
         https://learn.microsoft.com/azure/machine-learning/how-to-use-batch-training-pipeline
         Both carry the stack's endpoint suffix: endpoint names are unique per region across all of Azure."""
         if training:

@@ -50,15 +50,11 @@ class RunContext:
     history: list[dict[str, Any]] = field(default_factory=list)  # pipeline runs of this and earlier runs
     model_versions: dict[str, str] = field(default_factory=dict)
     ml_jobs: dict[str, str] = field(default_factory=dict)  # local Azure ML job → status
+    target: str = ""  # the item a worker pipeline is running for (its ``target`` parameter)
 
     def filesystem(self, zone: str) -> str:
         return self.catalog.platform.zones[zone].filesystem
 
-    def entity_for_dataset(self, dataset_name: str) -> Entity | None:
-        from lakewharf.model import naming
-
-        for source in self.catalog.sources.values():
-            for entity in source.entities.values():
-                if naming.source_dataset_name(source.name, entity.name) == dataset_name:
-                    return entity
-        return None
+    def item_entity(self) -> Entity | None:
+        """The source entity of the ingest item being run (workers read one entity per item)."""
+        return self.catalog.entity(self.target)

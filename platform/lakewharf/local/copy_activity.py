@@ -54,9 +54,9 @@ def run_copy(
     ctx: RunContext, name: str, props: dict[str, Any], inputs: list[dict[str, Any]], outputs: list[dict[str, Any]]
 ) -> tuple[dict[str, Any], Measured]:
     source_ds, sink_ds = ctx.adf.dataset(inputs[0]), ctx.adf.dataset(outputs[0])
-    entity = ctx.entity_for_dataset(source_ds.name)
+    entity = ctx.item_entity()
     if entity is None:
-        raise CopyFailed(f"{source_ds.name} is not a source entity of the catalog")
+        raise CopyFailed(f"{ctx.target!r} (the item's target) is not a source entity of the catalog")
     source = ctx.catalog.sources[entity.source]
     extra = {c["name"]: c["value"] for c in props["source"].get("additionalColumns", [])}
     loaded_at, run_id = str(extra.get("_loaded_at", "")).rstrip("Z")[:26], str(extra.get("_run_id", ""))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import re
 import shutil
 import time
 import uuid
@@ -47,6 +48,7 @@ class PipelineRun:
 
 Listener = Callable[[ActivityRun], None]
 _CONTROL = {"SetVariable", "AppendVariable", "Filter", "IfCondition", "Until", "ForEach", "Switch"}
+_LEVEL = re.compile(r"L(\d+)_")
 
 
 def _execute(ctx: RunContext, activity: Any) -> tuple[dict[str, Any], Measured]:
@@ -90,7 +92,15 @@ def _execute(ctx: RunContext, activity: Any) -> tuple[dict[str, Any], Measured]:
 def run_pipeline(
     ctx: RunContext, name: str, parameters: dict[str, Any], listener: Listener | None = None
 ) -> PipelineRun:
-    from lakewharf.verify.adf_flow import wrap_plain_expressions
+    """Walk one orchestrator with data-factory-testing-framework; each Execute Pipeline it yields
+    runs its worker (another walk, with the parameters the framework evaluated for the item).
+
+    Items run one after another here: the framework's walk is a single generator that waits for
+    each activity's result, and the activities share one local warehouse connection, so items of
+    a level are sequential locally (Data Factory runs ``batchCount`` of them at once). As in Data
+    Factory, a failed item does not stop the other items of its level; the levels after it
+    (which wait for the level's ForEach to succeed) do not run, and the run fails naming it.
+    """
     from lakewharf.verify.expression_engine import load_expression_engine
 
     load_expression_engine()
@@ -99,13 +109,13 @@ def run_pipeline(
     from data_factory_testing_framework.state import DependencyCondition, RunParameter, RunParameterType
 
     adf_name = naming.pipeline_name(name)
-    raw = json.loads((ctx.adf.root / "pipeline" / f"{adf_name}.json").read_text(encoding="utf-8"))
     ctx.pipeline, ctx.run_id = adf_name, str(uuid.uuid4())
     started = time.perf_counter()
     run = PipelineRun(name, ctx.run_id, "Succeeded", 0.0)
-    with _framework_folder(ctx, adf_name, wrap_plain_expressions(raw)) as folder:
-        framework = TestFramework(framework_type=TestFrameworkType.DataFactory, root_folder_path=str(folder))
-        pipeline = framework.get_pipeline_by_name(adf_name)
+    with _framework_folder(ctx) as folder:
+        framework = TestFramework(framework_type=TestFrameworkType.DataFactory, root_folder_path=str(folder),
+                                  should_evaluate_child_pipelines=False)
+    pipeline = framework.get_pipeline_by_name(adf_name)
     system = {
         "RunId": ctx.run_id,
         "TriggerTime": ctx.trigger_time.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -116,42 +126,47 @@ def run_pipeline(
         "GroupId": ctx.run_id,
         "TriggerId": "local",
     }
-    params = [RunParameter(RunParameterType.System, k, v) for k, v in system.items()]
-    params += [RunParameter(RunParameterType.Global, k, v) for k, v in _globals(ctx).items()]
-    params += [RunParameter(RunParameterType.Pipeline, k, v) for k, v in parameters.items()]
+    inherited = [RunParameter(RunParameterType.System, k, v) for k, v in system.items()]
+    inherited += [RunParameter(RunParameterType.Global, k, v) for k, v in _globals(ctx).items()]
+    params = inherited + [RunParameter(RunParameterType.Pipeline, k, v) for k, v in parameters.items()]
+    failed_level: int | None = None
+    item_errors: list[str] = []
     try:
         for activity in framework.evaluate_pipeline(pipeline, params):
+            level = activity_level(activity.name)
+            if failed_level is not None and (level is None or level > failed_level):
+                break  # it waits for the failed level's ForEach to succeed: Data Factory stops here
             if activity.type == "Fail":
-                message = str(plain(activity.type_properties).get("message") or "failed").strip()
-                # The framework does not expose activity('x').error, which the message quotes: add the cause.
-                cause = next((a.error for a in run.activities if a.error), "")
-                if cause and cause not in message:
-                    message = f"{message} {cause}"
-                run.status, run.error = "Failed", message
+                run.status, run.error = "Failed", str(plain(activity.type_properties).get("message") or "failed").strip()
                 break
+            if activity.type == "ExecutePipeline":
+                worker = activity.type_properties["pipeline"]["referenceName"]
+                values = {k: plain(v) for k, v in (activity.type_properties.get("parameters") or {}).items()}
+                child = [RunParameter(RunParameterType.Pipeline, k, v) for k, v in values.items()]
+                error = _run_worker(ctx, framework, worker, values, inherited + child, run, listener)
+                if error:
+                    activity.set_result(DependencyCondition.Failed, {"error": {"message": error}})
+                    failed_level = level if level is not None else 0
+                    item_errors.append(error)
+                else:
+                    activity.set_result(DependencyCondition.Succeeded, {})
+                continue
             if activity.type in _CONTROL:
                 continue  # evaluated by the framework
-            begin = time.perf_counter()
-            try:
-                output, measured = _execute(ctx, activity)
-                activity.set_result(DependencyCondition.Succeeded, output)
-                seconds = time.perf_counter() - begin
-                record = ActivityRun(name, activity.name, activity.type, "Succeeded", seconds, measured)
-            except Exception as exc:  # the activity failed: Data Factory's failure path takes over
-                message = f"{type(exc).__name__}: {exc}"
-                activity.set_result(DependencyCondition.Failed, {"error": {"message": message}})
-                record = ActivityRun(
-                    name, activity.name, activity.type, "Failed", time.perf_counter() - begin, Measured(), message
-                )
-                run.status, run.error = "Failed", run.error or message
+            record, error = _run_activity(ctx, activity, name, activity.name)
             run.activities.append(record)
             if listener is not None:
                 listener(record)
+            if error:
+                run.status, run.error = "Failed", run.error or error
     except NoRemainingPipelineActivitiesMeetDependencyConditionsError:
         # What is left waits on the success of an activity that failed: Data Factory ends the run
         # there, Failed. Stuck without a failure would be a generator bug: let it surface.
         if run.status != "Failed":
             raise
+    if item_errors:
+        run.status = "Failed"
+        run.error = run.error or "; ".join(item_errors)
     run.seconds = time.perf_counter() - started
     ctx.history.append(
         {
@@ -165,12 +180,85 @@ def run_pipeline(
     return run
 
 
+def activity_level(name: str) -> int | None:
+    """The dependency level of an orchestrator activity (``L03_load__items`` → 3), None outside levels."""
+    match = _LEVEL.match(name)
+    return int(match.group(1)) if match else None
+
+
+def _run_activity(ctx: RunContext, activity: Any, pipeline: str, label: str) -> tuple[ActivityRun, str]:
+    """Execute one activity for real and feed its result back to the framework."""
+    from data_factory_testing_framework.state import DependencyCondition
+
+    begin = time.perf_counter()
+    try:
+        output, measured = _execute(ctx, activity)
+        activity.set_result(DependencyCondition.Succeeded, output)
+        return ActivityRun(pipeline, label, activity.type, "Succeeded", time.perf_counter() - begin, measured), ""
+    except Exception as exc:  # the activity failed: Data Factory's failure path takes over
+        message = f"{type(exc).__name__}: {exc}"
+        activity.set_result(DependencyCondition.Failed, {"error": {"message": message}})
+        seconds = time.perf_counter() - begin
+        return ActivityRun(pipeline, label, activity.type, "Failed", seconds, Measured(), message), message
+
+
+def _run_worker(ctx: RunContext, framework: Any, worker: str, values: dict[str, Any], params: list[Any],
+                run: PipelineRun, listener: Listener | None) -> str:
+    """Run one item's worker pipeline; returns its error ("" when it succeeded). The report gets
+    one line per item and activity (``<item>/<activity>``; a ForEach's repeated batches merged)."""
+    item = str(values.get("item") or worker)
+    ctx.target = str(values.get("target") or "")
+    records: list[ActivityRun] = []
+    error = ""
+    for activity in framework.evaluate_pipeline(framework.get_pipeline_by_name(worker), params):
+        if activity.type == "Fail":
+            error = str(plain(activity.type_properties).get("message") or "failed").strip()
+            break
+        if activity.type in _CONTROL:
+            continue
+        record, failure = _run_activity(ctx, activity, run.pipeline, f"{item}/{activity.name}")
+        if records and records[-1].activity == record.activity:
+            _merge(records[-1], record)
+        else:
+            records.append(record)
+        if failure:  # the item's gate would fail it with this message: stop the item here
+            error = (f"Step '{values.get('step')}' ({values.get('kind')} {values.get('target')}) of pipeline "
+                     f"{values.get('pipeline')} failed in activity '{activity.name}': {failure}")
+            break
+    if error and records and records[-1].error and records[-1].error not in error:
+        error = f"{error} {records[-1].error}"  # the framework does not expose activity('x').error
+    ctx.target = ""
+    run.activities += records
+    for record in records if listener is not None else ():
+        listener(record)  # type: ignore[misc]
+    return error
+
+
+def _merge(into: ActivityRun, more: ActivityRun) -> None:
+    into.seconds += more.seconds
+    if more.status == "Failed":
+        into.status, into.error = "Failed", more.error
+    a, b = into.measured, more.measured
+    for key in ("rows_read", "rows_written", "rows_rejected"):
+        x, y = getattr(a, key), getattr(b, key)
+        if y is not None:
+            setattr(a, key, (x or 0) + y)
+    a.notes += b.notes
+    a.warnings += b.warnings
+    a.trained = a.trained or b.trained
+
+
 @contextlib.contextmanager
-def _framework_folder(ctx: RunContext, name: str, raw: dict[str, Any]) -> Iterator[Path]:
-    """The framework reads pipelines from a folder: give it this one pipeline, plain expressions wrapped."""
+def _framework_folder(ctx: RunContext) -> Iterator[Path]:
+    """The framework reads pipelines from a folder: every generated pipeline (the orchestrators and
+    the workers they execute), plain expressions wrapped."""
+    from lakewharf.verify.adf_flow import wrap_plain_expressions
+
     path = ctx.files.scratch()
     (path / "pipeline").mkdir()
-    (path / "pipeline" / f"{name}.json").write_text(json.dumps(raw))
+    for source in sorted((ctx.adf.root / "pipeline").glob("*.json")):
+        raw = json.loads(source.read_text(encoding="utf-8"))
+        (path / "pipeline" / source.name).write_text(json.dumps(wrap_plain_expressions(raw)))
     try:
         yield path
     finally:

@@ -12,6 +12,7 @@ from lakewharf.local.adf_tree import AdfTree
 from lakewharf.local.bindings import load_bindings
 from lakewharf.local.context import RunContext
 from lakewharf.local.files import LocalFiles
+from lakewharf.local.lake import Lake
 from lakewharf.local.report import RunReport
 from lakewharf.local.runner import Listener, PipelineRun, run_pipeline, utc_now, window
 from lakewharf.local.settings import LocalSettings
@@ -31,6 +32,19 @@ def refresh_build(catalog: Catalog, build: Path) -> bool:
     if not current:
         write_tree(build, artifacts)
     return not current
+
+
+def upload_control_files(lake: Lake, build: Path) -> None:
+    """The orchestrators' item lists go to the lake, where their Lookups read them (the infra
+    program uploads the same files to the deployed lake)."""
+    from lakewharf.model.lake import CONTROL_FILESYSTEM
+
+    control = build / "control"
+    lake.ensure_filesystem(CONTROL_FILESYSTEM)
+    for folder in sorted(p for p in control.iterdir() if p.is_dir()) if control.is_dir() else []:
+        lake.delete_prefix(CONTROL_FILESYSTEM, f"{folder.name}/")
+        for path in sorted(folder.glob("*.json")):
+            lake.put_file(CONTROL_FILESYSTEM, f"{folder.name}/{path.name}", path)
 
 
 def pipeline_order(catalog: Catalog, wanted: list[str] | None = None) -> list[str]:
@@ -99,6 +113,7 @@ def _run_locked(
     lake, seeded = stack.up(catalog, settings, bindings)
     build = catalog.root / "build"
     refresh_build(catalog, build)
+    upload_control_files(lake, build)
     files = LocalFiles(lake, settings.state / "cache")
     systems = SourceSystems(catalog, settings, bindings, lake, files)
     warehouse = open_warehouse(settings)

@@ -9,6 +9,7 @@ INTO reads the Parquet files from the lake. Lookups query the warehouse or a sou
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -164,12 +165,17 @@ def run_lookup(ctx: RunContext, props: dict[str, Any], dataset: dict[str, Any]) 
 
     source = props["source"]
     query = source.get("sqlReaderQuery") or source.get("query")
+    if source["type"] == "JsonSource":  # an orchestrator's control file: its items
+        found = ctx.adf.dataset(dataset)
+        path = f"{(found.folder or '').strip('/')}/{found.file}"
+        records = json.loads(ctx.lake.read(found.filesystem or "", path))
+        return {"count": len(records), "value": records}, Measured(rows_read=len(records))
     if source["type"] == "SqlDWSource":
         columns, rows = ctx.warehouse.query(query)
     else:
-        entity = ctx.entity_for_dataset(ctx.adf.dataset(dataset).name)
+        entity = ctx.item_entity()
         if entity is None:
-            raise ScriptFailed(f"lookup on an unknown source dataset {dataset.get('referenceName')}")
+            raise ScriptFailed(f"lookup for an unknown source entity {ctx.target!r}")
         system = ctx.catalog.sources[entity.source]
         db = ctx.sources.database(system.name)
         with duckdb.connect() as con:

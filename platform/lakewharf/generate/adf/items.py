@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from lakewharf.generate.adf.common import sql_literal, timespan
+from lakewharf.generate.adf.datasets import split_table
 from lakewharf.generate.adf.sql_dialects import (
     FILE_EPOCH,
     INITIAL_WATERMARK,
@@ -23,8 +25,6 @@ from lakewharf.generate.adf.sql_dialects import (
     translator,
     watermark_kind,
 )
-from lakewharf.generate.adf.common import sql_literal, timespan
-from lakewharf.generate.adf.datasets import split_table
 from lakewharf.generate.artifact import Artifact
 from lakewharf.generate.preparations import script_path, split_batches
 from lakewharf.model import lake, naming
@@ -176,8 +176,8 @@ def datastore_uri(zone: str, folder: str) -> str:
 
 
 def ml_item(catalog: Catalog, step: PipelineStep) -> dict[str, Any]:
-    from lakewharf.generate.adf.workers_work import SCORE_INPUT, SCORE_OUTPUT, TRAIN_INPUT
     from lakewharf.generate.adf.common import json_text as compact_json
+    from lakewharf.generate.adf.workers_work import SCORE_INPUT, SCORE_OUTPUT, TRAIN_INPUT
 
     model: Model = catalog.models[step.target]
     platform = catalog.platform.name

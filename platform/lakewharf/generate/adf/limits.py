@@ -87,9 +87,11 @@ def check_pipeline(doc: dict[str, Any], element: str, items: dict[str, int]) -> 
             out.append(Breach(element, f"{name}: an expression of {len(text)} characters, above Data Factory's "
                                        f"{MAX_EXPRESSION}", "shorten the names or the SQL behind it"))
             break
+    batch_reported = False  # one batch_count breach per pipeline: every ForEach takes the same value
     for loop in _foreach(props.get("activities", [])):
         batch = loop["typeProperties"].get("batchCount")
-        if batch is not None and not 1 <= batch <= MAX_BATCH_COUNT:
+        if batch is not None and not 1 <= batch <= MAX_BATCH_COUNT and not batch_reported:
+            batch_reported = True
             out.append(Breach(element, f"{name}: ForEach {loop['name']} has batchCount {batch}; Data Factory "
                                        f"allows 1 to {MAX_BATCH_COUNT}", f"set batch_count between 1 and "
                                        f"{MAX_BATCH_COUNT}", field="batch_count"))

@@ -13,7 +13,6 @@ https://learn.microsoft.com/azure/data-factory/tumbling-window-trigger-dependenc
 from __future__ import annotations
 
 from itertools import pairwise
-from typing import Any
 
 from lakewharf.generate.adf.common import (
     StepBlock,

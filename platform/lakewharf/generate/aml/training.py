@@ -3,7 +3,7 @@
 Data Factory's Azure ML activity only runs v1 published pipelines; for v2, Microsoft operationalizes
 training as a pipeline component deployed on a batch endpoint and invoked like a scoring endpoint:
 https://learn.microsoft.com/azure/machine-learning/how-to-use-batch-training-pipeline
-The generated Data Factory train step (generate/adf/activities_ml.py) invokes
+The generated Data Factory train step (generate/adf/workers_work.py) invokes
 ``naming.training_endpoint_name`` (e.g. ``retail-train-churn``) with one uri_folder input,
 ``training_data`` (the model dataset's lake folder), and the experiment name ``train_<model>``.
 Per model:
@@ -47,7 +47,7 @@ from lakewharf.generate.artifact import Artifact, yaml_artifact
 from lakewharf.model import naming
 from lakewharf.model.catalog import Catalog, Model
 
-TRAINING_INPUT = "training_data"  # what Data Factory's train step sends (activities_ml.TRAIN_INPUT)
+TRAINING_INPUT = "training_data"  # what Data Factory's train step sends (workers_work.TRAIN_INPUT)
 MLTABLE_SCRIPT = "mltable.py"
 _TYPES = ((bool, "boolean"), (int, "integer"), (float, "number"), (str, "string"))
 
