@@ -49,8 +49,8 @@ def test_more_tables_add_items_not_activities(catalog: Catalog) -> None:
     nightly = catalog.pipelines["nightly"]
     extra = tuple(dataclasses.replace(s, name=f"{s.name}_{i}") for i in range(40) for s in nightly.steps
                   if s.kind == "load" and not s.after)
-    bigger = dataclasses.replace(catalog, pipelines={**catalog.pipelines,
-                                                     "nightly": dataclasses.replace(nightly, steps=nightly.steps + extra)})
+    longer = dataclasses.replace(nightly, steps=nightly.steps + extra)
+    bigger = dataclasses.replace(catalog, pipelines={**catalog.pipelines, "nightly": longer})
     before = factory_documents(catalog).orchestrators["nightly"]
     after = factory_documents(bigger)
     assert count_activities(after.orchestrators["nightly"]["properties"]["activities"]) <= count_activities(

@@ -75,9 +75,11 @@ def adf_training_invocations(catalog: Catalog) -> dict[str, dict[str, Any]]:
     """Endpoint name → request body of every training item the orchestrators hand to wk_train."""
     found = {}
     for artifact in generate_all(catalog):
-        if not artifact.path.startswith("control/") or "_train" not in artifact.path:
+        if not artifact.path.startswith("control/"):
             continue
         for item in json.loads(artifact.content):
+            if item.get("kind") != "train":
+                continue
             found[item["endpoint"]] = json.loads(item["body"])["properties"]
     return found
 

@@ -137,7 +137,8 @@ def run_pipeline(
             if failed_level is not None and (level is None or level > failed_level):
                 break  # it waits for the failed level's ForEach to succeed: Data Factory stops here
             if activity.type == "Fail":
-                run.status, run.error = "Failed", str(plain(activity.type_properties).get("message") or "failed").strip()
+                message = plain(activity.type_properties).get("message") or "failed"
+                run.status, run.error = "Failed", str(message).strip()
                 break
             if activity.type == "ExecutePipeline":
                 worker = activity.type_properties["pipeline"]["referenceName"]

@@ -49,7 +49,7 @@ from jinja2 import Environment
 
 from lakewharf.generate.adf import datasets, linked_services, triggers
 from lakewharf.generate.adf.factory import factory_documents
-from lakewharf.generate.artifact import Artifact, json_artifact
+from lakewharf.generate.artifact import Artifact
 from lakewharf.model.catalog import Catalog
 
 

@@ -195,7 +195,8 @@ def ml_item(catalog: Catalog, step: PipelineStep) -> dict[str, Any]:
     zone = catalog.datasets[scored].zone
     output = model.scoring.output_zone
     body = {"properties": {
-        "InputData": {SCORE_INPUT: {"JobInputType": "UriFolder", "Uri": datastore_uri(zone, lake.dataset_folder(scored))}},
+        "InputData": {SCORE_INPUT: {"JobInputType": "UriFolder",
+                                    "Uri": datastore_uri(zone, lake.dataset_folder(scored))}},
         "OutputData": {SCORE_OUTPUT: {"JobOutputType": "UriFolder",
                                       "Uri": datastore_uri(output, f"{lake.SCORES}/{model.name}")}},
     }}

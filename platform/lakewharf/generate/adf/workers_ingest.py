@@ -21,6 +21,7 @@ https://learn.microsoft.com/azure/data-factory/copy-activity-fault-tolerance
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 from lakewharf.generate.adf.common import ds_ref, expr, gp, gp_args, ls_ref
@@ -37,7 +38,7 @@ _FORMAT_PARAMS = {"csv": {"delimiter": "String", "header": "Bool", "encoding": "
 
 
 def _chain(activities: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    for before, after in zip(activities, activities[1:], strict=False):
+    for before, after in pairwise(activities):
         after["dependsOn"] = [{"activity": before["name"], "dependencyConditions": ["Succeeded"]}]
     return activities
 
@@ -61,7 +62,8 @@ def _copy(family: str, source_props: dict[str, Any], *, files: bool) -> dict[str
             {"name": LOADED_AT, "value": expr(f"@formatDateTime({p('trigger_time')}, 'yyyy-MM-ddTHH:mm:ss.fffffffZ')")},
             {"name": RUN_ID, "value": pe("run_id")},
         ]},
-        "sink": {"type": "ParquetSink", "storeSettings": sink_store, "formatSettings": {"type": "ParquetWriteSettings"}},
+        "sink": {"type": "ParquetSink", "storeSettings": sink_store,
+                 "formatSettings": {"type": "ParquetWriteSettings"}},
         "enableStaging": False,
         "translator": pe("translator"),
     }
