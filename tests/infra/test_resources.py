@@ -18,7 +18,7 @@ ZONES = CATALOG.platform.zones
 def test_components_group_the_resources(dev: OfflineRun) -> None:
     assert {c.type for c in dev.components} == {f"lakewharf:infra:{n}" for n in
                                                  ("Lake", "Security", "Monitoring", "Warehouse", "Factory",
-                                                  "MachineLearning")}
+                                                  "MachineLearning", "ControlFiles")}
     assert dev.component_of(dev.one("storage:StorageAccount", "lake-account")) == "lake"
     assert dev.component_of(dev.one("synapse:SqlPool", "synapse-sql-pool")) == "warehouse"
     assert dev.component_of(dev.one("resources:ResourceGroup", "resource-group")) == ""
@@ -46,7 +46,7 @@ def test_caf_names_and_tags(dev: OfflineRun) -> None:
 
 def test_one_filesystem_per_zone_plus_the_synapse_workspace_filesystem(dev: OfflineRun) -> None:
     names = sorted(r.inputs["containerName"] for r in dev.of_type("storage:BlobContainer"))
-    assert names == sorted([z.filesystem for z in ZONES.values()] + ["synapse"])
+    assert names == sorted([z.filesystem for z in ZONES.values()] + ["synapse", "wharf-control"])
     assert len(ZONES) == 4
     assert all(r.inputs["publicAccess"] == "None" for r in dev.of_type("storage:BlobContainer"))
 
@@ -95,8 +95,11 @@ def test_role_assignments_per_zone_follow_the_catalog(dev: OfflineRun) -> None:
     # Synapse workspace's own filesystem (the catalog already lists synapse as a landing reader).
     extra = actual - expected
     assert ("synapse", roles.BLOB_CONTRIBUTOR, *principal["synapse"]) in extra
-    assert all(ptype == "ServicePrincipal" for *_, ptype in extra)
-    assert len(actual) == 19
+    # The control files: the factory reads them, whoever runs `pulumi up` writes them (a user here).
+    assert ("wharf-control", roles.BLOB_READER, *principal["factory"]) in extra
+    deployer = {x for x in extra if x[-1] != "ServicePrincipal"}
+    assert [(fs, role, ptype) for fs, role, _, ptype in deployer] == [("wharf-control", roles.BLOB_CONTRIBUTOR, "User")]
+    assert len(actual) == 21
 
 
 def test_service_role_principals_are_the_managed_identities(dev: OfflineRun) -> None:
@@ -210,8 +213,8 @@ def test_resource_totals(dev: OfflineRun) -> None:
     by_type: dict[str, int] = {}
     for r in dev.resources:
         by_type[r.short_type] = by_type.get(r.short_type, 0) + 1
-    assert by_type["authorization:RoleAssignment"] == 22  # 19 on containers, 2 on the vault, 1 on Azure ML
-    assert by_type["storage:BlobContainer"] == 5
+    assert by_type["authorization:RoleAssignment"] == 24  # 21 on containers, 2 on the vault, 1 on Azure ML
+    assert by_type["storage:BlobContainer"] == 6
     assert by_type["machinelearningservices:BatchEndpoint"] == 3 + 3  # scoring + training
     assert by_type["machinelearningservices:Compute"] == 1
-    assert len(dev.resources) == 60 + 7
+    assert len(dev.resources) == 63 + 7

@@ -9,7 +9,7 @@ import pytest
 from infra_samples import secret_findings, write_adf_tree
 
 from lakewharf.infra import roles
-from lakewharf.infra.mocks import OfflineRun
+from lakewharf.infra.mocks import DEPLOYER_OBJECT_ID, OfflineRun
 
 STACKS = ["dev", "prod"]
 
@@ -110,7 +110,7 @@ def test_baseline_key_vault_rbac_soft_delete_purge_protection(run: OfflineRun) -
 def _grants(run: OfflineRun) -> set[tuple[str, str, str]]:
     """(principal label, role, scope tail) for every role assignment."""
     ids = {run.outputs["factory_principal_id"]: "factory", run.outputs["synapse_principal_id"]: "synapse",
-           run.outputs["ml_data_identity_principal_id"]: "ml"}
+           run.outputs["ml_data_identity_principal_id"]: "ml", DEPLOYER_OBJECT_ID: "deployer"}
     out = set()
     for r in run.of_type("authorization:RoleAssignment"):
         i = r.inputs
@@ -137,6 +137,7 @@ def test_baseline_identities_least_privilege(run: OfflineRun) -> None:
         ("synapse", c, "containers/trusted"), ("synapse", c, "containers/restricted"),
         ("synapse", c, "containers/synapse"),
         ("ml", rd, "containers/development"), ("ml", c, "containers/trusted"),
+        ("factory", rd, "containers/wharf-control"), ("deployer", c, "containers/wharf-control"),
     }
     people = {g for g in grants if g[0].startswith("group:")}
     assert {role for _, role, _ in people} == {rd, roles.SECRETS_OFFICER}

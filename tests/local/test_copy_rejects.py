@@ -76,7 +76,7 @@ def _rejects(root: Path, entity: str) -> list[tuple]:
 
 def test_each_broken_json_line_is_a_reject_and_the_rest_lands(ran) -> None:
     root, report = ran
-    copy = _copy(report, "land_events__clicks__copy")
+    copy = _copy(report, "land_events__clicks/copy")
     assert copy["status"] == "Succeeded"
     assert (copy["rows_read"], copy["rows_written"], copy["rows_rejected"]) == (6, 2, 4)
     rejects = _rejects(root, "events.clicks")
@@ -89,7 +89,7 @@ def test_each_broken_json_line_is_a_reject_and_the_rest_lands(ran) -> None:
 
 def test_csv_rows_with_a_wrong_column_count_or_a_huge_field_are_handled_row_by_row(ran) -> None:
     root, report = ran
-    copy = _copy(report, "land_files__item__copy")
+    copy = _copy(report, "land_files__item/copy")
     assert copy["status"] == "Succeeded"
     # 12 items + a row with a surplus column + the 10 MB name + one after it.
     assert (copy["rows_read"], copy["rows_written"], copy["rows_rejected"]) == (15, 14, 1)
@@ -110,7 +110,7 @@ def test_rows_with_a_null_watermark_are_counted_and_reported(tmp_path: Path) -> 
     main(["--project", str(root), "run", "--report", str(root / "r.json")])
     report = json.loads((root / "r.json").read_text())
     assert any("ops.customer: 2 row(s) have no updated_at (NULL watermark)" in w for w in report["warnings"])
-    assert _copy(report, "land_ops__customer__copy")["rows_read"] == 8  # the query cannot select them
+    assert _copy(report, "land_ops__customer/copy")["rows_read"] == 8  # the query cannot select them
 
 
 def test_the_conservation_check_fails_when_a_row_goes_missing(tmp_path: Path, monkeypatch, capsys) -> None:
@@ -124,5 +124,5 @@ def test_the_conservation_check_fails_when_a_row_goes_missing(tmp_path: Path, mo
     monkeypatch.setattr(copy_activity, "checked", leaky)
     main(["--project", str(root), "run", "--report", str(root / "r.json")])
     report = json.loads((root / "r.json").read_text())
-    failed = _copy(report, "land_ops__customer__copy")
+    failed = _copy(report, "land_ops__customer/copy")
     assert failed["status"] == "Failed" and "1 row(s) unaccounted for" in failed["error"]

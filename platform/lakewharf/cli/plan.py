@@ -20,6 +20,8 @@ from rich.tree import Tree
 
 from lakewharf.cli.output import console
 
+DYNAMIC_PROVIDER = "__provider"  # a dynamic resource's pickled provider code: not an input to review
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stack", default="dev", metavar="NAME", help="stack whose Pulumi.<NAME>.yaml to use "
@@ -53,7 +55,8 @@ def as_json(result: Any) -> dict[str, Any]:
 
     return {
         "stack": result.stack,
-        "resources": [{"type": r.type, "name": r.name, "component": result.component_of(r), "inputs": plain(r.inputs)}
+        "resources": [{"type": r.type, "name": r.name, "component": result.component_of(r),
+                       "inputs": {k: v for k, v in plain(r.inputs).items() if k != DYNAMIC_PROVIDER}}
                       for r in result.resources],
         "outputs": result.outputs,
         "warnings": result.warnings,
@@ -128,6 +131,9 @@ def describe(r: Any, adf: dict[str, Any]) -> str:
         return f"azureml://datastores/{i.get('name')} → {p.get('filesystem')} (credential-less)"
     if t == "operationalinsights:Workspace":
         return f"{i.get('workspaceName')}, retention {i.get('retentionInDays')} d"
+    if t == "pulumi-python:dynamic:Resource" and "sha256" in i:  # infra/control.py
+        return (f"{i.get('filesystem')}/{escape(str(i.get('path')))} ← build/control, {len(str(i.get('content', '')))}"
+                f" characters, sha256 {str(i.get('sha256'))[:12]}…")
     if t == "monitor:DiagnosticSetting":
         return f"{_tail(i.get('resourceUri', ''))} → Log Analytics"
     for key in ("resourceName", "registryName", "workspaceName", "resourceGroupName"):

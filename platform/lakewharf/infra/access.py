@@ -27,9 +27,11 @@ ADMINS = "group:admins"
 FACTORY = "identity:factory"
 SYNAPSE = "identity:synapse"
 ML = "identity:ml"
+DEPLOYER = "user:deployer"  # whoever runs `pulumi up` (a user or a service principal): writes the control files
 VAULT = "vault"
 ML_WORKSPACE = "ml_workspace"
 SYNAPSE_FILESYSTEM = "filesystem:synapse"
+CONTROL_FILESYSTEM = "filesystem:control"
 
 
 def zone_scope(zone: str) -> str:
@@ -53,6 +55,7 @@ class Grant:
         return self.principal.startswith("identity:")
 
 
+
 def _catalog_grants(catalog: Catalog) -> list[Grant]:
     out = []
     for zone in catalog.platform.zones.values():
@@ -72,6 +75,11 @@ def _engine_grants(catalog: Catalog) -> list[Grant]:
         Grant(SYNAPSE, roles.BLOB_CONTRIBUTOR, SYNAPSE_FILESYSTEM, ("workspace default filesystem",)),
         Grant(ADMINS, roles.SECRETS_OFFICER, VAULT, ("sets the source connection secrets",)),
     ]
+    if catalog.pipelines:
+        # Each orchestrator's Lookups read its item lists; `pulumi up` writes them with Entra ID.
+        out.append(Grant(FACTORY, roles.BLOB_READER, CONTROL_FILESYSTEM, ("reads the orchestrators' control files",)))
+        out.append(Grant(DEPLOYER, roles.BLOB_CONTRIBUTOR, CONTROL_FILESYSTEM,
+                         ("pulumi up writes the orchestrators' control files",)))
     for source in catalog.sources.values():
         out.append(Grant(FACTORY, roles.BLOB_CONTRIBUTOR, zone_scope(source.landing_zone),
                          (f"copies source {source.name} into zone {source.landing_zone}",)))

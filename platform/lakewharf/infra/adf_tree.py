@@ -12,6 +12,7 @@ fails here with the file that holds it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -67,11 +68,25 @@ class AdfObject:
 
 
 @dataclass(frozen=True)
+class ControlFile:
+    """An orchestrator's item list (``build/control/<pipeline>/L<n>_<kind>.json``), deployed to
+    the lake's control filesystem beside the pipelines whose Lookups read it."""
+
+    path: str  # relative to the control filesystem: pl_<pipeline>/L<n>_<kind>.json
+    content: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
 class AdfTree:
     root: Path
     objects: tuple[AdfObject, ...]  # in deployment order (references first)
     global_parameters: dict[str, dict[str, Any]]  # name → {"type": …, "value": … (as generated)}
     factory_file: str | None
+    control_files: tuple[ControlFile, ...] = ()  # from the sibling build/control, in path order
 
     def of_kind(self, kind: str) -> list[AdfObject]:
         return [o for o in self.objects if o.kind == kind]
@@ -164,4 +179,12 @@ def load_adf_tree(adf_dir: Path, *, label_root: Path | None = None) -> AdfTree:
         if not isinstance(declared, dict):
             raise AdfTreeError(f"{factory_file}: globalParameters must be an object")
         params = {name: dict(spec) if isinstance(spec, dict) else {"type": "String"} for name, spec in declared.items()}
-    return AdfTree(adf_dir, tuple(_order(objects)), params, factory_file)
+    return AdfTree(adf_dir, tuple(_order(objects)), params, factory_file, read_control_files(adf_dir.parent / "control"))
+
+
+def read_control_files(control_dir: Path) -> tuple[ControlFile, ...]:
+    """The generated control files in a stable order (none when no pipeline has items)."""
+    if not control_dir.is_dir():
+        return ()
+    return tuple(ControlFile(p.relative_to(control_dir).as_posix(), p.read_text(encoding="utf-8"))
+                 for p in sorted(control_dir.glob("*/*.json")))

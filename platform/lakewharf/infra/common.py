@@ -60,6 +60,14 @@ def child(parent: pulumi.Resource, depends_on: list[pulumi.Resource] | None = No
     return pulumi.ResourceOptions(parent=parent, depends_on=depends_on or [])
 
 
+def _principal_type(ctx: Context, grant: Grant) -> str:
+    if grant.is_service:
+        return "ServicePrincipal"
+    if grant.principal.startswith("user:"):  # the deployer: a person or a CI service principal
+        return ctx.settings.deployer_principal_type
+    return "Group"
+
+
 def assign_role(ctx: Context, grant: Grant, *, principal_id: pulumi.Input[str], scope: pulumi.Input[str],
                 parent: pulumi.Resource) -> authorization.RoleAssignment:
     """One role assignment. Its name is a GUID derived from stack, scope, principal and role, so a
@@ -76,7 +84,7 @@ def assign_role(ctx: Context, grant: Grant, *, principal_id: pulumi.Input[str], 
         principal_id=principal_id,
         # Declaring the type lets ARM accept a managed identity created moments ago (no replication
         # delay error): https://learn.microsoft.com/azure/role-based-access-control/role-assignments-template#new-service-principal
-        principal_type="ServicePrincipal" if grant.is_service else "Group",
+        principal_type=_principal_type(ctx, grant),
         description="; ".join(grant.reasons)[:1000],
         opts=child(parent),
     )

@@ -11,6 +11,7 @@ from pulumi_azure_native import storage
 from lakewharf.infra.common import TYPE_PREFIX, Context, child
 from lakewharf.infra.settings import StackConfigError
 from lakewharf.model.catalog import Platform
+from lakewharf.model.lake import CONTROL_FILESYSTEM
 
 # The storage security baseline, shared with the Azure ML workspace's own account:
 # https://learn.microsoft.com/azure/storage/common/security-recommendations
@@ -84,6 +85,8 @@ class Lake(pulumi.ComponentResource):
         for zone in platform.zones.values():
             self.filesystems[zone.name] = self._filesystem(f"lake-fs-{zone.name}", ctx, zone.filesystem)
         self.synapse_filesystem = self._filesystem("lake-fs-synapse", ctx, reserved)
+        # The orchestrators' item lists (infra/control.py); not a zone, so no catalog role reads it.
+        self.control_filesystem = self._filesystem("lake-fs-control", ctx, CONTROL_FILESYSTEM)
         rules = lifecycle_rules(platform)
         self.lifecycle = storage.ManagementPolicy(
             "lake-lifecycle", account_name=self.account.name, resource_group_name=ctx.resource_group_name,
@@ -100,7 +103,9 @@ class Lake(pulumi.ComponentResource):
         )
 
     def filesystem_id(self, scope: str) -> pulumi.Output[str]:
-        """ARM id of the container behind a grant scope (``zone:<zone>`` or ``filesystem:synapse``)."""
+        """ARM id of the container behind a grant scope (``zone:<zone>``, ``filesystem:synapse`` or ``filesystem:control``)."""
         if scope == "filesystem:synapse":
             return self.synapse_filesystem.id
+        if scope == "filesystem:control":
+            return self.control_filesystem.id
         return self.filesystems[scope.split(":", 1)[1]].id

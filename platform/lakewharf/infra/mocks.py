@@ -100,7 +100,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
         if args.token == "azure-native:authorization:getClientConfig":
-            return {"subscriptionId": SUBSCRIPTION_ID, "tenantId": TENANT_ID, "objectId": _uuid("deployer"),
+            return {"subscriptionId": SUBSCRIPTION_ID, "tenantId": TENANT_ID, "objectId": DEPLOYER_OBJECT_ID,
                     "clientId": _uuid("deployer-client")}
         raise NotImplementedError(f"RecordingMocks has no answer for {args.token}")
 
@@ -154,6 +154,9 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 
 def _uuid(seed: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"lakewharf-mock:{seed}"))
+
+
+DEPLOYER_OBJECT_ID = _uuid("deployer")  # getClientConfig's objectId: who runs `pulumi up`
 
 
 _NAME_KEYS = ("accountName", "containerName", "vaultName", "workspaceName", "resourceName", "sqlPoolName", "ruleName",

@@ -18,6 +18,7 @@ from pulumi_azure_native import authorization, resources
 from lakewharf.infra import access
 from lakewharf.infra.adf_tree import AdfTree, AdfTreeError, load_adf_tree
 from lakewharf.infra.common import Context, assign_role, stack_tags
+from lakewharf.infra.control import ControlFiles
 from lakewharf.infra.factory import Factory
 from lakewharf.infra.lake import Lake
 from lakewharf.infra.ml import MachineLearning
@@ -27,6 +28,7 @@ from lakewharf.infra.security import Security
 from lakewharf.infra.settings import StackConfigError, StackSettings, settings_from_pulumi_config
 from lakewharf.infra.warehouse import Warehouse, post_deploy_sql
 from lakewharf.model.catalog import Catalog
+from lakewharf.model.lake import CONTROL_FILESYSTEM
 
 
 def stack_names(settings: StackSettings, catalog: Catalog) -> Names:
@@ -45,6 +47,7 @@ class Platform:
     warehouse: Warehouse
     ml: MachineLearning
     factory: Factory
+    control: ControlFiles
     grants: list[access.Grant]
     outputs: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -85,11 +88,12 @@ def build_platform(settings: StackSettings, catalog: Catalog, adf: AdfTree | Non
     })
 
     principals: dict[str, pulumi.Input[str]] = {
-        access.FACTORY: factory.principal_id, access.SYNAPSE: warehouse.principal_id, access.ML: ml.principal_id,
+        access.DEPLOYER: client.object_id, access.FACTORY: factory.principal_id, access.SYNAPSE: warehouse.principal_id, access.ML: ml.principal_id,
         access.ADMINS: settings.admin_group_object_id,
         **{f"group:{role}": oid for role, oid in settings.role_object_ids.items()},
     }
     grants = access.grants(catalog)
+    deployer_grants: list[pulumi.Resource] = []
     for grant in grants:
         if grant.scope == access.VAULT:
             scope, owner = security.vault.id, security
@@ -97,7 +101,12 @@ def build_platform(settings: StackSettings, catalog: Catalog, adf: AdfTree | Non
             scope, owner = ml.workspace.id, ml
         else:
             scope, owner = lake.filesystem_id(grant.scope), lake
-        assign_role(ctx, grant, principal_id=principals[grant.principal], scope=scope, parent=owner)
+        assignment = assign_role(ctx, grant, principal_id=principals[grant.principal], scope=scope, parent=owner)
+        if grant.principal == access.DEPLOYER:
+            deployer_grants.append(assignment)
+    control = ControlFiles("control-files", list(adf.control_files) if adf else [], endpoint=lake.dfs_endpoint,
+                           filesystem=CONTROL_FILESYSTEM,
+                           depends_on=[lake.control_filesystem, *deployer_grants])
 
     monitoring.send_diagnostics("lake-blob", lake.account.id.apply(lambda i: f"{i}/blobServices/default"),
                                 metric_category="Transaction")
@@ -106,7 +115,8 @@ def build_platform(settings: StackSettings, catalog: Catalog, adf: AdfTree | Non
     monitoring.send_diagnostics("synapse-sql-pool", warehouse.pool.id)
     monitoring.send_diagnostics("data-factory", factory.factory.id, dedicated_tables=True)
 
-    platform = Platform(lake, security, monitoring, warehouse, ml, factory, grants, warnings=list(factory.warnings))
+    platform = Platform(lake, security, monitoring, warehouse, ml, factory, control, grants,
+                        warnings=list(factory.warnings))
     platform.outputs = {
         "resource_group": rg.name,
         "location": settings.location,
@@ -126,6 +136,7 @@ def build_platform(settings: StackSettings, catalog: Catalog, adf: AdfTree | Non
         "factory_name": factory.factory.name,
         "factory_url": factory.url,
         "factory_principal_id": factory.principal_id,
+        "control_files": len(control.files),
         "ml_workspace": ml.workspace.name,
         "ml_studio_url": ml.studio_url,
         "ml_batch_endpoints": {m: e.name for m, e in ml.endpoints.items()},

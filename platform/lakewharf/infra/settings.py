@@ -36,6 +36,9 @@ KEYS: dict[str, tuple[str, Any]] = {
     "logRetentionDays": ("int", 30),
     "keyVaultRetentionDays": ("int", 90),
     "tags": ("object", {}),
+    # Who runs `pulumi up`: it writes the control files with its own Entra identity (infra/control.py),
+    # and ARM refuses a role assignment whose principalType does not match the principal.
+    "deployerPrincipalType": ("str", "User"),
 }
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -86,6 +89,7 @@ class StackSettings:
     log_retention_days: int = 30
     key_vault_retention_days: int = 90
     tags: Mapping[str, str] = field(default_factory=dict)
+    deployer_principal_type: str = "User"
 
     def check_catalog(self, catalog: Catalog) -> None:
         """Problems that need the catalog: every people role needs its Entra group's object id."""
@@ -166,6 +170,8 @@ def settings_from_values(values: Mapping[str, Any]) -> StackSettings:
         problems.append("logRetentionDays: an integer from 30 to 730")
     if not isinstance(v["keyVaultRetentionDays"], int) or not 7 <= v["keyVaultRetentionDays"] <= 90:
         problems.append("keyVaultRetentionDays: an integer from 7 to 90")
+    if v["deployerPrincipalType"] not in ("User", "ServicePrincipal"):
+        problems.append("deployerPrincipalType: User (you run pulumi up) or ServicePrincipal (a pipeline does)")
     ranges = _ip_ranges(v["allowedIpRanges"], problems)
     tags = _string_map("tags", v["tags"], problems)
     for needed in ("owner", "costCenter"):
@@ -180,6 +186,7 @@ def settings_from_values(values: Mapping[str, Any]) -> StackSettings:
         synapse_allow_azure_services=bool(v["synapseAllowAzureServices"]),
         synapse_managed_vnet=bool(v["synapseManagedVnet"]), storage_sku=v["storageSku"],
         log_retention_days=v["logRetentionDays"], key_vault_retention_days=v["keyVaultRetentionDays"], tags=tags,
+        deployer_principal_type=v["deployerPrincipalType"],
     )
 
 
