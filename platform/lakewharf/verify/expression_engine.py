@@ -96,3 +96,15 @@ def share_expression_parser() -> None:
         return built[id(parser)]
 
     expression_transformer.Reconstructor = reconstructor  # type: ignore[assignment]
+
+    # Parsing (Earley) and reconstructing an expression costs 20-40 ms and depends on its text only
+    # (the transform ignores the run state; values are bound later by the evaluator), while a run
+    # evaluates the same few worker expressions once per item: remember each text's result.
+    transform, cache = transformer.transform_to_dftf_evaluator_expression, {}
+
+    def remembered(expression: str, state: Any) -> Any:
+        if expression not in cache:
+            cache[expression] = transform(expression, state)
+        return cache[expression]
+
+    transformer.transform_to_dftf_evaluator_expression = remembered  # type: ignore[method-assign]
