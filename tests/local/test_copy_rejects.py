@@ -111,6 +111,11 @@ def test_rows_with_a_null_watermark_are_counted_and_reported(tmp_path: Path) -> 
     report = json.loads((root / "r.json").read_text())
     assert any("ops.customer: 2 row(s) have no updated_at (NULL watermark)" in w for w in report["warnings"])
     assert _copy(report, "land_ops__customer/copy")["rows_read"] == 8  # the query cannot select them
+    # Measured as in Azure too: the generated new-watermark Lookup counts them, the worker records it.
+    assert _copy(report, "land_ops__customer/new_watermark")["status"] == "Succeeded"
+    with duckdb.connect(str(root / ".wharf/warehouse.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT rows_without_watermark FROM etl.watermarks WHERE entity = 'ops.customer'"
+                           ).fetchall() == [(2,)]
 
 
 def test_the_conservation_check_fails_when_a_row_goes_missing(tmp_path: Path, monkeypatch, capsys) -> None:

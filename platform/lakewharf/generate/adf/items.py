@@ -31,6 +31,7 @@ from lakewharf.model import lake, naming
 from lakewharf.model.catalog import Catalog, Entity, Model, PipelineStep, Source
 
 OLD, NEW = "{{old_watermark}}", "{{new_watermark}}"
+UNSELECTABLE = "{{rows_without_watermark}}"  # the new-watermark Lookup's count of NULL watermarks
 RUN_ID, LAKE_ENDPOINT = "{run_id}", "{lake_dfs_endpoint}"
 LAKE_ENDPOINT_PLACEHOLDER = "https://lake-storage-account.dfs.core.windows.net"  # synapse.loading.LAKE_ENDPOINT
 ML_ENDPOINT_SUFFIX = "{ml_endpoint_suffix}"
@@ -77,16 +78,23 @@ def worker_kind(catalog: Catalog, step: PipelineStep, entity: Entity | None = No
     return step.kind
 
 
-def _watermark_save(entity: Entity, value: str) -> str:
+def _watermark_save(entity: Entity, value: str, unselectable: str | None = None) -> str:
     """Advance the entity's watermark; IF EXISTS / UPDATE / INSERT because Synapse dedicated pools
-    have no @@ROWCOUNT."""
+    have no @@ROWCOUNT. Database entities also record how many source rows have a NULL watermark
+    (measured by the new-watermark Lookup): no incremental query selects them, so the count is
+    where an engineer finds rows that never load."""
     table = ".".join(f"[{p}]" for p in naming.watermark_table().split("."))
     key = f"N'{sql_literal(entity.ref)}'"
     now = "CAST(GETUTCDATE() AS DATETIME2(3))"
+    sets = f"[watermark_value] = N'{value}', [updated_at] = {now}"
+    cols, values = "[entity], [watermark_value], [updated_at]", f"{key}, N'{value}', {now}"
+    if unselectable is not None:
+        sets, cols, values = (f"{sets}, [rows_without_watermark] = {unselectable}", f"{cols}, [rows_without_watermark]",
+                              f"{values}, {unselectable}")
     return (f"IF EXISTS (SELECT 1 FROM {table} WHERE [entity] = {key})\n"
-            f"    UPDATE {table} SET [watermark_value] = N'{value}', [updated_at] = {now} WHERE [entity] = {key};\n"
+            f"    UPDATE {table} SET {sets} WHERE [entity] = {key};\n"
             f"ELSE\n"
-            f"    INSERT INTO {table} ([entity], [watermark_value], [updated_at]) VALUES ({key}, N'{value}', {now});")
+            f"    INSERT INTO {table} ({cols}) VALUES ({values});")
 
 
 def _watermark_read(entity: Entity, initial: str) -> str:
@@ -99,7 +107,7 @@ def ingest_item(catalog: Catalog, step: PipelineStep, source: Source, entity: En
     item = _common(f"{step.name}__{entity.name}", step, entity.ref)
     landing = catalog.platform.zones[source.landing_zone].filesystem
     item |= {"secret": source.secret, "filesystem": landing, "folder": lake.landing_folder(source.name, entity.name),
-             "translator": translator(source, entity)}
+             "translator": translator(source, entity), "rejects_path": f"{landing}/{lake.rejects_folder(entity.ref)}"}
     incremental = entity.load_mode == "incremental"
     if source.is_database:
         assert entity.table is not None
@@ -111,13 +119,16 @@ def ingest_item(catalog: Catalog, step: PipelineStep, source: Source, entity: En
             kind = watermark_kind(entity)
             assert entity.watermark is not None
             column = dialect.ident(entity.watermark)
+            unselectable = (f"COALESCE(SUM(CASE WHEN {column} IS NULL THEN 1 ELSE 0 END), 0) AS "
+                            f"{dialect.ident('rows_without_watermark')}")
             item |= {
                 "old_query": _watermark_read(entity, INITIAL_WATERMARK[kind]),
                 "new_query": (f"SELECT COALESCE({dialect.as_text(f'MAX({column})', kind)}, {dialect.text(OLD)}) AS "
-                              f"{dialect.ident('watermark')} FROM {dialect.table(entity.table)}"),
+                              f"{dialect.ident('watermark')}, {unselectable} "
+                              f"FROM {dialect.table(entity.table)}"),
                 "query": (f"{select} WHERE {column} > {dialect.typed(OLD, kind)} "
                           f"AND {column} <= {dialect.typed(NEW, kind)}"),
-                "save_script": _watermark_save(entity, NEW),
+                "save_script": _watermark_save(entity, NEW, UNSELECTABLE),
             }
         return item
     assert entity.path is not None and source.format is not None
@@ -126,8 +137,7 @@ def ingest_item(catalog: Catalog, step: PipelineStep, source: Source, entity: En
         for token in ("{yyyy}", "{MM}", "{dd}"):
             folder = folder.replace(token, "*")
     options = source.options
-    item |= {"wildcard_folder": folder, "wildcard_file": file,
-             "rejects_path": f"{landing}/{lake.rejects_folder(entity.ref)}"}
+    item |= {"wildcard_folder": folder, "wildcard_file": file}
     if source.format == "csv":
         item |= {"delimiter": options.get("delimiter", ","), "header": bool(options.get("header", True)),
                  "encoding": options.get("encoding", "UTF-8"), "quote": options.get("quote", '"')}

@@ -26,7 +26,7 @@ from typing import Any
 
 from lakewharf.generate.adf.common import ds_ref, expr, gp, gp_args, ls_ref
 from lakewharf.generate.adf.datasets import DS_LAKE_PARQUET, DS_SYNAPSE_POOL, lake_ref
-from lakewharf.generate.adf.items import NEW, OLD
+from lakewharf.generate.adf.items import NEW, OLD, UNSELECTABLE
 from lakewharf.generate.adf.linked_services import KV, POOL, SECRET
 from lakewharf.generate.adf.sql_dialects import FILE_SOURCES, LOADED_AT, RUN_ID
 from lakewharf.generate.adf.workers import p, pe, policy, script, worker
@@ -67,9 +67,12 @@ def _copy(family: str, source_props: dict[str, Any], *, files: bool) -> dict[str
         "enableStaging": False,
         "translator": pe("translator"),
     }
-    if files:
-        props |= {"enableSkipIncompatibleRow": True, "redirectIncompatibleRowSettings": {
-            "linkedServiceName": ls_ref(naming.LS_LAKE, gp_args("lake_dfs_endpoint")), "path": pe("rejects_path")}}
+    # Fault tolerance: a row whose value does not convert to its column's type (or a file row with
+    # the wrong number of columns) is skipped and logged to the entity's rejects folder, and the
+    # rest of the copy lands; the local runner rejects the same rows, with a reason, for every
+    # source kind: https://learn.microsoft.com/azure/data-factory/copy-activity-fault-tolerance
+    props |= {"enableSkipIncompatibleRow": True, "redirectIncompatibleRowSettings": {
+        "linkedServiceName": ls_ref(naming.LS_LAKE, gp_args("lake_dfs_endpoint")), "path": pe("rejects_path")}}
     return {
         "name": "copy",
         "type": "Copy",
@@ -92,9 +95,11 @@ def _old_watermark() -> dict[str, Any]:
                    {"type": "SqlDWSource", "sqlReaderQuery": pe("old_query"), "queryTimeout": "00:10:00"})
 
 
-def _save_watermark(value: str) -> dict[str, Any]:
-    return script("save_watermark", naming.LS_SYNAPSE_POOL, POOL,
-                  expr(f"@replace({p('save_script')}, '{NEW}', {value})"),
+def _save_watermark(value: str, unselectable: str | None = None) -> dict[str, Any]:
+    text = f"replace({p('save_script')}, '{NEW}', {value})"
+    if unselectable is not None:
+        text = f"replace({text}, '{UNSELECTABLE}', string({unselectable}))"
+    return script("save_watermark", naming.LS_SYNAPSE_POOL, POOL, expr(f"@{text}"),
                   f"Advance the item's watermark in {naming.watermark_table()}.")
 
 
@@ -104,7 +109,7 @@ def _watermark(activity: str) -> str:
 
 def database_worker(family: str, incremental: bool) -> dict[str, Any]:
     source_type, query_key = _DB_SOURCE[family]
-    params = {"secret": "String", "schema": "String", "table": "String", "query": "String",
+    params = {"secret": "String", "schema": "String", "table": "String", "query": "String", "rejects_path": "String",
               "filesystem": "String", "folder": "String", "translator": "Object",
               "pipeline": "String", "run_id": "String", "trigger_time": "String", "landing_time": "String"}
     kind = f"ingest_{family}_{'incremental' if incremental else 'full'}"
@@ -118,7 +123,7 @@ def database_worker(family: str, incremental: bool) -> dict[str, Any]:
         _old_watermark(),
         _lookup("new_watermark", _source_ref(family), {"type": source_type, query_key: new_query}),
         _copy(family, {"type": source_type, query_key: copy_query}, files=False),
-        _save_watermark(new),
+        _save_watermark(new, "activity('new_watermark').output.firstRow.rows_without_watermark"),
     ])
     params |= {"old_query": "String", "new_query": "String", "save_script": "String"}
     return worker(kind, f"Watermark copy of one {family} table (one item).", activities, params)

@@ -28,13 +28,19 @@ IF OBJECT_ID(N'[etl].[watermarks]', N'U') IS NULL
     (
         [entity] NVARCHAR(256) NOT NULL,  -- source.entity
         [watermark_value] NVARCHAR(128) NULL,  -- last loaded value of the watermark column, ISO 8601 text
-        [updated_at] DATETIME2(3) NOT NULL  -- when it was advanced (UTC)
+        [updated_at] DATETIME2(3) NOT NULL,  -- when it was advanced (UTC)
+        [rows_without_watermark] BIGINT NULL  -- source rows whose watermark is NULL: no incremental copy selects them
     )
     WITH
     (
         DISTRIBUTION = ROUND_ROBIN,
         CLUSTERED INDEX ([entity])
     );
+GO
+
+-- Added after the first release: platforms created before it get the column in place.
+IF NOT EXISTS (SELECT 1 FROM sys.columns WHERE [object_id] = OBJECT_ID(N'[etl].[watermarks]') AND [name] = N'rows_without_watermark')
+    ALTER TABLE [etl].[watermarks] ADD [rows_without_watermark] BIGINT NULL;
 GO
 
 -- One row per table and pipeline run the load procedures applied: an audit trail, and what lets
