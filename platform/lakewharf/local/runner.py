@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import re
 import shutil
@@ -207,25 +208,34 @@ def _run_worker(ctx: RunContext, framework: Any, worker: str, values: dict[str, 
                 run: PipelineRun, listener: Listener | None) -> str:
     """Run one item's worker pipeline; returns its error ("" when it succeeded). The report gets
     one line per item and activity (``<item>/<activity>``; a ForEach's repeated batches merged)."""
+    from data_factory_testing_framework.exceptions import NoRemainingPipelineActivitiesMeetDependencyConditionsError
+
     item = str(values.get("item") or worker)
     ctx.target = str(values.get("target") or "")
     records: list[ActivityRun] = []
     error = ""
-    for activity in framework.evaluate_pipeline(framework.get_pipeline_by_name(worker), params):
-        if activity.type == "Fail":
-            error = str(plain(activity.type_properties).get("message") or "failed").strip()
-            break
-        if activity.type in _CONTROL:
-            continue
-        record, failure = _run_activity(ctx, activity, run.pipeline, f"{item}/{activity.name}")
-        if records and records[-1].activity == record.activity:
-            _merge(records[-1], record)
-        else:
-            records.append(record)
-        if failure:  # the item's gate would fail it with this message: stop the item here
-            error = (f"Step '{values.get('step')}' ({values.get('kind')} {values.get('target')}) of pipeline "
-                     f"{values.get('pipeline')} failed in activity '{activity.name}': {failure}")
-            break
+    try:
+        for activity in framework.evaluate_pipeline(framework.get_pipeline_by_name(worker), params):
+            if activity.type == "Fail":
+                error = str(plain(activity.type_properties).get("message") or "failed").strip()
+                break
+            if activity.type in _CONTROL:
+                continue
+            record, failure = _run_activity(ctx, activity, run.pipeline, f"{item}/{activity.name}")
+            if records and records[-1].activity == record.activity:
+                _merge(records[-1], record)
+            else:
+                records.append(record)
+            # On a failure the walk goes on, as in Data Factory: the activity's catch (a Fail naming the
+            # item's step) comes next, or nothing when the activity was best-effort. Inside a ForEach
+            # or Until the framework does not fail the container, so its catch is applied here.
+            container = _containers(ctx, worker).get(activity.name)
+            if failure and container is not None:
+                error = (f"Step '{values.get('step')}' ({values.get('kind')} {values.get('target')}) of pipeline "
+                         f"{values.get('pipeline')} failed in activity '{container}': {failure}")
+                break
+    except NoRemainingPipelineActivitiesMeetDependencyConditionsError:
+        pass  # what is left are the catches of activities that did not fail: Data Factory skips them
     if error and records and records[-1].error and records[-1].error not in error:
         error = f"{error} {records[-1].error}"  # the framework does not expose activity('x').error
     ctx.target = ""
@@ -233,6 +243,20 @@ def _run_worker(ctx: RunContext, framework: Any, worker: str, values: dict[str, 
     for record in records if listener is not None else ():
         listener(record)  # type: ignore[misc]
     return error
+
+
+def _containers(ctx: RunContext, worker: str) -> dict[str, str]:
+    """Activities nested in a caught ForEach or Until of ``worker`` → that container's name."""
+    path = ctx.adf.root / "pipeline" / f"{worker}.json"
+    return _containers_of(str(path), path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _containers_of(path: str, _mtime_ns: int) -> dict[str, str]:
+    top = json.loads(Path(path).read_text(encoding="utf-8"))["properties"]["activities"]
+    caught = {d["activity"] for a in top if a.get("type") == "Fail" for d in a.get("dependsOn", [])}
+    return {inner["name"]: a["name"] for a in top if a["name"] in caught
+            for inner in a.get("typeProperties", {}).get("activities", [])}
 
 
 def _merge(into: ActivityRun, more: ActivityRun) -> None:

@@ -116,8 +116,40 @@ def _evaluate_one(framework: Any, name: str, rel: str, raw: dict[str, Any], give
                                 "(an Until loop that only real outputs can end?)")]
             activity.set_result(DependencyCondition.Succeeded, outputs.get(activity.name, {}))
     except Exception as exc:
+        if type(exc).__name__ == "NoRemainingPipelineActivitiesMeetDependencyConditionsError" and \
+                not _stuck(raw, done):
+            return []  # what never ran are catches of activities that succeeded: skipped by design
         return [Problem(rel, _describe(exc, raw, done))]
     return []
+
+
+def _stuck(raw: dict[str, Any], done: list[str]) -> list[str]:
+    """Top-level activities that never ran although nothing failed: each one is stuck unless it
+    waits on a failure (or skip) of an activity that succeeded, or on such an activity. Control
+    activities (ForEach, Until, If) are not yielded by the walk: they ran when their
+    dependencies did."""
+    top = [a for a in raw.get("properties", {}).get("activities", []) if isinstance(a, dict)]
+    deps = {a.get("name"): a.get("dependsOn") or [] for a in top}
+    ran = set(done)
+    control = {a.get("name") for a in top if a.get("type") in ("ForEach", "Until", "IfCondition", "Switch")}
+
+    def on_success(d: dict[str, Any]) -> bool:
+        return bool({"Succeeded", "Completed"} & set(d.get("dependencyConditions") or []))
+
+    off_path: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for name, needs in deps.items():
+            if name in ran or name in off_path:
+                continue
+            if any(d.get("activity") in off_path or (d.get("activity") in ran and not on_success(d)) for d in needs):
+                off_path.add(name)
+                changed = True
+            elif name in control and all(d.get("activity") in ran for d in needs):
+                ran.add(name)
+                changed = True
+    return sorted(str(n) for n in deps if n not in ran and n not in off_path)
 
 
 def _run_parameters(name: str, raw: dict[str, Any], given: dict[str, object],

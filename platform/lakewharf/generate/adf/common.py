@@ -36,7 +36,7 @@ ADF_ACTIVITY_NAME_MAX = 55  # https://learn.microsoft.com/azure/data-factory/nam
 ADF_MAX_ACTIVITIES = 120  # per pipeline, inner activities included: Data Factory service limits
 ADF_EXPRESSION_MAX = 8192  # characters per expression (same limits page)
 ADF_PIPELINE_BYTES_MAX = 200 * 1024  # bytes per pipeline object (same limits page)
-SUCCEEDED, COMPLETED = "Succeeded", "Completed"
+SUCCEEDED, COMPLETED, FAILED = "Succeeded", "Completed", "Failed"
 
 
 def expr(value: str) -> dict[str, str]:

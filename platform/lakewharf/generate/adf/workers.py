@@ -8,10 +8,12 @@ Each Execute Pipeline runs the worker as its own pipeline run, so a worker's var
 ML job status) are private to one item even when a ForEach runs 50 items at once; a ForEach's own
 SetVariable would be shared by its parallel iterations.
 
-Failure messages keep the step's name: the worker's last activity is followed (upon completion)
-by an If that fails the run with ``Step '<step>' (<kind> <target>) of pipeline <orchestrator>
-failed in activity '<activity>': <cause>`` — the documented pattern, see ``gate``:
-https://learn.microsoft.com/azure/data-factory/tutorial-pipeline-failure-error-handling#all-activities-need-to-succeed-to-proceed
+Failure messages keep the step's name: every activity whose success the item needs has a Fail
+activity on its failure path (``<activity>__failed``) that fails the run with ``Step '<step>'
+(<kind> <target>) of pipeline <orchestrator> failed in activity '<activity>': <cause>`` — the
+try-catch pattern, one catch per activity, so an early failure is named too (a single gate after
+the last activity would be skipped with it):
+https://learn.microsoft.com/azure/data-factory/tutorial-pipeline-failure-error-handling#try-catch-block
 Timeouts and retries come from the item (the step's ``timeout_minutes`` and ``retry``) as
 expressions in each activity's policy.
 """
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lakewharf.generate.adf.common import COMPLETED, depends, expr, gp_args, ls_ref
+from lakewharf.generate.adf.common import COMPLETED, FAILED, depends, expr, gp_args, ls_ref
 
 # Run context every worker may declare; the orchestrator fills these (see orchestrator.RUN_VALUES).
 RUN_PARAMETERS = {"pipeline": "String", "run_id": "String", "trigger_time": "String", "landing_time": "String",
@@ -59,32 +61,36 @@ def policy(*, retry: bool = True, secure_input: bool = False, secure_output: boo
     }
 
 
-def gate(tail: str) -> dict[str, Any]:
-    """An If after ``tail`` (upon completion) that fails the run naming the item's step. The
-    message reads the error null-safely (``?.``): data-factory-testing-framework evaluates the
-    Fail activity's expressions even on the branch not taken."""
+def catch(name: str) -> dict[str, Any]:
+    """The Fail activity on ``name``'s failure path, naming the item's step. The message reads the
+    error null-safely (``?.``): data-factory-testing-framework evaluates it with what it knows."""
     message = (f"Step '@{{{p('step')}}}' (@{{{p('kind')}}} @{{{p('target')}}}) of pipeline @{{{p('pipeline')}}} "
-               f"failed in activity '{tail}': @{{activity('{tail}')?.error?.message}}")
+               f"failed in activity '{name}': @{{activity('{name}')?.error?.message}}")
     return {
-        "name": f"{tail}__ok",
-        "type": "IfCondition",
-        "description": f"Fail the run with a clear message when {tail} failed.",
-        "dependsOn": depends([tail], COMPLETED),
-        "typeProperties": {
-            "expression": expr(f"@equals(activity('{tail}').Status, 'Succeeded')"),
-            "ifFalseActivities": [{
-                "name": f"{tail}__failed",
-                "type": "Fail",
-                "typeProperties": {"message": expr(message), "errorCode": "StepFailed"},
-            }],
-        },
+        "name": f"{name}__failed",
+        "type": "Fail",
+        "description": f"Fail the item with a clear message when {name} failed.",
+        "dependsOn": depends([name], FAILED),
+        "typeProperties": {"message": expr(message), "errorCode": "StepFailed"},
     }
 
 
+def _caught(activities: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each activity plus its catch, except best-effort ones (only ever followed upon completion)
+    and those that fail the run themselves (an If whose branch is a Fail)."""
+    best_effort = {d["activity"] for a in activities for d in a.get("dependsOn", [])
+                   if d.get("dependencyConditions") == [COMPLETED]}
+    out = []
+    for activity in activities:
+        out.append(activity)
+        if activity["name"] not in best_effort and activity["type"] not in ("IfCondition", "Fail"):
+            out.append(catch(activity["name"]))
+    return out
+
+
 def worker(kind: str, description: str, activities: list[dict[str, Any]], parameters: dict[str, str],
-           variables: dict[str, Any] | None = None, *, gated: bool = True) -> dict[str, Any]:
-    if gated:
-        activities = [*activities, gate(activities[-1]["name"])]
+           variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    activities = _caught(activities)
     properties: dict[str, Any] = {
         "description": description,
         "activities": activities,

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lakewharf.generate.adf.common import COMPLETED, depends, expr, gp, gp_in, timespan
+from lakewharf.generate.adf.common import COMPLETED, depends, expr, gp, gp_in
 from lakewharf.generate.adf.datasets import DS_LAKE_BINARY, lake_ref
 from lakewharf.generate.adf.items import LAKE_ENDPOINT, RUN_ID
 from lakewharf.generate.adf.linked_services import LAKE, POOL, SERVERLESS
@@ -41,7 +41,6 @@ KEY_VAULT_API = "7.0"  # the version the Data Factory how-to uses for secret rea
 KEY_VAULT_RESOURCE = "https://vault.azure.net"
 ML_RESOURCE = "https://ml.azure.com"
 POLL_SECONDS = 60
-ML_TIMEOUT_MINUTES = 7 * 24 * 60  # the Until's own limit; each activity keeps the item's timeout
 # Azure ML JobStatus values (REST API): loop while the job is in one of these ...
 RUNNING = ("NotStarted", "Starting", "Provisioning", "Preparing", "Queued", "Running", "Finalizing",
            "CancelRequested", "Paused", "Unknown", "Scheduled")
@@ -164,7 +163,7 @@ def ml_worker(kind: str) -> dict[str, Any]:
         "dependsOn": depends(["invoke"]),
         "typeProperties": {
             "expression": expr(f"@not(contains({_array(RUNNING)}, {status}))"),
-            "timeout": timespan(ML_TIMEOUT_MINUTES),
+            "timeout": pe("timeout"),  # the step's timeout_minutes bounds the whole job
             "activities": [
                 {"name": "pause", "type": "Wait", "typeProperties": {"waitTimeInSeconds": POLL_SECONDS}},
                 {"name": "get_job", "type": "WebActivity", "policy": policy(), "dependsOn": depends(["pause"]),
@@ -193,4 +192,4 @@ def ml_worker(kind: str) -> dict[str, Any]:
     if kind == "score":
         params["clear"] = "Array"
     what = "Train one model on its pipeline-component batch endpoint" if kind == "train" else "Score one model"
-    return worker(kind, f"{what} (one item).", activities, params, {"job_status": {"type": "String"}}, gated=False)
+    return worker(kind, f"{what} (one item).", activities, params, {"job_status": {"type": "String"}})
