@@ -222,9 +222,10 @@ def test_a_missing_value_hashes_to_missing_not_to_the_salt() -> None:
     import duckdb
     import sqlglot
 
-    from lakewharf.generate.preparation_sql import _HASH_FUNCTION, render
+    from lakewharf.generate.preparation_sql import render
+    from lakewharf.model.steps.sqltree import HASH_FUNCTION
 
-    query = sqlglot.parse_one(f"SELECT {_HASH_FUNCTION}(email) AS h FROM t", read="duckdb")
+    query = sqlglot.parse_one(f"SELECT {HASH_FUNCTION}(email) AS h FROM t", read="duckdb")
     con = duckdb.connect()
     con.execute("CREATE TABLE t AS SELECT * FROM (VALUES ('a@example.com'), (NULL)) v(email)")
     con.execute("SET VARIABLE salt = 'pepper'")

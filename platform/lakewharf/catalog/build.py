@@ -25,13 +25,14 @@ from lakewharf.model.catalog import (
     Role,
     Scoring,
     Source,
-    Step,
     Training,
     Zone,
 )
 from lakewharf.model.origin import Origin
 from lakewharf.model.schedule import Cron, CronError, Schedule, TumblingWindow
 from lakewharf.model.scores import score_outputs
+from lakewharf.model.steps import Step, parse_step
+from lakewharf.model.steps.join import Join
 from lakewharf.model.type_map import DEFAULT_COLLATION
 from lakewharf.model.types import DataType, Privacy, TypeSyntaxError
 
@@ -254,12 +255,12 @@ class Builder:
         else:
             if "steps" not in d:
                 d = {**d, "steps": []}
-            steps = tuple(Step(next(iter(s)), s[next(iter(s))], o.at("steps", i, next(iter(s))))
-                          for i, s in enumerate(d["steps"]))
+            steps = tuple(parse_step(op, args, o.at("steps", i, op))
+                          for i, s in enumerate(d["steps"]) for op, args in s.items())
             cols, errors = derive_declarative(resolved[refs[0]], steps, columns_of)
             # A join with a dataset or source that failed on its own is reported there, not here.
             quiet = {s.origin.at("with").path for s in steps
-                     if s.op == "join" and self.is_broken("dataset", s.args["with"])}
+                     if isinstance(s, Join) and self.is_broken("dataset", s.other)}
             self.errors.extend(e for e in errors if e.path not in quiet)
             if errors:
                 return None

@@ -26,7 +26,7 @@ def consumes(catalog: Catalog, step: PipelineStep) -> set[str]:
 
     if step.kind == "prepare":
         ds = catalog.datasets[step.target]
-        return {node(r) for r in ds.inputs} | {node(s.args["with"]) for s in ds.steps if s.op == "join"}
+        return {node(r) for r in ds.inputs} | {node(r) for s in ds.steps for r in s.reads()}
     if step.kind == "train":
         return {f"dataset:{catalog.models[step.target].dataset}"}
     if step.kind == "score":

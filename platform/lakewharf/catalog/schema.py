@@ -1,16 +1,20 @@
 """JSON Schema (draft 2020-12) validation of each catalog file, with messages a person can act on.
 
 The schemas are package data (``schemas/*.schema.json``); ``wharf schema --out DIR`` exports them
-so editors (yaml-language-server) flag problems while people type.
+so editors (yaml-language-server) flag problems while people type. The step list of
+``dataset.schema.json`` is written from the step classes (``lakewharf.model.steps``):
+``python -m lakewharf.catalog.schema --write`` after adding or changing a step kind.
 """
 
 from __future__ import annotations
 
 import difflib
 import json
+import sys
 from collections.abc import Iterator
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -20,6 +24,7 @@ from referencing.jsonschema import DRAFT202012
 
 from lakewharf.catalog.errors import CatalogError
 from lakewharf.catalog.yaml_source import YamlDocument
+from lakewharf.model.steps import steps_schema
 
 KINDS = ("platform", "source", "dataset", "model", "table", "pipelines", "local")
 _BASE = "https://schemas.lakewharf.invalid/"  # only an identifier for the registry; never fetched
@@ -30,6 +35,13 @@ def schema_files() -> dict[str, str]:
     folder = resources.files("lakewharf.catalog") / "schemas"
     return {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.iterdir(), key=lambda p: p.name)
             if p.name.endswith(".schema.json")}
+
+
+def dataset_schema_text(shipped: str) -> str:
+    """``dataset.schema.json`` (its text ``shipped``) with the step list of the registered step kinds."""
+    schema = json.loads(shipped)
+    schema["properties"]["steps"]["items"] = steps_schema()
+    return json.dumps(schema, indent=2) + "\n"
 
 
 @cache
@@ -124,3 +136,19 @@ def _to_catalog_error(doc: YamlDocument, e: ValidationError) -> CatalogError:
     if v == "uniqueItems":
         return doc.error(path, "list has duplicate entries", hint)
     return doc.error(path, e.message, hint)
+
+
+def _write_dataset_schema() -> None:
+    """Rewrite the source tree's dataset.schema.json from the step classes (tests check they agree)."""
+    path = Path(__file__).with_name("schemas") / "dataset.schema.json"
+    old = path.read_text(encoding="utf-8")
+    new = dataset_schema_text(old)
+    if new != old:
+        path.write_text(new, encoding="utf-8")
+    print(f"{path}: {'rewritten' if new != old else 'up to date'}")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["--write"]:
+        sys.exit("usage: python -m lakewharf.catalog.schema --write")
+    _write_dataset_schema()

@@ -9,11 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lakewharf.model.origin import NOWHERE, Origin
 from lakewharf.model.schedule import Cron, Schedule
 from lakewharf.model.types import DataType, Privacy
+
+if TYPE_CHECKING:  # the steps import Column from here; only the annotation points the other way
+    from lakewharf.model.steps import Step
 
 _ORIGIN = field(default=NOWHERE, compare=False, repr=False)
 
@@ -121,20 +124,11 @@ class Source:
 
 
 @dataclass(frozen=True)
-class Step:
-    """One declarative preparation operation (``op`` is the single key of the YAML step)."""
-
-    op: str
-    args: Any
-    origin: Origin = _ORIGIN
-
-
-@dataclass(frozen=True)
 class Dataset:
     name: str
     zone: str
     inputs: tuple[str, ...]  # dataset names or source.entity refs
-    steps: tuple[Step, ...]
+    steps: tuple[Step, ...]  # declarative steps, one class per kind (lakewharf.model.steps)
     sql: str | None
     columns: tuple[Column, ...]  # the output contract, derived from steps or declared with sql
     description: str = ""

@@ -25,7 +25,7 @@ def upstream_refs(catalog: Catalog) -> dict[str, list[str]]:
     for ds in catalog.datasets.values():
         node = f"dataset:{ds.name}"
         up[node].extend(ref_node(r) for r in ds.inputs)
-        up[node].extend(ref_node(s.args["with"]) for s in ds.steps if s.op == "join")
+        up[node].extend(ref_node(r) for s in ds.steps for r in s.reads())
     for model in catalog.models.values():
         up[f"model:{model.name}"].append(f"dataset:{model.dataset}")
         if model.scoring.dataset != model.dataset:

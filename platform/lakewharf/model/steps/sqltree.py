@@ -1,0 +1,107 @@
+"""sqlglot building blocks the steps' ``sql`` methods share: the CTE chain and small node helpers.
+
+Imported only when SQL is built (by ``sql`` methods and generate/), never at start-up: this is the
+one module of model/ that imports sqlglot at module level (see the TID253 allowance in pyproject).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+
+from lakewharf.model import type_map
+from lakewharf.model.catalog import Column
+from lakewharf.model.steps.base import SQL_DIALECT
+from lakewharf.model.types import DataType
+
+LOADED_AT = "_loaded_at"  # added to every landed row by the Copy activity (load time, UTC)
+REASON = "_reject_reason"
+HASH_FUNCTION = "LAKEWHARF_SALTED_SHA256"  # a placeholder call, spelled per engine by generate's render()
+
+
+@dataclass(frozen=True)
+class StepSql:
+    """What a step's SQL depends on besides its own arguments."""
+
+    before: Mapping[str, Column]  # input columns
+    after: Mapping[str, Column]  # output columns (``Step.columns``)
+    has_loaded_at: bool  # the rows still carry the landing load time (``LOADED_AT``)
+    label: str  # names the step's rejects: "<index>_<op>"
+    table_of: Callable[[str], exp.Table]  # the table a dataset or source entity is read from
+
+    @property
+    def names(self) -> list[str]:
+        """The columns flowing in, load time included: what a row-preserving step passes on."""
+        return list(self.before) + ([LOADED_AT] if self.has_loaded_at else [])
+
+
+class Chain:
+    """The CTE chain of one preparation, built step by step; each CTE reads the previous one."""
+
+    def __init__(self) -> None:
+        self.ctes: list[tuple[str, exp.Query]] = []
+        self.rejects: list[tuple[str, exp.Query]] = []  # (step label, query of the rows it rejected)
+        self.uses_salt = False
+
+    @property
+    def last(self) -> str:
+        return self.ctes[-1][0]
+
+    def add(self, query: exp.Query) -> str:
+        name = f"s{len(self.ctes)}"
+        self.ctes.append((name, query))
+        return name
+
+    def with_ctes(self, final: exp.Select) -> exp.Select:
+        for name, query in self.ctes:
+            final = final.with_(name, as_=query)
+        return final
+
+    def rejecting(self, label: str, names: list[str], reasons: list[tuple[exp.Expression, str]]) -> None:
+        """Add a checked CTE with a reject reason, then a CTE keeping only the clean rows."""
+        case = exp.Case()
+        for condition, reason in reasons:
+            case = case.when(condition, exp.Literal.string(reason))
+        checked = self.add(select([exp.Star(), exp.alias_(case, REASON)], self.last))
+        rejected = exp.Not(this=exp.Is(this=col(REASON), expression=exp.Null()))
+        query = select([*(col(n) for n in names), col(REASON)], checked, rejected)
+        self.rejects.append((label, self.with_ctes(query)))
+        self.add(select([col(n) for n in names], checked, exp.Is(this=col(REASON), expression=exp.Null())))
+
+
+def sql_type(t: DataType) -> exp.DataType:
+    """The type a preparation casts to, as a sqlglot node (spelled by ``model.type_map``)."""
+    return exp.DataType.build(type_map.portable_sql_type(t))
+
+
+def col(name: str, table: str | None = None) -> exp.Column:
+    return exp.column(name, table=table, quoted=False)
+
+
+def select(columns: list[exp.Expression], source: str, where: exp.Expression | None = None) -> exp.Select:
+    query = exp.select(*columns).from_(source)
+    return query.where(where) if where is not None else query
+
+
+def parse(expr: str) -> exp.Expression:
+    return sqlglot.parse_one(expr, read=SQL_DIALECT)
+
+
+def literal(value: Any) -> exp.Expression:
+    if isinstance(value, bool):  # T-SQL has no boolean literal: CAST(1 AS BIT) / CAST(1 AS BOOLEAN)
+        return exp.Cast(this=exp.Literal.number(int(value)), to=exp.DataType.build("BOOLEAN"))
+    if isinstance(value, int | float):
+        return exp.Literal.number(value)
+    return exp.Literal.string(str(value))
+
+
+def is_null(node: exp.Expression) -> exp.Is:
+    return exp.Is(this=node, expression=exp.Null())
+
+
+def not_null(node: exp.Expression) -> exp.Not:
+    return exp.Not(this=is_null(node))
