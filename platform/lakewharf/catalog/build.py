@@ -12,9 +12,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from lakewharf.catalog.errors import CatalogError
 from lakewharf.catalog.loader import LoadedFile, LoadResult
 from lakewharf.catalog.preparations import check_sql, derive_declarative
+from lakewharf.errors import CatalogError
 from lakewharf.model.catalog import (
     Column,
     Compute,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from lakewharf.catalog.errors import CatalogError
+from lakewharf.errors import CatalogError
 from lakewharf.model import naming
 from lakewharf.model.catalog import Catalog, Column, Dataset
 from lakewharf.model.types import Privacy

@@ -18,9 +18,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from lakewharf.catalog.errors import CatalogError, CatalogInvalid
 from lakewharf.catalog.schema import check_document
 from lakewharf.catalog.yaml_source import YamlDocument, load_yaml_file
+from lakewharf.errors import CatalogError, CatalogInvalid
 
 FOLDERS = {"sources": "source", "datasets": "dataset", "models": "model", "warehouse": "table"}
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")

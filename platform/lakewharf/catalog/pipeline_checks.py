@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from graphlib import CycleError, TopologicalSorter
 
-from lakewharf.catalog.errors import CatalogError
+from lakewharf.errors import CatalogError
 from lakewharf.model.catalog import Catalog, Pipeline, PipelineStep
 from lakewharf.model.schedule import Cron
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from lakewharf.catalog.errors import CatalogError
+from lakewharf.errors import CatalogError
 from lakewharf.model.catalog import Column
 from lakewharf.model.origin import Origin
 from lakewharf.model.steps import SQL_DIALECT, ColumnsOf, Step, StepError

@@ -22,8 +22,8 @@ from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from lakewharf.catalog.errors import CatalogError
 from lakewharf.catalog.yaml_source import YamlDocument
+from lakewharf.errors import CatalogError
 from lakewharf.model.steps import steps_schema
 
 KINDS = ("platform", "source", "dataset", "model", "table", "pipelines", "local")

@@ -10,8 +10,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from lakewharf.catalog.errors import CatalogError
 from lakewharf.catalog.yaml_source import YamlDocument
+from lakewharf.errors import CatalogError
 
 _PATTERNS = [
     (re.compile(r"(?i)\b(password|pwd)\s*=\s*[^;\s]+"), "a connection string with a password"),

@@ -6,8 +6,8 @@ import datetime as dt
 from typing import Any
 
 from lakewharf.catalog.build import Builder
-from lakewharf.catalog.errors import CatalogError
 from lakewharf.catalog.loader import LoadedFile
+from lakewharf.errors import CatalogError
 from lakewharf.model.catalog import Column, Dataset, Model, Platform, Table, TableColumn
 from lakewharf.model.origin import Origin
 from lakewharf.model.scores import RECOMMENDATION_OUTPUTS

@@ -19,7 +19,7 @@ import yaml
 from yaml.events import AliasEvent, StreamEndEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from lakewharf.catalog.errors import CatalogError, CatalogInvalid, JsonPath
+from lakewharf.errors import CatalogError, CatalogInvalid, JsonPath
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 50

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from rich.syntax import Syntax
 
-from lakewharf.catalog.api import load_catalog
-from lakewharf.catalog.errors import CatalogError, CatalogInvalid
 from lakewharf.cli.output import console
+from lakewharf.errors import CatalogError, CatalogInvalid
+from lakewharf.project import load_catalog
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from rich.table import Table as RichTable
 
-from lakewharf.catalog.api import load_catalog
 from lakewharf.cli.output import console
+from lakewharf.project import load_catalog
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

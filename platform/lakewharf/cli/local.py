@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from lakewharf.catalog.api import load_catalog
 from lakewharf.cli.output import console
+from lakewharf.project import load_catalog
 
 if TYPE_CHECKING:
     from lakewharf.local.sources import SeedReport

@@ -42,9 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from lakewharf.catalog.errors import CatalogInvalid
     from lakewharf.cli.output import print_catalog_errors
-    from lakewharf.errors import WharfError
+    from lakewharf.errors import CatalogInvalid, WharfError
 
     module = importlib.import_module(COMMANDS[args.command][0])
     try:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from rich.console import Console
 
-from lakewharf.catalog.errors import CatalogError
+from lakewharf.errors import CatalogError
 
 
 def console(*, stderr: bool = False) -> Console:

@@ -31,10 +31,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lakewharf.catalog.api import resolve_project
     from lakewharf.infra.adf_tree import AdfTreeError
     from lakewharf.infra.mocks import run_offline
     from lakewharf.infra.settings import StackConfigError
+    from lakewharf.project import resolve_project
 
     root = resolve_project(getattr(args, "project", None))
     try:

@@ -14,8 +14,8 @@ from typing import Any
 
 from rich.table import Table as RichTable
 
-from lakewharf.catalog.api import resolve_project
 from lakewharf.cli.output import console
+from lakewharf.project import resolve_project
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

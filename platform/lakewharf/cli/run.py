@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from lakewharf.catalog.api import load_catalog
 from lakewharf.cli.output import console
+from lakewharf.project import load_catalog
 
 if TYPE_CHECKING:  # type names only: the runner's modules load when the command runs
     from lakewharf.local.report import RunReport

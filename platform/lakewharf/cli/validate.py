@@ -13,10 +13,10 @@ import sys
 from rich.table import Table as RichTable
 from rich.tree import Tree
 
-from lakewharf.catalog.api import load_catalog
 from lakewharf.cli.output import console
 from lakewharf.model.catalog import Catalog
 from lakewharf.model.graph import upstream_refs
+from lakewharf.project import load_catalog
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

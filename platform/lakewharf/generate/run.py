@@ -11,7 +11,7 @@ import inspect
 
 import jinja2
 
-from lakewharf.catalog.errors import CatalogError, CatalogInvalid
+from lakewharf.errors import CatalogError, CatalogInvalid
 from lakewharf.generate import GENERATORS
 from lakewharf.generate.artifact import Artifact
 from lakewharf.generate.snapshot import contract_artifact

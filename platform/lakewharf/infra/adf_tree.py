@@ -179,7 +179,8 @@ def load_adf_tree(adf_dir: Path, *, label_root: Path | None = None) -> AdfTree:
         if not isinstance(declared, dict):
             raise AdfTreeError(f"{factory_file}: globalParameters must be an object")
         params = {name: dict(spec) if isinstance(spec, dict) else {"type": "String"} for name, spec in declared.items()}
-    return AdfTree(adf_dir, tuple(_order(objects)), params, factory_file, read_control_files(adf_dir.parent / "control"))
+    control = read_control_files(adf_dir.parent / "control")
+    return AdfTree(adf_dir, tuple(_order(objects)), params, factory_file, control)
 
 
 def read_control_files(control_dir: Path) -> tuple[ControlFile, ...]:

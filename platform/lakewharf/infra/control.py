@@ -15,6 +15,7 @@ https://learn.microsoft.com/azure/role-based-access-control/troubleshooting#symp
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import pulumi
@@ -69,10 +70,8 @@ class _LakeFileProvider(dynamic.ResourceProvider):
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         from azure.core.exceptions import ResourceNotFoundError
 
-        try:
+        with contextlib.suppress(ResourceNotFoundError):  # already gone: nothing to delete
             self._client(props).delete_file()
-        except ResourceNotFoundError:
-            pass
 
 
 class LakeFile(dynamic.Resource):

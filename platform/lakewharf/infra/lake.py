@@ -103,7 +103,8 @@ class Lake(pulumi.ComponentResource):
         )
 
     def filesystem_id(self, scope: str) -> pulumi.Output[str]:
-        """ARM id of the container behind a grant scope (``zone:<zone>``, ``filesystem:synapse`` or ``filesystem:control``)."""
+        """ARM id of the container behind a grant scope: ``zone:<zone>``, ``filesystem:synapse`` or
+        ``filesystem:control``."""
         if scope == "filesystem:synapse":
             return self.synapse_filesystem.id
         if scope == "filesystem:control":

@@ -292,7 +292,7 @@ def resolve_adf(root: Path, catalog: Any, adf_dir: Path | None, warnings: list[s
         return load_adf_tree(adf_dir, label_root=adf_dir.parent.parent)
     if (root / "build" / "adf").is_dir():
         return load_adf_tree(root / "build" / "adf", label_root=root)
-    from lakewharf.catalog.errors import CatalogInvalid
+    from lakewharf.errors import CatalogInvalid
     from lakewharf.generate.run import generate_all
     from lakewharf.generate.writer import write_tree
 
@@ -317,9 +317,9 @@ def resolve_adf(root: Path, catalog: Any, adf_dir: Path | None, warnings: list[s
 def run_offline(root: Path, stack: str = "dev", *, preview: bool = False,
                 overrides: Mapping[str, Any] | None = None, adf_dir: Path | None = None) -> OfflineRun:
     """Run the program for ``stack`` under ``RecordingMocks`` and return what it declared."""
-    from lakewharf.catalog.api import load_catalog
     from lakewharf.infra.program import build_platform
     from lakewharf.infra.settings import settings_from_pulumi_config
+    from lakewharf.project import load_catalog
 
     config = stack_config(root, stack)
     for key, value in (overrides or {}).items():

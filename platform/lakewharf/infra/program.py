@@ -88,7 +88,8 @@ def build_platform(settings: StackSettings, catalog: Catalog, adf: AdfTree | Non
     })
 
     principals: dict[str, pulumi.Input[str]] = {
-        access.DEPLOYER: client.object_id, access.FACTORY: factory.principal_id, access.SYNAPSE: warehouse.principal_id, access.ML: ml.principal_id,
+        access.DEPLOYER: client.object_id,
+        access.FACTORY: factory.principal_id, access.SYNAPSE: warehouse.principal_id, access.ML: ml.principal_id,
         access.ADMINS: settings.admin_group_object_id,
         **{f"group:{role}": oid for role, oid in settings.role_object_ids.items()},
     }
@@ -153,7 +154,7 @@ def build_platform(settings: StackSettings, catalog: Catalog, adf: AdfTree | Non
 
 def load_inputs(root: Path, adf_dir: Path | None = None) -> tuple[StackSettings, Catalog, AdfTree]:
     """Settings from stack config, the checked catalog, and the reviewed ``build/adf`` tree."""
-    from lakewharf.catalog.api import load_catalog
+    from lakewharf.project import load_catalog
 
     settings = settings_from_pulumi_config()
     catalog = load_catalog(root)
@@ -162,7 +163,7 @@ def load_inputs(root: Path, adf_dir: Path | None = None) -> tuple[StackSettings,
 
 def main(root: Path) -> Platform:
     """Entry point of ``infra/__main__.py``: declare everything and export the stack outputs."""
-    from lakewharf.catalog.errors import CatalogInvalid
+    from lakewharf.errors import CatalogInvalid
 
     try:
         settings, catalog, adf = load_inputs(root)

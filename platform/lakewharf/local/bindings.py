@@ -27,8 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lakewharf.catalog.errors import CatalogError, CatalogInvalid
-from lakewharf.errors import WharfError
+from lakewharf.errors import CatalogError, CatalogInvalid, WharfError
 from lakewharf.model.catalog import Catalog, Source
 
 LOCAL_FILE = "local.yaml"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from lakewharf.catalog.errors import CatalogError, JsonPath
+from lakewharf.errors import CatalogError, JsonPath
 
 
 class Locator(Protocol):

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from lakewharf.catalog.errors import CatalogInvalid
+from lakewharf.errors import CatalogInvalid
 from lakewharf.generate.aml.environment import SCHEMA_BASE, environment_ref
 from lakewharf.generate.aml.spec import spec_path
 from lakewharf.generate.artifact import Artifact, yaml_artifact

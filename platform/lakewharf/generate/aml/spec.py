@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lakewharf.catalog.errors import CatalogInvalid
+from lakewharf.errors import CatalogInvalid
 from lakewharf.generate.artifact import Artifact, json_artifact
 from lakewharf.model.catalog import Catalog, Column, Model
 

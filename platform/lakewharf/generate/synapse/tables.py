@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from lakewharf.catalog.errors import CatalogInvalid
+from lakewharf.errors import CatalogInvalid
 from lakewharf.generate.synapse.sqltypes import Classification, UnsupportedType, classification, synapse_type
 from lakewharf.generate.templates import bracket
 from lakewharf.model import naming

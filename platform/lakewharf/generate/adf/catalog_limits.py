@@ -4,12 +4,12 @@ pipeline (or platform) that causes it. See lakewharf.generate.adf.limits for the
 
 from __future__ import annotations
 
-from lakewharf.catalog.errors import CatalogError
+from lakewharf.errors import CatalogError
 from lakewharf.model.catalog import Catalog
 
 
 def check_adf_limits(catalog: Catalog) -> list[CatalogError]:
-    from lakewharf.generate.adf.factory import factory_documents  # the generator: only when validating
+    from lakewharf.generate.adf.factory import factory_documents
 
     errors = []
     for breach in factory_documents(catalog).breaches():

@@ -1,18 +1,21 @@
-"""``load_catalog``: the one entry point from a project folder to a checked ``Catalog``."""
+"""``load_catalog``: the one entry point from a project folder to a checked ``Catalog``.
+
+It sits above the generators (cli, infra and the local runner call it), because one of its checks
+builds the Data Factory documents the catalog would generate, in memory, to report each service
+limit a pipeline breaks as a located catalog error before ``generate`` ever runs."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from lakewharf.catalog.adf_limits import check_adf_limits
 from lakewharf.catalog.build import Builder
 from lakewharf.catalog.checks import CHECKS
-from lakewharf.catalog.errors import CatalogError, CatalogInvalid
 from lakewharf.catalog.loader import find_project_root, load_catalog_files
 from lakewharf.catalog.pipeline_checks import check_pipelines
 from lakewharf.catalog.pipelines import build_pipelines
 from lakewharf.catalog.secrets import find_inline_secrets
 from lakewharf.catalog.tables import build_table
+from lakewharf.errors import CatalogError, CatalogInvalid
 from lakewharf.model.catalog import Catalog
 
 
@@ -63,6 +66,8 @@ def load_catalog(project: Path | None = None) -> Catalog:
     if not errors:
         errors.extend(check_pipelines(catalog))
     if not errors:  # Data Factory's limits, on the factory this catalog generates
+        from lakewharf.generate.adf.catalog_limits import check_adf_limits  # the generator: only when needed
+
         errors.extend(check_adf_limits(catalog))
     if errors:
         raise CatalogInvalid(errors)
