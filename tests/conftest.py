@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import yaml
 
-from lakewharf.catalog.api import load_catalog
-from lakewharf.catalog.errors import CatalogError, CatalogInvalid
+from lakewharf.errors import CatalogError, CatalogInvalid
 from lakewharf.model.catalog import Catalog
+from lakewharf.project import load_catalog
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from lakewharf.catalog.api import load_catalog
-from lakewharf.catalog.errors import CatalogError, CatalogInvalid
+from lakewharf.errors import CatalogError, CatalogInvalid
+from lakewharf.project import load_catalog
 
 if TYPE_CHECKING:
     from conftest import Project

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from lakewharf.catalog.errors import CatalogError
 from lakewharf.cli.main import main
+from lakewharf.errors import CatalogError
 
 if TYPE_CHECKING:
     from conftest import Project

@@ -14,9 +14,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lakewharf.catalog.api import load_catalog
-from lakewharf.catalog.errors import CatalogInvalid
 from lakewharf.catalog.yaml_source import load_yaml_text
+from lakewharf.errors import CatalogInvalid
+from lakewharf.project import load_catalog
 
 SAMPLE = Path(__file__).resolve().parents[2]
 FILES = sorted(p.relative_to(SAMPLE).as_posix()

@@ -12,7 +12,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lakewharf.catalog import yaml_source
-from lakewharf.catalog.errors import CatalogError, CatalogInvalid
 from lakewharf.catalog.yaml_source import (
     MAX_DEPTH,
     MAX_FILE_BYTES,
@@ -21,6 +20,7 @@ from lakewharf.catalog.yaml_source import (
     load_yaml_file,
     load_yaml_text,
 )
+from lakewharf.errors import CatalogError, CatalogInvalid
 
 FILE = "catalog/sources/crm.yaml"
 

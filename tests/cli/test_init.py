@@ -113,8 +113,8 @@ def test_pulumi_project_and_entry_point_match_the_repository(made: Path) -> None
 
 
 def test_dev_stack_names_every_setting_and_no_secret(made: Path) -> None:
-    from lakewharf.catalog.api import load_catalog
     from lakewharf.infra.settings import KEYS, settings_from_values
+    from lakewharf.project import load_catalog
 
     text = (made / "Pulumi.dev.yaml").read_text()
     config = yaml.safe_load(text)["config"]
@@ -210,8 +210,8 @@ def test_init_project_validates(made: Path, capsys: pytest.CaptureFixture[str]) 
 
 
 def test_init_project_personal_columns_never_reach_analysts(made: Path) -> None:
-    from lakewharf.catalog.api import load_catalog
     from lakewharf.model.types import Privacy
+    from lakewharf.project import load_catalog
 
     catalog = load_catalog(made)
     customers = catalog.sources["shop"].entities["customers"]

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from lakewharf.catalog.api import load_catalog
 from lakewharf.generate import adf, preparations
 from lakewharf.generate.adf.common import GLOBAL_PARAMETERS, dynamic
 from lakewharf.generate.adf.items import LAKE_ENDPOINT_PLACEHOLDER, datastore_uri, load_script_path
@@ -24,6 +23,7 @@ from lakewharf.generate.writer import write_tree
 from lakewharf.model import naming
 from lakewharf.model.catalog import Catalog
 from lakewharf.model.schedule import Cron
+from lakewharf.project import load_catalog
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WINDOW = {"windowStart": "2026-01-01T00:00:00Z", "windowEnd": "2026-01-01T01:00:00Z"}

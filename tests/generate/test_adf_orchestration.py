@@ -8,12 +8,12 @@ import json
 
 import pytest
 
-from lakewharf.catalog.adf_limits import check_adf_limits
-from lakewharf.catalog.api import load_catalog
+from lakewharf.generate.adf.catalog_limits import check_adf_limits
 from lakewharf.generate.adf.factory import factory_documents
 from lakewharf.generate.adf.limits import MAX_ACTIVITIES, count_activities
 from lakewharf.generate.run import generate_all
 from lakewharf.model.catalog import Catalog
+from lakewharf.project import load_catalog
 
 
 @pytest.fixture(scope="module")

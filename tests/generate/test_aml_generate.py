@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 import yaml
 
-from lakewharf.catalog.api import load_catalog
-from lakewharf.catalog.errors import CatalogInvalid
+from lakewharf.errors import CatalogInvalid
 from lakewharf.generate.aml import generate
 from lakewharf.generate.aml.environment import PINNED
 from lakewharf.generate.aml.jobs import primary_metric
@@ -20,6 +19,7 @@ from lakewharf.generate.artifact import Artifact
 from lakewharf.generate.templates import template_environment
 from lakewharf.generate.writer import write_tree
 from lakewharf.model.catalog import Catalog
+from lakewharf.project import load_catalog
 
 if TYPE_CHECKING:
     from conftest import Project

@@ -22,11 +22,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from lakewharf.catalog.api import load_catalog
 from lakewharf.generate.aml import generate
 from lakewharf.generate.templates import template_environment
 from lakewharf.generate.writer import write_tree
 from lakewharf.model.catalog import Catalog, Column, Model
+from lakewharf.project import load_catalog
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCORED_AT = datetime(2026, 3, 1, 4, 0, tzinfo=UTC)

@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import yaml
 
-from lakewharf.catalog.api import load_catalog
-from lakewharf.catalog.errors import CatalogInvalid
+from lakewharf.errors import CatalogInvalid
 from lakewharf.generate.adf import workers_work as activities_ml
 from lakewharf.generate.aml import generate
 from lakewharf.generate.aml.jobs import mltable
@@ -26,6 +25,7 @@ from lakewharf.generate.templates import template_environment
 from lakewharf.generate.writer import write_tree
 from lakewharf.model import naming
 from lakewharf.model.catalog import Catalog
+from lakewharf.project import load_catalog
 
 if TYPE_CHECKING:
     from conftest import Project

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from lakewharf.catalog.api import load_catalog
-from lakewharf.catalog.errors import CatalogInvalid
 from lakewharf.cli.main import main
+from lakewharf.errors import CatalogInvalid
 from lakewharf.generate.artifact import Artifact
 from lakewharf.generate.diff import compare_trees
 from lakewharf.generate.run import generate_all
 from lakewharf.generate.writer import DuplicateArtifact, OutputRefused, write_tree
+from lakewharf.project import load_catalog
 
 ROOT = Path(__file__).resolve().parents[2]
 

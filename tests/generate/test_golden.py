@@ -5,8 +5,8 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
-from lakewharf.catalog.api import load_catalog
 from lakewharf.generate.run import generate_all
+from lakewharf.project import load_catalog
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden"

@@ -10,10 +10,10 @@ from typing import Any
 import duckdb
 import pytest
 
-from lakewharf.catalog.api import load_catalog
 from lakewharf.generate.preparation_sql import compile_preparation, input_table, render, sql_type
 from lakewharf.model.catalog import Catalog
 from lakewharf.model.graph import topological_order
+from lakewharf.project import load_catalog
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = dt.datetime(2026, 1, 10, 1, 0)

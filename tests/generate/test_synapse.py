@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from lakewharf.catalog.api import load_catalog
-from lakewharf.catalog.errors import CatalogInvalid
+from lakewharf.errors import CatalogInvalid
 from lakewharf.generate.artifact import Artifact
 from lakewharf.generate.synapse import LAKE_ENDPOINT, RUN_ID_EXPR, copy_into_sql, generate, load_call_sql
 from lakewharf.generate.synapse.procedures import load_plan
@@ -21,6 +20,7 @@ from lakewharf.generate.synapse.tables import table_def
 from lakewharf.generate.templates import template_environment
 from lakewharf.model.catalog import Catalog, Column
 from lakewharf.model.types import DataType, Privacy
+from lakewharf.project import load_catalog
 
 ROOT = Path(__file__).resolve().parents[2]
 W = "synapse/warehouse"

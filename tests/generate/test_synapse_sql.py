@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from lakewharf.catalog.api import load_catalog
 from lakewharf.generate.synapse import copy_into_sql, generate
 from lakewharf.generate.templates import template_environment
 from lakewharf.generate.writer import write_tree
 from lakewharf.model.catalog import Catalog
+from lakewharf.project import load_catalog
 from lakewharf.verify.tsql import check_sql_text, check_sql_tree
 
 pytestmark = pytest.mark.integration

@@ -139,11 +139,11 @@ def _real_generated_tree(target: Path) -> Path | None:
         import lakewharf.generate.adf as adf_generator
     except ImportError:
         return None
-    from lakewharf.catalog.api import load_catalog
     from lakewharf.generate import GENERATORS
     from lakewharf.generate.run import generate_all
     from lakewharf.generate.templates import template_environment
     from lakewharf.generate.writer import write_tree
+    from lakewharf.project import load_catalog
 
     catalog = load_catalog(REPO_ROOT)
     artifacts = generate_all(catalog)

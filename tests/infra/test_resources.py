@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from lakewharf.catalog.api import load_catalog
 from lakewharf.infra import roles
 from lakewharf.infra.mocks import SUBSCRIPTION_ID, OfflineRun, RecordingMocks
 from lakewharf.model import naming
+from lakewharf.project import load_catalog
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CATALOG = load_catalog(REPO_ROOT)

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from lakewharf.catalog.api import load_catalog
 from lakewharf.cli.main import main
 from lakewharf.local.report import RunReport
 from lakewharf.local.session import pipeline_order, run_local
 from lakewharf.local.settings import LocalSettings
+from lakewharf.project import load_catalog
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]

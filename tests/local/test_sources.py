@@ -8,13 +8,13 @@ import duckdb
 import pyarrow.compute as pc
 import pytest
 
-from lakewharf.catalog.api import load_catalog
 from lakewharf.local.bindings import load_bindings
 from lakewharf.local.lake import FolderLake
 from lakewharf.local.sample_data import Volumes, generate
 from lakewharf.local.settings import LocalSettings
 from lakewharf.local.source_systems import seed_database
 from lakewharf.local.sources import SeedError, materialize
+from lakewharf.project import load_catalog
 
 ROOT = Path(__file__).resolve().parents[2]
 

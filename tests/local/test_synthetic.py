@@ -21,12 +21,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from lakewharf.catalog.api import load_catalog
 from lakewharf.generate.preparation_sql import sql_type
 from lakewharf.local.synthetic import EntityData, GenerateOptions, generate_source_data
 from lakewharf.local.synthetic_files import BAD_TEXT
 from lakewharf.model.catalog import Catalog, Column, Entity, Source
 from lakewharf.model.types import DataType, Privacy
+from lakewharf.project import load_catalog
 
 ROOT = Path(__file__).resolve().parents[2]
 START, DAYS = dt.date(2025, 1, 1), 365
@@ -501,7 +501,7 @@ def _digest(catalog: Catalog) -> str:
 def test_same_bytes_in_another_process_whatever_its_hash_seed(own):
     # Seeds derive from zlib.crc32 of names, never hash(): str hashes change with PYTHONHASHSEED.
     script = (f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); from pathlib import Path; "
-              "from lakewharf.catalog.api import load_catalog; import test_synthetic as t; "
+              "from lakewharf.project import load_catalog; import test_synthetic as t; "
               f"print(t._digest(load_catalog(Path({str(own.root)!r}))))")
     for hash_seed in ("1", "2"):
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}

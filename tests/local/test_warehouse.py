@@ -9,10 +9,10 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from lakewharf.catalog.api import load_catalog
 from lakewharf.generate.run import generate_all
 from lakewharf.local.tsql_text import CopyInto, split_statements, strip_comments
 from lakewharf.local.warehouse import DuckDBWarehouse, WarehouseError, read_only_select
+from lakewharf.project import load_catalog
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = dt.datetime(2026, 1, 1, 2, 0)
