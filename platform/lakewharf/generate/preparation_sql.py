@@ -21,12 +21,13 @@ from sqlglot import exp
 from lakewharf.model import naming
 from lakewharf.model.catalog import Catalog, Column, Dataset
 from lakewharf.model.steps import SQL_DIALECT
-from lakewharf.model.steps.sqltree import HASH_FUNCTION, LOADED_AT, Chain, StepSql, col, select, sql_type
+from lakewharf.model.steps.sqltree import HASH_FUNCTION, LOADED_AT, Chain, StepSql, col, is_null, select, sql_type
 
 __all__ = ["LOADED_AT", "SALT_PARAMETER", "CompiledPreparation", "compile_preparation", "input_table", "render",
            "sql_type"]
 
 SALT_PARAMETER = "salt"
+CONTRACT = "contract"  # the label of the rejects of a source entity's column contract
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,8 @@ def compile_preparation(catalog: Catalog, dataset: Dataset) -> CompiledPreparati
     cols = {c.name: c for c in columns}
     chain.add(exp.select(*(col(n) for n in [*cols, *([LOADED_AT] if has_loaded_at else [])]))
               .from_(input_table(catalog, ref)))
+    if has_loaded_at:  # a landed source entity: its contract's NULLs are rejected first
+        _contract(chain, columns)
     table_of = partial(input_table, catalog)
     for i, step in enumerate(dataset.steps):
         after = step.columns(cols, catalog.columns_of)
@@ -81,6 +84,18 @@ def compile_preparation(catalog: Catalog, dataset: Dataset) -> CompiledPreparati
         has_loaded_at = has_loaded_at and step.keeps_loaded_at
         cols = after
     return CompiledPreparation(dataset.name, _final(chain, dataset.columns), tuple(chain.rejects), chain.uses_salt)
+
+
+def _contract(chain: Chain, columns: tuple[Column, ...] | list[Column]) -> None:
+    """Reject rows whose non-nullable or key columns are NULL, before any step reads them.
+
+    The Copy lands such rows as Azure's does (Parquet has no NOT NULL), so the first preparation
+    is where they stop, with a reason, the same SQL on Synapse serverless and locally; past it
+    they would fail the warehouse load of the whole table, or merge under a NULL key."""
+    required = [c.name for c in columns if not c.nullable or c.primary_key]
+    if required:
+        chain.rejecting(CONTRACT, [*(c.name for c in columns), LOADED_AT],
+                        [(is_null(col(n)), f"contract:{n} is NULL") for n in required])
 
 
 def render(query: exp.Expression, dialect: str, *, pretty: bool = True) -> str:

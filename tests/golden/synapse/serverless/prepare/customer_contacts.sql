@@ -32,20 +32,15 @@ WITH s0 AS (
   FROM landing.crm__customers
 ), s1 AS (
   SELECT
-    customer_id AS customer_id,
-    first_name AS first_name,
-    last_name AS last_name,
-    email AS email,
-    phone AS phone,
-    date_of_birth AS date_of_birth,
-    city AS city,
-    country AS country,
-    signup_date AS signup_date,
-    loyalty_tier AS loyalty_tier,
-    marketing_opt_in AS marketing_opt_in,
-    updated_at AS updated_at,
-    _loaded_at AS _loaded_at,
-    ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY updated_at DESC, _loaded_at DESC) AS _rn
+    *,
+    CASE
+      WHEN customer_id IS NULL
+      THEN 'contract:customer_id is NULL'
+      WHEN signup_date IS NULL
+      THEN 'contract:signup_date is NULL'
+      WHEN updated_at IS NULL
+      THEN 'contract:updated_at is NULL'
+    END AS _reject_reason
   FROM s0
 ), s2 AS (
   SELECT
@@ -64,7 +59,7 @@ WITH s0 AS (
     _loaded_at AS _loaded_at
   FROM s1
   WHERE
-    _rn = 1
+    _reject_reason IS NULL
 ), s3 AS (
   SELECT
     customer_id AS customer_id,
@@ -79,11 +74,46 @@ WITH s0 AS (
     loyalty_tier AS loyalty_tier,
     marketing_opt_in AS marketing_opt_in,
     updated_at AS updated_at,
-    _loaded_at AS _loaded_at
+    _loaded_at AS _loaded_at,
+    ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY updated_at DESC, _loaded_at DESC) AS _rn
   FROM s2
+), s4 AS (
+  SELECT
+    customer_id AS customer_id,
+    first_name AS first_name,
+    last_name AS last_name,
+    email AS email,
+    phone AS phone,
+    date_of_birth AS date_of_birth,
+    city AS city,
+    country AS country,
+    signup_date AS signup_date,
+    loyalty_tier AS loyalty_tier,
+    marketing_opt_in AS marketing_opt_in,
+    updated_at AS updated_at,
+    _loaded_at AS _loaded_at
+  FROM s3
+  WHERE
+    _rn = 1
+), s5 AS (
+  SELECT
+    customer_id AS customer_id,
+    first_name AS first_name,
+    last_name AS last_name,
+    email AS email,
+    phone AS phone,
+    date_of_birth AS date_of_birth,
+    city AS city,
+    country AS country,
+    signup_date AS signup_date,
+    loyalty_tier AS loyalty_tier,
+    marketing_opt_in AS marketing_opt_in,
+    updated_at AS updated_at,
+    _loaded_at AS _loaded_at
+  FROM s4
   WHERE
     marketing_opt_in = 1
-), s4 AS (
+), s6 AS (
   SELECT
     customer_id AS customer_id,
     first_name AS first_name,
@@ -93,7 +123,7 @@ WITH s0 AS (
     city AS city,
     country AS country,
     _loaded_at AS _loaded_at
-  FROM s3
+  FROM s5
 )
 SELECT
   CAST(customer_id AS INT) AS customer_id,
@@ -103,5 +133,65 @@ SELECT
   CAST(phone AS VARCHAR(40)) AS phone,
   CAST(city AS VARCHAR(100)) AS city,
   CAST(country AS VARCHAR(2)) AS country
-FROM s4;
+FROM s6;
+GO
+
+IF OBJECT_ID(N'[restricted].[customer_contacts__rejects_contract]') IS NOT NULL
+    DROP EXTERNAL TABLE [restricted].[customer_contacts__rejects_contract];
+GO
+
+CREATE EXTERNAL TABLE [restricted].[customer_contacts__rejects_contract]
+WITH (
+    LOCATION = '_rejects/customer_contacts/contract/',
+    DATA_SOURCE = [eds_restricted],
+    FILE_FORMAT = [ff_parquet]
+)
+AS
+WITH s0 AS (
+  SELECT
+    customer_id AS customer_id,
+    first_name AS first_name,
+    last_name AS last_name,
+    email AS email,
+    phone AS phone,
+    date_of_birth AS date_of_birth,
+    city AS city,
+    country AS country,
+    signup_date AS signup_date,
+    loyalty_tier AS loyalty_tier,
+    marketing_opt_in AS marketing_opt_in,
+    updated_at AS updated_at,
+    _loaded_at AS _loaded_at
+  FROM landing.crm__customers
+), s1 AS (
+  SELECT
+    *,
+    CASE
+      WHEN customer_id IS NULL
+      THEN 'contract:customer_id is NULL'
+      WHEN signup_date IS NULL
+      THEN 'contract:signup_date is NULL'
+      WHEN updated_at IS NULL
+      THEN 'contract:updated_at is NULL'
+    END AS _reject_reason
+  FROM s0
+)
+SELECT
+  customer_id,
+  first_name,
+  last_name,
+  email,
+  phone,
+  date_of_birth,
+  city,
+  country,
+  signup_date,
+  loyalty_tier,
+  marketing_opt_in,
+  updated_at,
+  _loaded_at,
+  _reject_reason
+FROM s1
+WHERE
+  NOT _reject_reason IS NULL;
 GO

@@ -33,20 +33,15 @@ WITH s0 AS (
   FROM landing.crm__customers
 ), s1 AS (
   SELECT
-    customer_id AS customer_id,
-    first_name AS first_name,
-    last_name AS last_name,
-    email AS email,
-    phone AS phone,
-    date_of_birth AS date_of_birth,
-    city AS city,
-    country AS country,
-    signup_date AS signup_date,
-    loyalty_tier AS loyalty_tier,
-    marketing_opt_in AS marketing_opt_in,
-    updated_at AS updated_at,
-    _loaded_at AS _loaded_at,
-    ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY updated_at DESC, _loaded_at DESC) AS _rn
+    *,
+    CASE
+      WHEN customer_id IS NULL
+      THEN 'contract:customer_id is NULL'
+      WHEN signup_date IS NULL
+      THEN 'contract:signup_date is NULL'
+      WHEN updated_at IS NULL
+      THEN 'contract:updated_at is NULL'
+    END AS _reject_reason
   FROM s0
 ), s2 AS (
   SELECT
@@ -65,11 +60,23 @@ WITH s0 AS (
     _loaded_at AS _loaded_at
   FROM s1
   WHERE
-    _rn = 1
+    _reject_reason IS NULL
 ), s3 AS (
   SELECT
-    *,
-    CASE WHEN signup_date IS NULL THEN 'missing:signup_date' END AS _reject_reason
+    customer_id AS customer_id,
+    first_name AS first_name,
+    last_name AS last_name,
+    email AS email,
+    phone AS phone,
+    date_of_birth AS date_of_birth,
+    city AS city,
+    country AS country,
+    signup_date AS signup_date,
+    loyalty_tier AS loyalty_tier,
+    marketing_opt_in AS marketing_opt_in,
+    updated_at AS updated_at,
+    _loaded_at AS _loaded_at,
+    ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY updated_at DESC, _loaded_at DESC) AS _rn
   FROM s2
 ), s4 AS (
   SELECT
@@ -88,22 +95,11 @@ WITH s0 AS (
     _loaded_at AS _loaded_at
   FROM s3
   WHERE
-    _reject_reason IS NULL
+    _rn = 1
 ), s5 AS (
   SELECT
-    customer_id AS customer_id,
-    first_name AS first_name,
-    last_name AS last_name,
-    email AS email,
-    phone AS phone,
-    date_of_birth AS date_of_birth,
-    city AS city,
-    COALESCE(country, 'ZZ') AS country,
-    signup_date AS signup_date,
-    COALESCE(loyalty_tier, 'none') AS loyalty_tier,
-    COALESCE(marketing_opt_in, CAST(0 AS BIT)) AS marketing_opt_in,
-    updated_at AS updated_at,
-    _loaded_at AS _loaded_at
+    *,
+    CASE WHEN signup_date IS NULL THEN 'missing:signup_date' END AS _reject_reason
   FROM s4
 ), s6 AS (
   SELECT
@@ -119,10 +115,44 @@ WITH s0 AS (
     loyalty_tier AS loyalty_tier,
     marketing_opt_in AS marketing_opt_in,
     updated_at AS updated_at,
+    _loaded_at AS _loaded_at
+  FROM s5
+  WHERE
+    _reject_reason IS NULL
+), s7 AS (
+  SELECT
+    customer_id AS customer_id,
+    first_name AS first_name,
+    last_name AS last_name,
+    email AS email,
+    phone AS phone,
+    date_of_birth AS date_of_birth,
+    city AS city,
+    COALESCE(country, 'ZZ') AS country,
+    signup_date AS signup_date,
+    COALESCE(loyalty_tier, 'none') AS loyalty_tier,
+    COALESCE(marketing_opt_in, CAST(0 AS BIT)) AS marketing_opt_in,
+    updated_at AS updated_at,
+    _loaded_at AS _loaded_at
+  FROM s6
+), s8 AS (
+  SELECT
+    customer_id AS customer_id,
+    first_name AS first_name,
+    last_name AS last_name,
+    email AS email,
+    phone AS phone,
+    date_of_birth AS date_of_birth,
+    city AS city,
+    country AS country,
+    signup_date AS signup_date,
+    loyalty_tier AS loyalty_tier,
+    marketing_opt_in AS marketing_opt_in,
+    updated_at AS updated_at,
     _loaded_at AS _loaded_at,
     CAST(YEAR(date_of_birth) AS INT) AS birth_year
-  FROM s5
-), s7 AS (
+  FROM s7
+), s9 AS (
   SELECT
     customer_id AS customer_id,
     CASE
@@ -147,7 +177,7 @@ WITH s0 AS (
     updated_at AS updated_at,
     birth_year AS birth_year,
     _loaded_at AS _loaded_at
-  FROM s6
+  FROM s8
 )
 SELECT
   CAST(customer_id AS INT) AS customer_id,
@@ -159,7 +189,67 @@ SELECT
   CAST(marketing_opt_in AS BIT) AS marketing_opt_in,
   CAST(updated_at AS DATETIME2) AS updated_at,
   CAST(birth_year AS INT) AS birth_year
-FROM s7;
+FROM s9;
+GO
+
+IF OBJECT_ID(N'[development].[customers_clean__rejects_contract]') IS NOT NULL
+    DROP EXTERNAL TABLE [development].[customers_clean__rejects_contract];
+GO
+
+CREATE EXTERNAL TABLE [development].[customers_clean__rejects_contract]
+WITH (
+    LOCATION = '_rejects/customers_clean/contract/',
+    DATA_SOURCE = [eds_development],
+    FILE_FORMAT = [ff_parquet]
+)
+AS
+WITH s0 AS (
+  SELECT
+    customer_id AS customer_id,
+    first_name AS first_name,
+    last_name AS last_name,
+    email AS email,
+    phone AS phone,
+    date_of_birth AS date_of_birth,
+    city AS city,
+    country AS country,
+    signup_date AS signup_date,
+    loyalty_tier AS loyalty_tier,
+    marketing_opt_in AS marketing_opt_in,
+    updated_at AS updated_at,
+    _loaded_at AS _loaded_at
+  FROM landing.crm__customers
+), s1 AS (
+  SELECT
+    *,
+    CASE
+      WHEN customer_id IS NULL
+      THEN 'contract:customer_id is NULL'
+      WHEN signup_date IS NULL
+      THEN 'contract:signup_date is NULL'
+      WHEN updated_at IS NULL
+      THEN 'contract:updated_at is NULL'
+    END AS _reject_reason
+  FROM s0
+)
+SELECT
+  customer_id,
+  first_name,
+  last_name,
+  email,
+  phone,
+  date_of_birth,
+  city,
+  country,
+  signup_date,
+  loyalty_tier,
+  marketing_opt_in,
+  updated_at,
+  _loaded_at,
+  _reject_reason
+FROM s1
+WHERE
+  NOT _reject_reason IS NULL;
 GO
 
 IF OBJECT_ID(N'[development].[customers_clean__rejects_1_missing]') IS NOT NULL
@@ -191,20 +281,15 @@ WITH s0 AS (
   FROM landing.crm__customers
 ), s1 AS (
   SELECT
-    customer_id AS customer_id,
-    first_name AS first_name,
-    last_name AS last_name,
-    email AS email,
-    phone AS phone,
-    date_of_birth AS date_of_birth,
-    city AS city,
-    country AS country,
-    signup_date AS signup_date,
-    loyalty_tier AS loyalty_tier,
-    marketing_opt_in AS marketing_opt_in,
-    updated_at AS updated_at,
-    _loaded_at AS _loaded_at,
-    ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY updated_at DESC, _loaded_at DESC) AS _rn
+    *,
+    CASE
+      WHEN customer_id IS NULL
+      THEN 'contract:customer_id is NULL'
+      WHEN signup_date IS NULL
+      THEN 'contract:signup_date is NULL'
+      WHEN updated_at IS NULL
+      THEN 'contract:updated_at is NULL'
+    END AS _reject_reason
   FROM s0
 ), s2 AS (
   SELECT
@@ -223,12 +308,47 @@ WITH s0 AS (
     _loaded_at AS _loaded_at
   FROM s1
   WHERE
-    _rn = 1
+    _reject_reason IS NULL
 ), s3 AS (
+  SELECT
+    customer_id AS customer_id,
+    first_name AS first_name,
+    last_name AS last_name,
+    email AS email,
+    phone AS phone,
+    date_of_birth AS date_of_birth,
+    city AS city,
+    country AS country,
+    signup_date AS signup_date,
+    loyalty_tier AS loyalty_tier,
+    marketing_opt_in AS marketing_opt_in,
+    updated_at AS updated_at,
+    _loaded_at AS _loaded_at,
+    ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY updated_at DESC, _loaded_at DESC) AS _rn
+  FROM s2
+), s4 AS (
+  SELECT
+    customer_id AS customer_id,
+    first_name AS first_name,
+    last_name AS last_name,
+    email AS email,
+    phone AS phone,
+    date_of_birth AS date_of_birth,
+    city AS city,
+    country AS country,
+    signup_date AS signup_date,
+    loyalty_tier AS loyalty_tier,
+    marketing_opt_in AS marketing_opt_in,
+    updated_at AS updated_at,
+    _loaded_at AS _loaded_at
+  FROM s3
+  WHERE
+    _rn = 1
+), s5 AS (
   SELECT
     *,
     CASE WHEN signup_date IS NULL THEN 'missing:signup_date' END AS _reject_reason
-  FROM s2
+  FROM s4
 )
 SELECT
   customer_id,
@@ -245,7 +365,7 @@ SELECT
   updated_at,
   _loaded_at,
   _reject_reason
-FROM s3
+FROM s5
 WHERE
   NOT _reject_reason IS NULL;
 GO

@@ -27,15 +27,21 @@ WITH s0 AS (
   FROM landing.orders__order_lines
 ), s1 AS (
   SELECT
-    order_id AS order_id,
-    line_no AS line_no,
-    product_id AS product_id,
-    quantity AS quantity,
-    unit_price AS unit_price,
-    discount AS discount,
-    updated_at AS updated_at,
-    _loaded_at AS _loaded_at,
-    ROW_NUMBER() OVER (PARTITION BY order_id, line_no ORDER BY updated_at DESC, _loaded_at DESC) AS _rn
+    *,
+    CASE
+      WHEN order_id IS NULL
+      THEN 'contract:order_id is NULL'
+      WHEN line_no IS NULL
+      THEN 'contract:line_no is NULL'
+      WHEN product_id IS NULL
+      THEN 'contract:product_id is NULL'
+      WHEN quantity IS NULL
+      THEN 'contract:quantity is NULL'
+      WHEN unit_price IS NULL
+      THEN 'contract:unit_price is NULL'
+      WHEN updated_at IS NULL
+      THEN 'contract:updated_at is NULL'
+    END AS _reject_reason
   FROM s0
 ), s2 AS (
   SELECT
@@ -49,8 +55,33 @@ WITH s0 AS (
     _loaded_at AS _loaded_at
   FROM s1
   WHERE
-    _rn = 1
+    _reject_reason IS NULL
 ), s3 AS (
+  SELECT
+    order_id AS order_id,
+    line_no AS line_no,
+    product_id AS product_id,
+    quantity AS quantity,
+    unit_price AS unit_price,
+    discount AS discount,
+    updated_at AS updated_at,
+    _loaded_at AS _loaded_at,
+    ROW_NUMBER() OVER (PARTITION BY order_id, line_no ORDER BY updated_at DESC, _loaded_at DESC) AS _rn
+  FROM s2
+), s4 AS (
+  SELECT
+    order_id AS order_id,
+    line_no AS line_no,
+    product_id AS product_id,
+    quantity AS quantity,
+    unit_price AS unit_price,
+    discount AS discount,
+    updated_at AS updated_at,
+    _loaded_at AS _loaded_at
+  FROM s3
+  WHERE
+    _rn = 1
+), s5 AS (
   SELECT
     order_id AS order_id,
     line_no AS line_no,
@@ -60,8 +91,8 @@ WITH s0 AS (
     COALESCE(discount, 0) AS discount,
     updated_at AS updated_at,
     _loaded_at AS _loaded_at
-  FROM s2
-), s4 AS (
+  FROM s4
+), s6 AS (
   SELECT
     order_id AS order_id,
     line_no AS line_no,
@@ -85,8 +116,8 @@ WITH s0 AS (
         unit_price) OVER () - PERCENTILE_CONT(0.25) WITHIN GROUP (ORDER BY
         unit_price) OVER ()
     ) * 3.0 AS _unit_price_high
-  FROM s3
-), s5 AS (
+  FROM s5
+), s7 AS (
   SELECT
     *,
     CASE
@@ -95,8 +126,8 @@ WITH s0 AS (
       WHEN unit_price < _unit_price_low OR unit_price > _unit_price_high
       THEN 'outlier:unit_price'
     END AS _reject_reason
-  FROM s4
-), s6 AS (
+  FROM s6
+), s8 AS (
   SELECT
     order_id AS order_id,
     line_no AS line_no,
@@ -106,10 +137,10 @@ WITH s0 AS (
     discount AS discount,
     updated_at AS updated_at,
     _loaded_at AS _loaded_at
-  FROM s5
+  FROM s7
   WHERE
     _reject_reason IS NULL
-), s7 AS (
+), s9 AS (
   SELECT
     p.order_id AS order_id,
     p.line_no AS line_no,
@@ -120,10 +151,10 @@ WITH s0 AS (
     p.updated_at AS updated_at,
     p._loaded_at AS _loaded_at,
     r.category AS category
-  FROM s6 AS p
+  FROM s8 AS p
   LEFT JOIN development.products_clean AS r
     ON p.product_id = r.product_id
-), s8 AS (
+), s10 AS (
   SELECT
     order_id AS order_id,
     line_no AS line_no,
@@ -137,7 +168,7 @@ WITH s0 AS (
     CAST(quantity * unit_price * (
       1 - discount / 100
     ) AS NUMERIC(14, 2)) AS net_amount
-  FROM s7
+  FROM s9
 )
 SELECT
   CAST(order_id AS BIGINT) AS order_id,
@@ -149,7 +180,63 @@ SELECT
   CAST(updated_at AS DATETIME2) AS updated_at,
   CAST(category AS VARCHAR(50)) AS category,
   CAST(net_amount AS NUMERIC(14, 2)) AS net_amount
-FROM s8;
+FROM s10;
+GO
+
+IF OBJECT_ID(N'[development].[order_lines_clean__rejects_contract]') IS NOT NULL
+    DROP EXTERNAL TABLE [development].[order_lines_clean__rejects_contract];
+GO
+
+CREATE EXTERNAL TABLE [development].[order_lines_clean__rejects_contract]
+WITH (
+    LOCATION = '_rejects/order_lines_clean/contract/',
+    DATA_SOURCE = [eds_development],
+    FILE_FORMAT = [ff_parquet]
+)
+AS
+WITH s0 AS (
+  SELECT
+    order_id AS order_id,
+    line_no AS line_no,
+    product_id AS product_id,
+    quantity AS quantity,
+    unit_price AS unit_price,
+    discount AS discount,
+    updated_at AS updated_at,
+    _loaded_at AS _loaded_at
+  FROM landing.orders__order_lines
+), s1 AS (
+  SELECT
+    *,
+    CASE
+      WHEN order_id IS NULL
+      THEN 'contract:order_id is NULL'
+      WHEN line_no IS NULL
+      THEN 'contract:line_no is NULL'
+      WHEN product_id IS NULL
+      THEN 'contract:product_id is NULL'
+      WHEN quantity IS NULL
+      THEN 'contract:quantity is NULL'
+      WHEN unit_price IS NULL
+      THEN 'contract:unit_price is NULL'
+      WHEN updated_at IS NULL
+      THEN 'contract:updated_at is NULL'
+    END AS _reject_reason
+  FROM s0
+)
+SELECT
+  order_id,
+  line_no,
+  product_id,
+  quantity,
+  unit_price,
+  discount,
+  updated_at,
+  _loaded_at,
+  _reject_reason
+FROM s1
+WHERE
+  NOT _reject_reason IS NULL;
 GO
 
 IF OBJECT_ID(N'[development].[order_lines_clean__rejects_2_outliers]') IS NOT NULL
@@ -176,15 +263,21 @@ WITH s0 AS (
   FROM landing.orders__order_lines
 ), s1 AS (
   SELECT
-    order_id AS order_id,
-    line_no AS line_no,
-    product_id AS product_id,
-    quantity AS quantity,
-    unit_price AS unit_price,
-    discount AS discount,
-    updated_at AS updated_at,
-    _loaded_at AS _loaded_at,
-    ROW_NUMBER() OVER (PARTITION BY order_id, line_no ORDER BY updated_at DESC, _loaded_at DESC) AS _rn
+    *,
+    CASE
+      WHEN order_id IS NULL
+      THEN 'contract:order_id is NULL'
+      WHEN line_no IS NULL
+      THEN 'contract:line_no is NULL'
+      WHEN product_id IS NULL
+      THEN 'contract:product_id is NULL'
+      WHEN quantity IS NULL
+      THEN 'contract:quantity is NULL'
+      WHEN unit_price IS NULL
+      THEN 'contract:unit_price is NULL'
+      WHEN updated_at IS NULL
+      THEN 'contract:updated_at is NULL'
+    END AS _reject_reason
   FROM s0
 ), s2 AS (
   SELECT
@@ -198,8 +291,33 @@ WITH s0 AS (
     _loaded_at AS _loaded_at
   FROM s1
   WHERE
-    _rn = 1
+    _reject_reason IS NULL
 ), s3 AS (
+  SELECT
+    order_id AS order_id,
+    line_no AS line_no,
+    product_id AS product_id,
+    quantity AS quantity,
+    unit_price AS unit_price,
+    discount AS discount,
+    updated_at AS updated_at,
+    _loaded_at AS _loaded_at,
+    ROW_NUMBER() OVER (PARTITION BY order_id, line_no ORDER BY updated_at DESC, _loaded_at DESC) AS _rn
+  FROM s2
+), s4 AS (
+  SELECT
+    order_id AS order_id,
+    line_no AS line_no,
+    product_id AS product_id,
+    quantity AS quantity,
+    unit_price AS unit_price,
+    discount AS discount,
+    updated_at AS updated_at,
+    _loaded_at AS _loaded_at
+  FROM s3
+  WHERE
+    _rn = 1
+), s5 AS (
   SELECT
     order_id AS order_id,
     line_no AS line_no,
@@ -209,8 +327,8 @@ WITH s0 AS (
     COALESCE(discount, 0) AS discount,
     updated_at AS updated_at,
     _loaded_at AS _loaded_at
-  FROM s2
-), s4 AS (
+  FROM s4
+), s6 AS (
   SELECT
     order_id AS order_id,
     line_no AS line_no,
@@ -234,8 +352,8 @@ WITH s0 AS (
         unit_price) OVER () - PERCENTILE_CONT(0.25) WITHIN GROUP (ORDER BY
         unit_price) OVER ()
     ) * 3.0 AS _unit_price_high
-  FROM s3
-), s5 AS (
+  FROM s5
+), s7 AS (
   SELECT
     *,
     CASE
@@ -244,7 +362,7 @@ WITH s0 AS (
       WHEN unit_price < _unit_price_low OR unit_price > _unit_price_high
       THEN 'outlier:unit_price'
     END AS _reject_reason
-  FROM s4
+  FROM s6
 )
 SELECT
   order_id,
@@ -256,7 +374,7 @@ SELECT
   updated_at,
   _loaded_at,
   _reject_reason
-FROM s5
+FROM s7
 WHERE
   NOT _reject_reason IS NULL;
 GO

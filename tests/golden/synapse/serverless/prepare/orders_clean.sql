@@ -26,14 +26,19 @@ WITH s0 AS (
   FROM landing.orders__orders
 ), s1 AS (
   SELECT
-    order_id AS order_id,
-    customer_id AS customer_id,
-    order_date AS order_date,
-    status AS status,
-    channel AS channel,
-    updated_at AS updated_at,
-    _loaded_at AS _loaded_at,
-    ROW_NUMBER() OVER (PARTITION BY order_id ORDER BY updated_at DESC, _loaded_at DESC) AS _rn
+    *,
+    CASE
+      WHEN order_id IS NULL
+      THEN 'contract:order_id is NULL'
+      WHEN customer_id IS NULL
+      THEN 'contract:customer_id is NULL'
+      WHEN order_date IS NULL
+      THEN 'contract:order_date is NULL'
+      WHEN status IS NULL
+      THEN 'contract:status is NULL'
+      WHEN updated_at IS NULL
+      THEN 'contract:updated_at is NULL'
+    END AS _reject_reason
   FROM s0
 ), s2 AS (
   SELECT
@@ -46,7 +51,7 @@ WITH s0 AS (
     _loaded_at AS _loaded_at
   FROM s1
   WHERE
-    _rn = 1
+    _reject_reason IS NULL
 ), s3 AS (
   SELECT
     order_id AS order_id,
@@ -55,11 +60,34 @@ WITH s0 AS (
     status AS status,
     channel AS channel,
     updated_at AS updated_at,
-    _loaded_at AS _loaded_at
+    _loaded_at AS _loaded_at,
+    ROW_NUMBER() OVER (PARTITION BY order_id ORDER BY updated_at DESC, _loaded_at DESC) AS _rn
   FROM s2
+), s4 AS (
+  SELECT
+    order_id AS order_id,
+    customer_id AS customer_id,
+    order_date AS order_date,
+    status AS status,
+    channel AS channel,
+    updated_at AS updated_at,
+    _loaded_at AS _loaded_at
+  FROM s3
+  WHERE
+    _rn = 1
+), s5 AS (
+  SELECT
+    order_id AS order_id,
+    customer_id AS customer_id,
+    order_date AS order_date,
+    status AS status,
+    channel AS channel,
+    updated_at AS updated_at,
+    _loaded_at AS _loaded_at
+  FROM s4
   WHERE
     status <> 'test'
-), s4 AS (
+), s6 AS (
   SELECT
     order_id AS order_id,
     customer_id AS customer_id,
@@ -68,7 +96,7 @@ WITH s0 AS (
     COALESCE(channel, 'web') AS channel,
     updated_at AS updated_at,
     _loaded_at AS _loaded_at
-  FROM s3
+  FROM s5
 )
 SELECT
   CAST(order_id AS BIGINT) AS order_id,
@@ -77,5 +105,57 @@ SELECT
   CAST(status AS VARCHAR(20)) AS status,
   CAST(channel AS VARCHAR(20)) AS channel,
   CAST(updated_at AS DATETIME2) AS updated_at
-FROM s4;
+FROM s6;
+GO
+
+IF OBJECT_ID(N'[development].[orders_clean__rejects_contract]') IS NOT NULL
+    DROP EXTERNAL TABLE [development].[orders_clean__rejects_contract];
+GO
+
+CREATE EXTERNAL TABLE [development].[orders_clean__rejects_contract]
+WITH (
+    LOCATION = '_rejects/orders_clean/contract/',
+    DATA_SOURCE = [eds_development],
+    FILE_FORMAT = [ff_parquet]
+)
+AS
+WITH s0 AS (
+  SELECT
+    order_id AS order_id,
+    customer_id AS customer_id,
+    order_date AS order_date,
+    status AS status,
+    channel AS channel,
+    updated_at AS updated_at,
+    _loaded_at AS _loaded_at
+  FROM landing.orders__orders
+), s1 AS (
+  SELECT
+    *,
+    CASE
+      WHEN order_id IS NULL
+      THEN 'contract:order_id is NULL'
+      WHEN customer_id IS NULL
+      THEN 'contract:customer_id is NULL'
+      WHEN order_date IS NULL
+      THEN 'contract:order_date is NULL'
+      WHEN status IS NULL
+      THEN 'contract:status is NULL'
+      WHEN updated_at IS NULL
+      THEN 'contract:updated_at is NULL'
+    END AS _reject_reason
+  FROM s0
+)
+SELECT
+  order_id,
+  customer_id,
+  order_date,
+  status,
+  channel,
+  updated_at,
+  _loaded_at,
+  _reject_reason
+FROM s1
+WHERE
+  NOT _reject_reason IS NULL;
 GO

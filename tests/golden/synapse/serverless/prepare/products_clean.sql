@@ -27,15 +27,15 @@ WITH s0 AS (
   FROM landing.products__products
 ), s1 AS (
   SELECT
-    product_id AS product_id,
-    sku AS sku,
-    name AS name,
-    category AS category,
-    brand AS brand,
-    list_price AS list_price,
-    active AS active,
-    _loaded_at AS _loaded_at,
-    ROW_NUMBER() OVER (PARTITION BY product_id ORDER BY _loaded_at DESC) AS _rn
+    *,
+    CASE
+      WHEN product_id IS NULL
+      THEN 'contract:product_id is NULL'
+      WHEN sku IS NULL
+      THEN 'contract:sku is NULL'
+      WHEN name IS NULL
+      THEN 'contract:name is NULL'
+    END AS _reject_reason
   FROM s0
 ), s2 AS (
   SELECT
@@ -49,14 +49,18 @@ WITH s0 AS (
     _loaded_at AS _loaded_at
   FROM s1
   WHERE
-    _rn = 1
+    _reject_reason IS NULL
 ), s3 AS (
   SELECT
-    *,
-    CASE
-      WHEN NOT list_price IS NULL AND TRY_CAST(list_price AS NUMERIC(10, 2)) IS NULL
-      THEN 'cast:list_price'
-    END AS _reject_reason
+    product_id AS product_id,
+    sku AS sku,
+    name AS name,
+    category AS category,
+    brand AS brand,
+    list_price AS list_price,
+    active AS active,
+    _loaded_at AS _loaded_at,
+    ROW_NUMBER() OVER (PARTITION BY product_id ORDER BY _loaded_at DESC) AS _rn
   FROM s2
 ), s4 AS (
   SELECT
@@ -70,8 +74,29 @@ WITH s0 AS (
     _loaded_at AS _loaded_at
   FROM s3
   WHERE
-    _reject_reason IS NULL
+    _rn = 1
 ), s5 AS (
+  SELECT
+    *,
+    CASE
+      WHEN NOT list_price IS NULL AND TRY_CAST(list_price AS NUMERIC(10, 2)) IS NULL
+      THEN 'cast:list_price'
+    END AS _reject_reason
+  FROM s4
+), s6 AS (
+  SELECT
+    product_id AS product_id,
+    sku AS sku,
+    name AS name,
+    category AS category,
+    brand AS brand,
+    list_price AS list_price,
+    active AS active,
+    _loaded_at AS _loaded_at
+  FROM s5
+  WHERE
+    _reject_reason IS NULL
+), s7 AS (
   SELECT
     product_id AS product_id,
     sku AS sku,
@@ -81,8 +106,8 @@ WITH s0 AS (
     TRY_CAST(list_price AS NUMERIC(10, 2)) AS list_price,
     active AS active,
     _loaded_at AS _loaded_at
-  FROM s4
-), s6 AS (
+  FROM s6
+), s8 AS (
   SELECT
     product_id AS product_id,
     sku AS sku,
@@ -92,7 +117,7 @@ WITH s0 AS (
     list_price AS list_price,
     COALESCE(active, CAST(1 AS BIT)) AS active,
     _loaded_at AS _loaded_at
-  FROM s5
+  FROM s7
 )
 SELECT
   CAST(product_id AS INT) AS product_id,
@@ -102,7 +127,57 @@ SELECT
   CAST(brand AS VARCHAR(50)) AS brand,
   CAST(list_price AS NUMERIC(10, 2)) AS list_price,
   CAST(active AS BIT) AS active
-FROM s6;
+FROM s8;
+GO
+
+IF OBJECT_ID(N'[development].[products_clean__rejects_contract]') IS NOT NULL
+    DROP EXTERNAL TABLE [development].[products_clean__rejects_contract];
+GO
+
+CREATE EXTERNAL TABLE [development].[products_clean__rejects_contract]
+WITH (
+    LOCATION = '_rejects/products_clean/contract/',
+    DATA_SOURCE = [eds_development],
+    FILE_FORMAT = [ff_parquet]
+)
+AS
+WITH s0 AS (
+  SELECT
+    product_id AS product_id,
+    sku AS sku,
+    name AS name,
+    category AS category,
+    brand AS brand,
+    list_price AS list_price,
+    active AS active,
+    _loaded_at AS _loaded_at
+  FROM landing.products__products
+), s1 AS (
+  SELECT
+    *,
+    CASE
+      WHEN product_id IS NULL
+      THEN 'contract:product_id is NULL'
+      WHEN sku IS NULL
+      THEN 'contract:sku is NULL'
+      WHEN name IS NULL
+      THEN 'contract:name is NULL'
+    END AS _reject_reason
+  FROM s0
+)
+SELECT
+  product_id,
+  sku,
+  name,
+  category,
+  brand,
+  list_price,
+  active,
+  _loaded_at,
+  _reject_reason
+FROM s1
+WHERE
+  NOT _reject_reason IS NULL;
 GO
 
 IF OBJECT_ID(N'[development].[products_clean__rejects_1_cast]') IS NOT NULL
@@ -129,15 +204,15 @@ WITH s0 AS (
   FROM landing.products__products
 ), s1 AS (
   SELECT
-    product_id AS product_id,
-    sku AS sku,
-    name AS name,
-    category AS category,
-    brand AS brand,
-    list_price AS list_price,
-    active AS active,
-    _loaded_at AS _loaded_at,
-    ROW_NUMBER() OVER (PARTITION BY product_id ORDER BY _loaded_at DESC) AS _rn
+    *,
+    CASE
+      WHEN product_id IS NULL
+      THEN 'contract:product_id is NULL'
+      WHEN sku IS NULL
+      THEN 'contract:sku is NULL'
+      WHEN name IS NULL
+      THEN 'contract:name is NULL'
+    END AS _reject_reason
   FROM s0
 ), s2 AS (
   SELECT
@@ -151,15 +226,40 @@ WITH s0 AS (
     _loaded_at AS _loaded_at
   FROM s1
   WHERE
-    _rn = 1
+    _reject_reason IS NULL
 ), s3 AS (
+  SELECT
+    product_id AS product_id,
+    sku AS sku,
+    name AS name,
+    category AS category,
+    brand AS brand,
+    list_price AS list_price,
+    active AS active,
+    _loaded_at AS _loaded_at,
+    ROW_NUMBER() OVER (PARTITION BY product_id ORDER BY _loaded_at DESC) AS _rn
+  FROM s2
+), s4 AS (
+  SELECT
+    product_id AS product_id,
+    sku AS sku,
+    name AS name,
+    category AS category,
+    brand AS brand,
+    list_price AS list_price,
+    active AS active,
+    _loaded_at AS _loaded_at
+  FROM s3
+  WHERE
+    _rn = 1
+), s5 AS (
   SELECT
     *,
     CASE
       WHEN NOT list_price IS NULL AND TRY_CAST(list_price AS NUMERIC(10, 2)) IS NULL
       THEN 'cast:list_price'
     END AS _reject_reason
-  FROM s2
+  FROM s4
 )
 SELECT
   product_id,
@@ -171,7 +271,7 @@ SELECT
   active,
   _loaded_at,
   _reject_reason
-FROM s3
+FROM s5
 WHERE
   NOT _reject_reason IS NULL;
 GO

@@ -28,16 +28,15 @@ WITH s0 AS (
   FROM landing.clickstream__page_views
 ), s1 AS (
   SELECT
-    event_id AS event_id,
-    session_id AS session_id,
-    customer_id AS customer_id,
-    event_time AS event_time,
-    page_type AS page_type,
-    product_id AS product_id,
-    ip_address AS ip_address,
-    user_agent AS user_agent,
-    _loaded_at AS _loaded_at,
-    ROW_NUMBER() OVER (PARTITION BY event_id ORDER BY event_time DESC, _loaded_at DESC) AS _rn
+    *,
+    CASE
+      WHEN event_id IS NULL
+      THEN 'contract:event_id is NULL'
+      WHEN session_id IS NULL
+      THEN 'contract:session_id is NULL'
+      WHEN event_time IS NULL
+      THEN 'contract:event_time is NULL'
+    END AS _reject_reason
   FROM s0
 ), s2 AS (
   SELECT
@@ -52,7 +51,7 @@ WITH s0 AS (
     _loaded_at AS _loaded_at
   FROM s1
   WHERE
-    _rn = 1
+    _reject_reason IS NULL
 ), s3 AS (
   SELECT
     event_id AS event_id,
@@ -61,8 +60,10 @@ WITH s0 AS (
     event_time AS event_time,
     page_type AS page_type,
     product_id AS product_id,
+    ip_address AS ip_address,
     user_agent AS user_agent,
-    _loaded_at AS _loaded_at
+    _loaded_at AS _loaded_at,
+    ROW_NUMBER() OVER (PARTITION BY event_id ORDER BY event_time DESC, _loaded_at DESC) AS _rn
   FROM s2
 ), s4 AS (
   SELECT
@@ -72,12 +73,37 @@ WITH s0 AS (
     event_time AS event_time,
     page_type AS page_type,
     product_id AS product_id,
+    ip_address AS ip_address,
     user_agent AS user_agent,
     _loaded_at AS _loaded_at
   FROM s3
   WHERE
-    NOT customer_id IS NULL
+    _rn = 1
 ), s5 AS (
+  SELECT
+    event_id AS event_id,
+    session_id AS session_id,
+    customer_id AS customer_id,
+    event_time AS event_time,
+    page_type AS page_type,
+    product_id AS product_id,
+    user_agent AS user_agent,
+    _loaded_at AS _loaded_at
+  FROM s4
+), s6 AS (
+  SELECT
+    event_id AS event_id,
+    session_id AS session_id,
+    customer_id AS customer_id,
+    event_time AS event_time,
+    page_type AS page_type,
+    product_id AS product_id,
+    user_agent AS user_agent,
+    _loaded_at AS _loaded_at
+  FROM s5
+  WHERE
+    NOT customer_id IS NULL
+), s7 AS (
   SELECT
     event_id AS event_id,
     session_id AS session_id,
@@ -88,15 +114,15 @@ WITH s0 AS (
     user_agent AS user_agent,
     _loaded_at AS _loaded_at,
     CAST(CAST(event_time AS DATE) AS DATE) AS event_date
-  FROM s4
-), s6 AS (
+  FROM s6
+), s8 AS (
   SELECT
     customer_id AS customer_id,
     event_date AS event_date,
     COUNT(DISTINCT session_id) AS sessions,
     COUNT(*) AS page_views,
     COUNT(product_id) AS product_views
-  FROM s5
+  FROM s7
   GROUP BY
     customer_id,
     event_date
@@ -107,5 +133,57 @@ SELECT
   CAST(sessions AS BIGINT) AS sessions,
   CAST(page_views AS BIGINT) AS page_views,
   CAST(product_views AS BIGINT) AS product_views
-FROM s6;
+FROM s8;
+GO
+
+IF OBJECT_ID(N'[development].[sessions_daily__rejects_contract]') IS NOT NULL
+    DROP EXTERNAL TABLE [development].[sessions_daily__rejects_contract];
+GO
+
+CREATE EXTERNAL TABLE [development].[sessions_daily__rejects_contract]
+WITH (
+    LOCATION = '_rejects/sessions_daily/contract/',
+    DATA_SOURCE = [eds_development],
+    FILE_FORMAT = [ff_parquet]
+)
+AS
+WITH s0 AS (
+  SELECT
+    event_id AS event_id,
+    session_id AS session_id,
+    customer_id AS customer_id,
+    event_time AS event_time,
+    page_type AS page_type,
+    product_id AS product_id,
+    ip_address AS ip_address,
+    user_agent AS user_agent,
+    _loaded_at AS _loaded_at
+  FROM landing.clickstream__page_views
+), s1 AS (
+  SELECT
+    *,
+    CASE
+      WHEN event_id IS NULL
+      THEN 'contract:event_id is NULL'
+      WHEN session_id IS NULL
+      THEN 'contract:session_id is NULL'
+      WHEN event_time IS NULL
+      THEN 'contract:event_time is NULL'
+    END AS _reject_reason
+  FROM s0
+)
+SELECT
+  event_id,
+  session_id,
+  customer_id,
+  event_time,
+  page_type,
+  product_id,
+  ip_address,
+  user_agent,
+  _loaded_at,
+  _reject_reason
+FROM s1
+WHERE
+  NOT _reject_reason IS NULL;
 GO
