@@ -59,3 +59,10 @@ def test_uses_salt_agrees_with_the_compiled_preparation(project: str, tmp_path: 
     answers = {name: uses_salt(catalog, ds) for name, ds in catalog.datasets.items()}
     assert answers == {name: compile_preparation(catalog, ds).uses_salt for name, ds in catalog.datasets.items()}
     assert any(answers.values()) and not all(answers.values())
+
+
+def test_the_salt_parameter_is_spelled_once() -> None:
+    from lakewharf.generate.adf import workers_work
+    from lakewharf.generate.preparation_sql import SALT_PARAMETER
+
+    assert workers_work.SALT_PARAMETER == SALT_PARAMETER

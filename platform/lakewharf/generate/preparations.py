@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from jinja2 import Environment
 
 from lakewharf.generate.artifact import Artifact, text_artifact
-from lakewharf.generate.preparation_sql import SALT_PARAMETER, compile_preparation, render
 from lakewharf.model import lake, naming
 from lakewharf.model.catalog import Catalog, Dataset
 
@@ -32,6 +31,9 @@ def rejects_table(dataset: Dataset, label: str) -> str:
 
 
 def render_script(catalog: Catalog, dataset: Dataset, templates: Environment) -> str:
+    # sqlglot (~0.2 s to import) only when scripts are rendered: validate's limit check imports this module
+    from lakewharf.generate.preparation_sql import SALT_PARAMETER, compile_preparation, render
+
     compiled = compile_preparation(catalog, dataset)
     targets = [_Target(naming.serverless_table_name(dataset.zone, dataset.name), lake.dataset_folder(dataset.name),
                        render(compiled.select, "tsql"))]
