@@ -188,7 +188,8 @@ def main() -> None:
     for name, r in results.items():
         stdout = str(r.pop("stdout"))
         if "rows" not in r:
-            r["rows"] = json.loads(stdout.strip().splitlines()[-1])["rows"]
+            # the last JSON line: a library may print its own lines (dlt's progress, warnings) too
+            r["rows"] = json.loads(next(ln for ln in reversed(stdout.splitlines()) if ln.startswith('{"rows"')))["rows"]
         r["rows_per_second"] = round(int(r["rows"]) / float(r["seconds"]))
         assert r["rows"] == total, f"{name} loaded {r['rows']} rows, expected {total}"
     summary = {
