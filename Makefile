@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 WHARF  := $(VENV)/bin/wharf
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test lint golden bench clean
+.PHONY: setup demo test lint golden bench bench-scale clean
 
 $(STAMP): pyproject.toml package.json
 	python3 -m venv $(VENV)
@@ -33,6 +33,9 @@ golden: setup
 bench: setup
 	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) bench/tpch_bench.py --scale 1
+
+bench-scale: setup
+	$(PY) bench/scale_bench.py --run 100
 
 clean:
 	rm -rf build .wharf

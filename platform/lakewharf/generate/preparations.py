@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from jinja2 import Environment
 
 from lakewharf.generate.artifact import Artifact, text_artifact
-from lakewharf.generate.preparation_sql import SALT_PARAMETER, compile_preparation, render
 from lakewharf.model import lake, naming
 from lakewharf.model.catalog import Catalog, Dataset
 
@@ -32,6 +31,9 @@ def rejects_table(dataset: Dataset, label: str) -> str:
 
 
 def render_script(catalog: Catalog, dataset: Dataset, templates: Environment) -> str:
+    # sqlglot (~0.2 s to import) only when scripts are rendered: validate's limit check imports this module
+    from lakewharf.generate.preparation_sql import SALT_PARAMETER, compile_preparation, render
+
     compiled = compile_preparation(catalog, dataset)
     targets = [_Target(naming.serverless_table_name(dataset.zone, dataset.name), lake.dataset_folder(dataset.name),
                        render(compiled.select, "tsql"))]
@@ -64,7 +66,12 @@ def split_batches(script: str) -> list[str]:
 
 
 def uses_salt(catalog: Catalog, dataset: Dataset) -> bool:
-    return compile_preparation(catalog, dataset).uses_salt
+    """Whether the dataset's script hashes a column with the salt (``compile_preparation(...).uses_salt``)
+    without compiling it: for a valid catalog every masked column exists at its step, so a
+    declarative preparation uses the salt exactly when one of its ``mask`` steps hashes. Compiling
+    a thousand preparations only to learn this cost validate 5 s (checked in tests/generate/test_scale.py)."""
+    del catalog  # the same signature as before; the answer depends on the dataset alone
+    return dataset.sql is None and any(step.op == "mask" and "hash" in step.args.values() for step in dataset.steps)
 
 
 def _lineage(catalog: Catalog, dataset: Dataset) -> tuple[tuple[str, str], ...]:
