@@ -71,7 +71,10 @@ def uses_salt(catalog: Catalog, dataset: Dataset) -> bool:
     declarative preparation uses the salt exactly when one of its ``mask`` steps hashes. Compiling
     a thousand preparations only to learn this cost validate 5 s (checked in tests/generate/test_scale.py)."""
     del catalog  # the same signature as before; the answer depends on the dataset alone
-    return dataset.sql is None and any(step.op == "mask" and "hash" in step.args.values() for step in dataset.steps)
+    from lakewharf.model.steps.mask import Mask
+
+    return dataset.sql is None and any(isinstance(step, Mask) and "hash" in step.methods.values()
+                                       for step in dataset.steps)
 
 
 def _lineage(catalog: Catalog, dataset: Dataset) -> tuple[tuple[str, str], ...]:
