@@ -22,7 +22,6 @@ from typing import Any
 
 import pytest
 
-from lakewharf.catalog.api import load_catalog
 from lakewharf.generate import adf, preparations, synapse
 from lakewharf.generate.adf.items import LAKE_ENDPOINT_PLACEHOLDER, datastore_uri, load_script_path
 from lakewharf.generate.artifact import Artifact
@@ -31,6 +30,7 @@ from lakewharf.generate.writer import write_tree
 from lakewharf.model import naming
 from lakewharf.model.catalog import Catalog
 from lakewharf.model.lake import CONTROL_FILESYSTEM
+from lakewharf.project import load_catalog
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WINDOW = {"windowStart": "2026-01-01T00:00:00Z", "windowEnd": "2026-01-01T01:00:00Z"}
@@ -143,6 +143,11 @@ def upstream(activity: dict[str, Any], condition: str = "Succeeded") -> list[str
     return [d["activity"] for d in activity.get("dependsOn", []) if condition in d["dependencyConditions"]]
 
 
+def work(docs: Docs, name: str) -> list[dict[str, Any]]:
+    """A worker's top-level activities without its catches (``<activity>__failed``)."""
+    return [a for a in top(docs, name) if not (a["type"] == "Fail" and a["name"].endswith("__failed"))]
+
+
 def workers(docs: Docs) -> list[str]:
     return sorted(rel.removeprefix("pipeline/").removesuffix(".json") for rel in docs
                   if rel.startswith("pipeline/wk_"))
@@ -221,6 +226,57 @@ OUTPUTS: dict[str, Any] = {
     "after_nightly__query_runs": {"value": [{"runId": "n-1", "runStart": "2026-01-04T00:00:05"}]},
 }
 CONTROL_TYPES = {"SetVariable", "AppendVariable", "Filter", "IfCondition", "Until", "ForEach", "Switch"}
+CONTAINERS = {"ForEach", "Until", "IfCondition", "Switch"}  # the framework never yields these themselves
+
+
+def _met(dependency: dict[str, Any], status: str) -> bool:
+    conditions = dependency["dependencyConditions"]
+    return status in conditions or ("Completed" in conditions and status in ("Succeeded", "Failed"))
+
+
+def is_catch(activity: dict[str, Any]) -> bool:
+    """A worker's catch: the Fail activity on one activity's failure path."""
+    return activity["type"] == "Fail" and activity["name"].endswith("__failed")
+
+
+def _statuses(raw: dict[str, Any], done: set[str], failed: set[str]) -> dict[str, str]:
+    """The outcome of each top-level activity after a walk: what ran Succeeded or Failed (as the
+    test set it); a container ran when its dependencies were met and Failed when an activity inside
+    it failed; an activity whose dependencies were not met was Skipped. Activities that could have
+    run but never did get no status."""
+    top_ = raw["properties"]["activities"]
+    status = {a["name"]: "Failed" if a["name"] in failed else "Succeeded" for a in top_ if a["name"] in done}
+    changed = True
+    while changed:
+        changed = False
+        for a in top_:
+            needs = a.get("dependsOn", [])
+            if a["name"] in status or not all(d["activity"] in status for d in needs):
+                continue
+            if not all(_met(d, status[d["activity"]]) for d in needs):
+                status[a["name"]] = "Skipped"
+            elif a["type"] in CONTAINERS:
+                inner = {n["name"] for n, _ in nested([a])} - {a["name"]}
+                status[a["name"]] = "Failed" if inner & failed & done else "Succeeded"
+            else:
+                continue  # runnable, yet it never ran
+            changed = True
+    return status
+
+
+def stuck_activities(raw: dict[str, Any], done: set[str], failed: set[str]) -> list[str]:
+    """What never ran, except catches of activities that succeeded (skipped by design): the rule of
+    lakewharf.verify.adf_flow._stuck, told which activities the test failed."""
+    status = _statuses(raw, done, failed)
+    stuck = []
+    for a in raw["properties"]["activities"]:
+        if status.get(a["name"]) in ("Succeeded", "Failed"):
+            continue
+        deps = a.get("dependsOn", [])
+        if not (is_catch(a) and deps and all(d["dependencyConditions"] == ["Failed"]
+                                             and status.get(d["activity"]) == "Succeeded" for d in deps)):
+            stuck.append(a["name"])
+    return stuck
 
 
 @dataclass
@@ -241,6 +297,7 @@ class Run:
     activities: list[Ran] = field(default_factory=list)
     failure: str | None = None  # the message of the Fail activity that ended the run
     stuck: bool = False  # an activity failed and nothing else could run: failed without a Fail activity
+    never_ran: list[str] = field(default_factory=list)  # top-level activities the walk never reached
     items: dict[str, Run] = field(default_factory=dict)  # orchestrators: the worker run of each item
 
     def named(self, name: str) -> list[Ran]:
@@ -269,10 +326,12 @@ class Evaluator:
         load_expression_engine()
         from data_factory_testing_framework import TestFramework, TestFrameworkType
 
+        self.raw: dict[str, dict[str, Any]] = {}
         with tempfile.TemporaryDirectory(prefix="lakewharf-workers-") as tmp:
             (Path(tmp) / "pipeline").mkdir()
             for path in sorted((adf_dir / "pipeline").glob("*.json")):
                 raw = json.loads(path.read_text(encoding="utf-8"))
+                self.raw[raw["name"]] = raw
                 (Path(tmp) / "pipeline" / path.name).write_text(json.dumps(wrap_plain_expressions(raw)))
             self.framework = TestFramework(framework_type=TestFrameworkType.DataFactory, root_folder_path=tmp)
         self.control_dir = control_dir
@@ -326,6 +385,7 @@ class Evaluator:
 
         outputs = OUTPUTS if outputs is None else outputs
         failing = set(fail)
+        failed: set[str] = set()  # what the test set Failed
         try:
             for activity in walk:
                 refs = {k: _plain(v) for k, v in activity.all_properties.items()
@@ -340,9 +400,12 @@ class Evaluator:
                     continue  # the framework evaluates these itself
                 if activity.type == "ExecutePipeline" and execute is not None:
                     ok = execute(ran)
+                    if not ok:
+                        failed.add(activity.name)
                     activity.set_result(DependencyCondition.Succeeded if ok else DependencyCondition.Failed, {})
                     continue
                 if activity.name in failing:
+                    failed.add(activity.name)
                     activity.set_result(DependencyCondition.Failed, {})
                     continue
                 dataset = ran.props.get("dataset", {}).get("parameters", {})
@@ -352,7 +415,12 @@ class Evaluator:
                     continue
                 activity.set_result(DependencyCondition.Succeeded, copy.deepcopy(outputs.get(activity.name, {})))
         except NoRemainingPipelineActivitiesMeetDependencyConditionsError:
-            run.stuck = True
+            # Catches of activities that succeeded never become runnable: that is a success.
+            raw, done = self.raw[run.pipeline], {a.name for a in run.activities}
+            status = _statuses(raw, done, failed)
+            run.never_ran = [a["name"] for a in raw["properties"]["activities"]
+                             if status.get(a["name"]) not in ("Succeeded", "Failed")]
+            run.stuck = bool(stuck_activities(raw, done, failed))
 
 
 @pytest.fixture(scope="module")
@@ -368,6 +436,9 @@ def runs(evaluator: Evaluator) -> dict[str, Run]:
     out = {name: evaluator.run(name, WINDOW if name == "pl_clickstream_hourly" else None) for name in TRIGGER}
     for name, run in out.items():
         assert run.failure is None and not run.stuck, name
+        for item, child in run.items.items():  # each item's worker ran to its end
+            assert child.failure is None and not child.stuck, (name, item, child.never_ran)
+            assert all(n.endswith("__failed") for n in child.never_ran), (name, item, child.never_ran)
     return out
 
 
@@ -511,11 +582,13 @@ def test_incremental_ingest_workers_chain_the_watermark(docs: Docs, control: Row
     new = "activity('new_watermark').output.firstRow.watermark"
     for family, key in (("sqlserver", "sqlReaderQuery"), ("postgresql", "query")):
         name = f"wk_ingest_{family}_incremental"
-        chain = top(docs, name)
+        chain = work(docs, name)
         assert [(a["name"], a["type"]) for a in chain] == [
-            ("old_watermark", "Lookup"), ("new_watermark", "Lookup"), ("copy", "Copy"),
-            ("save_watermark", "Script"), ("save_watermark__ok", "IfCondition")]
-        first, second, copy_, save, _ = chain
+            ("old_watermark", "Lookup"), ("new_watermark", "Lookup"), ("copy", "Copy"), ("save_watermark", "Script")]
+        # Each step of the chain is caught right after it (see the failure tests for the catches).
+        steps = ("old_watermark", "new_watermark", "copy", "save_watermark")
+        assert [a["name"] for a in top(docs, name)] == [n for step in steps for n in (step, f"{step}__failed")]
+        first, second, copy_, save = chain
         assert "dependsOn" not in first and upstream(second) == ["old_watermark"]
         assert upstream(copy_) == ["new_watermark"] and upstream(save) == ["copy"]
         assert first["typeProperties"]["dataset"]["referenceName"] == "ds_synapse_pool"  # etl.watermarks
@@ -597,8 +670,11 @@ def test_salted_prepare_reads_the_salt_securely_and_clears_before_cetas(
     acts = activities(docs, "wk_prepare_salted")
     salt, clear, rejects, batches, cetas = (acts[n] for n in ("get_salt", "clear_folder", "clear_rejects",
                                                              "run_batches", "cetas"))
+    assert [a["name"] for a in work(docs, "wk_prepare_salted")] == [
+        "get_salt", "clear_folder", "clear_rejects", "run_batches"]
+    # No salt or a failed batch fails the item; the clears are best-effort and have no catch.
     assert [a["name"] for a in top(docs, "wk_prepare_salted")] == [
-        "get_salt", "clear_folder", "clear_rejects", "run_batches", "run_batches__ok"]
+        "get_salt", "get_salt__failed", "clear_folder", "clear_rejects", "run_batches", "run_batches__failed"]
     assert salt["type"] == "WebActivity" and salt["typeProperties"]["method"] == "GET"
     assert salt["policy"]["secureOutput"] is True
     assert salt["typeProperties"]["authentication"] == {"type": "MSI", "resource": "https://vault.azure.net"}
@@ -618,6 +694,8 @@ def test_salted_prepare_reads_the_salt_securely_and_clears_before_cetas(
                                      "value": ex("@activity('get_salt').output.value")}]
     plain = activities(docs, "wk_prepare")
     assert "get_salt" not in plain and "dependsOn" not in plain["clear_folder"]
+    assert [a["name"] for a in top(docs, "wk_prepare")] == [
+        "clear_folder", "clear_rejects", "run_batches", "run_batches__failed"]
     assert "parameters" not in plain["cetas"]["typeProperties"]["scripts"][0]
     assert plain["cetas"]["policy"]["secureInput"] is False
 
@@ -657,8 +735,8 @@ def test_evaluated_salt_reaches_every_cetas_batch(runs: dict[str, Run], control:
 
 def test_load_worker_runs_copy_into_then_the_procedure(docs: Docs, control: Rows, built: dict[str, Artifact]) -> None:
     chain = top(docs, "wk_load")
-    assert [(a["name"], a["type"]) for a in chain] == [("copy_and_load", "ForEach"),
-                                                      ("copy_and_load__ok", "IfCondition")]
+    assert [(a["name"], a["type"]) for a in chain] == [("copy_and_load", "ForEach"), ("copy_and_load__failed", "Fail")]
+    assert upstream(chain[1], "Failed") == ["copy_and_load"]
     loop = chain[0]["typeProperties"]
     assert loop["isSequential"] is True and loop["items"] == pe("scripts")
     [batch] = loop["activities"]
@@ -703,25 +781,63 @@ def test_evaluated_load_points_copy_into_at_the_lake_and_passes_the_run_id(runs:
 # --- failures --------------------------------------------------------------------------------
 
 
-def _gate_message(tail: str) -> str:
+# The activities each worker catches: every one whose success the item needs. Not caught: the
+# best-effort folder clears (followed only upon Completion) and the ML workers' check_job, an If
+# that fails the run with its own message.
+CATCHES = {
+    "wk_ingest_csv_full": ["copy"],
+    "wk_ingest_jsonl_window": ["copy"],
+    "wk_ingest_postgresql_incremental": ["old_watermark", "new_watermark", "copy", "save_watermark"],
+    "wk_ingest_sqlserver_incremental": ["old_watermark", "new_watermark", "copy", "save_watermark"],
+    "wk_load": ["copy_and_load"],
+    "wk_prepare": ["run_batches"],
+    "wk_prepare_salted": ["get_salt", "run_batches"],
+    "wk_score": ["invoke", "wait_for_job"],
+    "wk_train": ["invoke", "wait_for_job"],
+}
+BEST_EFFORT = {"wk_prepare": {"clear_folder", "clear_rejects"}, "wk_prepare_salted": {"clear_folder", "clear_rejects"},
+               "wk_score": {"clear_outputs"}}
+
+
+def catch_message(activity: str) -> str:
     return ("Step '@{pipeline().parameters.step}' (@{pipeline().parameters.kind} @{pipeline().parameters.target}) "
-            f"of pipeline @{{pipeline().parameters.pipeline}} failed in activity '{tail}': "
-            f"@{{activity('{tail}')?.error?.message}}")
+            f"of pipeline @{{pipeline().parameters.pipeline}} failed in activity '{activity}': "
+            f"@{{activity('{activity}')?.error?.message}}")
 
 
-def test_every_worker_ends_in_a_gate_that_fails_with_the_item_name(docs: Docs, control: Rows) -> None:
-    gated = [w for w in workers(docs) if w not in ("wk_train", "wk_score")]
-    assert len(gated) == 7
-    for name in gated:
+def test_every_needed_activity_has_a_catch_that_names_the_item(docs: Docs, control: Rows) -> None:
+    assert sorted(CATCHES) == workers(docs)
+    for name, caught in CATCHES.items():
         chain = top(docs, name)
-        tail, gate = chain[-2], chain[-1]
-        assert gate["name"] == f"{tail['name']}__ok" and gate["type"] == "IfCondition", name
-        assert gate["dependsOn"] == [{"activity": tail["name"], "dependencyConditions": ["Completed"]}]
-        assert gate["typeProperties"]["expression"] == ex(f"@equals(activity('{tail['name']}').Status, 'Succeeded')")
-        assert "ifTrueActivities" not in gate["typeProperties"]
-        [fail] = gate["typeProperties"]["ifFalseActivities"]
-        assert fail["type"] == "Fail" and fail["typeProperties"]["errorCode"] == "StepFailed"
-        assert fail["typeProperties"]["message"] == ex(_gate_message(tail["name"]))
+        catches = [a for a in chain if is_catch(a)]
+        assert [a["name"] for a in catches] == [f"{c}__failed" for c in caught], name
+        for catch in catches:
+            target = catch["name"].removesuffix("__failed")
+            assert chain[chain.index(catch) - 1]["name"] == target, (name, target)  # right after its activity
+            assert set(catch) == {"name", "type", "description", "dependsOn", "typeProperties"}, (name, target)
+            assert target in catch["description"]
+            assert catch["dependsOn"] == [{"activity": target, "dependencyConditions": ["Failed"]}], (name, target)
+            assert catch["typeProperties"] == {"message": ex(catch_message(target)), "errorCode": "StepFailed"}
+        # What has no catch: exactly the best-effort activities (some activity follows them only upon
+        # Completion) and the Ifs that fail the run themselves.
+        uncaught = {a["name"] for a in work(docs, name)} - set(caught)
+        completed = {d["activity"] for a in chain for d in a.get("dependsOn", [])
+                     if d["dependencyConditions"] == ["Completed"]}
+        assert completed == BEST_EFFORT.get(name, set()), name
+        ifs = {a["name"] for a in work(docs, name) if a["type"] == "IfCondition"}
+        assert uncaught == completed | ifs, name
+        assert ifs == ({"check_job"} if name in ("wk_train", "wk_score") else set()), name
+        # The catches are the only failure paths, all at the top level; the only other Fail is the ML job's.
+        fails = []
+        for a, parent in nested(chain):
+            conditions = {c for d in a.get("dependsOn", []) for c in d["dependencyConditions"]}
+            if is_catch(a):
+                assert parent is None, (name, a["name"])
+            else:
+                assert conditions <= {"Succeeded", "Completed"}, (name, a["name"])  # no path swallows an error
+            if a["type"] == "Fail":
+                fails.append(a if parent is None else parent["name"])
+        assert fails == [*catches, *(["check_job"] if ifs else [])], name
         assert {"step", "kind", "target", "pipeline"} <= set(pipeline(docs, name)["properties"]["parameters"])
     for name in ("wk_train", "wk_score"):
         check = activities(docs, name)["check_job"]
@@ -744,10 +860,6 @@ def test_every_worker_ends_in_a_gate_that_fails_with_the_item_name(docs: Docs, c
                 assert {k: props["parameters"][k] for k in ("item", "step", "kind", "target")} == {
                     k: ex(f"@item().{k}") for k in ("item", "step", "kind", "target")}
                 assert props["parameters"]["pipeline"] == name
-    for name in workers(docs):
-        for a, _ in nested(top(docs, name)):
-            conditions = {c for d in a.get("dependsOn", []) for c in d["dependencyConditions"]}
-            assert conditions <= {"Succeeded", "Completed"}, (name, a["name"])  # no failure path swallows an error
     _, item = find_item(control, "load_fact_sales")
     assert (item["step"], item["kind"], item["target"]) == ("load_fact_sales", "load", "fact_sales")
 
@@ -759,14 +871,34 @@ def test_evaluated_failure_of_the_last_activity_names_the_item(evaluator: Evalua
                                TRIGGER["pl_nightly"], fail={"save_watermark"})
     assert crm.failure == ("Step 'land_crm' (ingest crm.customers) of pipeline pl_nightly failed in activity "
                            "'save_watermark': ")  # + the activity's error, which the framework cannot supply
+    assert [a.name for a in crm.activities] == ["old_watermark", "new_watermark", "copy", "save_watermark",
+                                                "save_watermark__failed"]
+    early = evaluator.run_worker("wk_ingest_sqlserver_incremental", nightly["land_crm__customers"].parameters,
+                                 TRIGGER["pl_nightly"], fail={"old_watermark"})
+    assert early.failure == ("Step 'land_crm' (ingest crm.customers) of pipeline pl_nightly failed in activity "
+                             "'old_watermark': ")
+    assert [a.name for a in early.activities] == ["old_watermark", "old_watermark__failed"]  # nothing else ran
     csv = evaluator.run_worker("wk_ingest_csv_full", nightly["land_products__products"].parameters,
                                TRIGGER["pl_nightly"], fail={"copy"})
     assert csv.failure == "Step 'land_products' (ingest products.products) of pipeline pl_nightly failed in " \
                           "activity 'copy': "
     ok = evaluator.run_worker("wk_ingest_csv_full", nightly["land_products__products"].parameters,
                               TRIGGER["pl_nightly"])
-    assert ok.failure is None and not ok.stuck
+    # The walk ends with the catch never runnable: not stuck, because copy succeeded.
+    assert ok.failure is None and not ok.stuck and ok.never_ran == ["copy__failed"]
+    assert [a.name for a in ok.activities] == ["copy"]
+    # The rule still tells a failure nothing caught: without its catch, a failed copy leaves the run stuck.
+    raw = evaluator.raw["wk_ingest_csv_full"]
+    assert stuck_activities(raw, {"copy"}, set()) == []
+    assert stuck_activities(raw, {"copy"}, {"copy"}) == ["copy__failed"]
+    uncaught = copy.deepcopy(raw)
+    after = {"name": "after", "type": "Wait",
+             "dependsOn": [{"activity": "copy", "dependencyConditions": ["Succeeded"]}]}
+    uncaught["properties"]["activities"].append(after)
+    assert stuck_activities(uncaught, {"copy"}, set()) == ["after"]  # runnable yet never ran
+    assert stuck_activities(uncaught, {"copy", "copy__failed"}, {"copy"}) == ["after"]  # skipped, not a catch
     weekly = runs["pl_weekly_training"].items["train_churn"]
+    assert weekly.never_ran == ["invoke__failed", "wait_for_job__failed"] and not weekly.stuck
     failed = {**OUTPUTS, "get_job": {"properties": {"status": "Failed"}}}
     job = evaluator.run_worker("wk_train", weekly.parameters, TRIGGER["pl_weekly_training"], outputs=failed)
     assert job.failure is not None and job.failure.startswith(
@@ -775,34 +907,38 @@ def test_evaluated_failure_of_the_last_activity_names_the_item(evaluator: Evalua
 
 
 def _must_fail_the_item(worker: list[dict[str, Any]]) -> list[str]:
-    """Top-level execution activities whose failure must fail the item: a later activity needs
-    their success, or the worker's gate checks them. Best-effort ones (followed only on
-    Completion, like the folder clears) are not."""
-    needed = {u for a in worker for u in upstream(a)}
-    gate = worker[-1]
-    checked = set(upstream(gate, "Completed")) if gate["name"].endswith("__ok") else set()
-    return [a["name"] for a in worker if a["type"] not in CONTROL_TYPES and (a["name"] in needed | checked)]
+    """Top-level execution activities whose failure must fail the item: all but the best-effort ones
+    (followed only upon Completion, like the folder clears). Failures inside a ForEach or Until do
+    not fail their container in data-factory-testing-framework, so those catches are checked above."""
+    best_effort = {d["activity"] for a in worker for d in a.get("dependsOn", [])
+                   if d["dependencyConditions"] == ["Completed"]}
+    return [a["name"] for a in worker if a["type"] not in CONTROL_TYPES | {"Fail"} and a["name"] not in best_effort]
 
 
 @pytest.mark.integration
-@pytest.mark.xfail(strict=True, reason=(
-    "generator bug: each worker's gate depends on its LAST activity only (upon Completion), so when an "
-    "earlier activity fails the last one is Skipped, the gate is skipped too and the item fails with the "
-    "bare activity error ('copy', 'get_salt', 'invoke' ...) without its step/target name; affects "
-    "wk_ingest_*_incremental (old_watermark, new_watermark, copy), wk_prepare_salted (get_salt) and "
-    "wk_train/wk_score (invoke). The local runner hides it by composing the message itself."))
 def test_a_failure_anywhere_in_a_worker_fails_the_item_with_its_name(
         docs: Docs, evaluator: Evaluator, runs: dict[str, Run]) -> None:
     items = {r.pipeline: (pipeline_name, r) for pipeline_name, run in runs.items() for r in run.items.values()}
-    unnamed = []
+    checked, unnamed, failed_best_effort = [], [], []
     for name in workers(docs):
         orchestrator, sample = items[name]
+        params = sample.parameters
         for activity in _must_fail_the_item(top(docs, name)):
-            run = evaluator.run_worker(name, sample.parameters, TRIGGER[orchestrator], fail={activity})
-            step = sample.parameters["step"]
-            if not (run.failure and run.failure.startswith(f"Step '{step}'")):
-                unnamed.append(f"{name}/{activity}")
+            checked.append(f"{name}/{activity}")
+            run = evaluator.run_worker(name, params, TRIGGER[orchestrator], fail={activity})
+            expected = (f"Step '{params['step']}' ({params['kind']} {params['target']}) of pipeline {orchestrator} "
+                        f"failed in activity '{activity}': ")
+            if run.failure != expected or run.activities[-1].name != f"{activity}__failed":
+                unnamed.append(f"{name}/{activity}: {run.failure!r}")
+        # A best-effort activity's failure does not fail the item.
+        for activity in sorted(BEST_EFFORT.get(name, set()) - {"clear_outputs"}):  # a ForEach: not failable
+            run = evaluator.run_worker(name, params, TRIGGER[orchestrator], fail={activity})
+            if run.failure is not None or run.stuck:
+                failed_best_effort.append(f"{name}/{activity}: {run.failure!r} {run.never_ran}")
     assert unnamed == [], "\n".join(unnamed)
+    assert failed_best_effort == [], "\n".join(failed_best_effort)
+    assert sorted(checked) == sorted(f"{name}/{a}" for name, caught in CATCHES.items() for a in caught
+                                     if a not in ("copy_and_load", "run_batches", "wait_for_job"))
 
 
 # --- policies --------------------------------------------------------------------------------
@@ -842,11 +978,6 @@ def test_policies_follow_the_steps(docs: Docs, control: Rows, catalog: Catalog) 
     assert train["get_job"]["policy"]["retry"] == pe("retry") and train["invoke"]["policy"]["retry"] == 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "generator bug: wk_train/wk_score wait for the Azure ML job in an Until with a fixed 7-day timeout "
-    "(workers_work.ML_TIMEOUT_MINUTES) instead of the item's timeout, so a step's timeout_minutes "
-    "(train_churn: 180) no longer bounds the job; the old layout set the Until timeout from the step. "
-    "Until.timeout accepts an expression (@pipeline().parameters.timeout)."))
 def test_the_azure_ml_job_wait_is_bounded_by_the_step_timeout(docs: Docs, control: Rows) -> None:
     assert find_item(control, "train_churn")[1]["timeout"] == "0.03:00:00"
     for name in ("wk_train", "wk_score"):
