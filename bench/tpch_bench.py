@@ -188,8 +188,9 @@ def main() -> None:
     for name, r in results.items():
         stdout = str(r.pop("stdout"))
         if "rows" not in r:
-            # the last JSON line: a library may print its own lines (dlt's progress, warnings) too
-            r["rows"] = json.loads(next(ln for ln in reversed(stdout.splitlines()) if ln.startswith('{"rows"')))["rows"]
+            # the last JSON object: DuckDB's progress bar (queries over 2 s) shares the line before it
+            line = next(ln for ln in reversed(stdout.splitlines()) if '{"rows"' in ln)
+            r["rows"] = json.loads(line[line.index('{"rows"'):])["rows"]
         r["rows_per_second"] = round(int(r["rows"]) / float(r["seconds"]))
         assert r["rows"] == total, f"{name} loaded {r['rows']} rows, expected {total}"
     summary = {
