@@ -26,6 +26,7 @@ from lakewharf.model.catalog import (
     Scoring,
     Source,
     Training,
+    Volume,
     Zone,
 )
 from lakewharf.model.origin import Origin
@@ -124,6 +125,18 @@ class Builder:
                 f"watermark {name!r} is nullable: rows where it is NULL would never load",
                 "declare it 'nullable: false' if the source guarantees it, or choose another column"))
 
+    def volume(self, spec: dict[str, Any] | None, origin: Origin) -> Volume | None:
+        if spec is None:
+            return None
+        if ("rows_per_day" in spec) == ("rows_per_load" in spec):
+            self.errors.append(origin.error(
+                "give either rows_per_day or rows_per_load" if "rows_per_day" in spec else
+                "a volume needs rows_per_day or rows_per_load",
+                "rows_per_day for incremental loads (new rows a day), rows_per_load for what one load copies"))
+            return None
+        return Volume(spec.get("rows_per_day"), spec.get("rows_per_load"), spec.get("initial_rows", 0),
+                      float(spec.get("growth_per_month", 0.0)), origin)
+
     def cron(self, spec: dict[str, Any] | None, origin: Origin) -> Cron | None:
         if spec is None:
             return None
@@ -167,7 +180,7 @@ class Builder:
             if d["kind"] in ("file_drop", "log") and "path" not in e:
                 self.errors.append(eo.error(f"a {d['kind']} entity needs 'path'", "a glob under the drop container"))
             entities[n] = Entity(f.name, n, e.get("table"), e.get("path"), load["mode"], load.get("watermark"), cols,
-                                 e.get("description", ""), eo)
+                                 e.get("description", ""), eo, self.volume(e.get("volume"), eo.at("volume")))
         if d["kind"] in ("file_drop", "log") and "format" not in d:
             self.errors.append(o.error(f"a {d['kind']} source needs 'format'", "csv, jsonl or parquet"))
         landing = d.get("landing_zone", "landing")

@@ -89,6 +89,20 @@ class Platform:
 
 
 @dataclass(frozen=True)
+class Volume:
+    """How much data a source entity holds and receives (``volume:``), read only by ``wharf cost``.
+
+    One of ``rows_per_day`` / ``rows_per_load`` is set; ``growth_per_month`` compounds the rows
+    each load brings (0.02 = 2 % more each month)."""
+
+    rows_per_day: int | None = None
+    rows_per_load: int | None = None
+    initial_rows: int = 0
+    growth_per_month: float = 0.0
+    origin: Origin = _ORIGIN
+
+
+@dataclass(frozen=True)
 class Entity:
     source: str
     name: str
@@ -99,6 +113,7 @@ class Entity:
     columns: tuple[Column, ...]
     description: str = ""
     origin: Origin = _ORIGIN
+    volume: Volume | None = None  # None: wharf cost states its default assumption
 
     @property
     def ref(self) -> str:

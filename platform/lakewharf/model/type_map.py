@@ -153,3 +153,21 @@ def arrow_type(t: DataType) -> pyarrow.DataType:
     if t.base == "timestamp":
         return factory("us")
     return factory()
+
+
+# Bytes one value takes uncompressed, for size estimates (``wharf cost``): fixed-width types as
+# Synapse stores them; text and binary at half their declared length (an assumed average fill),
+# 50 / 100 bytes when no length is declared. docs/cost.md states these assumptions.
+_FIXED_BYTES = {"boolean": 1, "smallint": 2, "int": 4, "bigint": 8, "float": 4, "double": 8, "date": 3,
+                "timestamp": 8}
+
+
+def value_bytes(t: DataType) -> float:
+    if t.base in _FIXED_BYTES:
+        return _FIXED_BYTES[t.base]
+    if t.base == "decimal":
+        precision = t.precision or 18
+        return 5 if precision <= 9 else 9 if precision <= 19 else 13 if precision <= 28 else 17
+    if t.base == "string":
+        return t.length / 2 if t.length else 50
+    return t.length / 2 if t.length else 100  # binary
