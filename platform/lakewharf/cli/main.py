@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "local": ("lakewharf.cli.local", "start, stop or inspect the local lake, sources and emulator"),
     "query": ("lakewharf.cli.query", "run a read-only SELECT on the local warehouse"),
     "plan": ("lakewharf.cli.plan", "show offline what `pulumi up` would create for a stack"),
+    "cost": ("lakewharf.cli.cost", "estimate the monthly Azure cost of the platform, with a projection"),
 }
 
 
