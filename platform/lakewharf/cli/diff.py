@@ -13,11 +13,12 @@ import sys
 import tarfile
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from rich.syntax import Syntax
 
 from lakewharf.cli.output import console
-from lakewharf.errors import CatalogError, CatalogInvalid
+from lakewharf.errors import CatalogError, CatalogInvalid, WharfError
 from lakewharf.project import load_catalog
 
 
@@ -38,7 +39,18 @@ def _generated(project: Path) -> dict[str, bytes]:
     return {a.path: a.content for a in generate_all(load_catalog(project))}
 
 
-def _at_ref(root: Path, ref: str) -> dict[str, bytes]:
+def _cost_context(project: Path, tree: dict[str, bytes], root: Path) -> Any:
+    """The cost estimate's inputs for the catalog in ``project``, with ``root``'s stack and local run;
+    None (and a note) when the catalog cannot be priced."""
+    from lakewharf.cost.report import Options, context_for
+
+    try:
+        return context_for(load_catalog(project), tree, Options(), project_root=root)
+    except WharfError as exc:
+        return str(exc)
+
+
+def _at_ref(root: Path, ref: str, priced: list[Any] | None = None) -> dict[str, bytes]:
     """Generate the catalog as it was at ``ref`` (catalog/, pipelines.yaml and templates/)."""
     git = ["git", "-C", str(root)]
     present = [p for p in ("catalog", "pipelines.yaml", "templates")
@@ -51,7 +63,10 @@ def _at_ref(root: Path, ref: str) -> dict[str, bytes]:
     archive = io.BytesIO(result.stdout)
     with tempfile.TemporaryDirectory(prefix="wharf-diff-") as tmp, tarfile.open(fileobj=archive) as tar:
         tar.extractall(tmp, filter="data")
-        return _generated(Path(tmp))
+        tree = _generated(Path(tmp))
+        if priced is not None:
+            priced.append(_cost_context(Path(tmp), tree, root))
+        return tree
 
 
 def run(args: argparse.Namespace) -> int:
@@ -59,8 +74,9 @@ def run(args: argparse.Namespace) -> int:
 
     catalog = load_catalog(getattr(args, "project", None))
     new = _generated(catalog.root)
+    priced: list[Any] = []
     if args.against_ref:
-        old = _at_ref(catalog.root, args.against_ref)
+        old = _at_ref(catalog.root, args.against_ref, priced)
         label = args.against_ref
     else:
         folder = args.against or catalog.root / "build"
@@ -69,13 +85,16 @@ def run(args: argparse.Namespace) -> int:
                                                "run `wharf generate` first, or use --against-ref HEAD")])
         old, label = _tree(folder), str(folder)
     report = compare_trees(old, new)
+    delta = _delta(priced[0], _cost_context(catalog.root, new, catalog.root)) if priced else \
+        "compare with --against-ref GITREF to price the catalog before the change"
     if args.json:
-        json.dump(report.to_dict(), sys.stdout, indent=2)
+        json.dump({**report.to_dict(), "cost_delta": delta}, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0 if report.identical else 2
     out = console()
     if report.identical:
-        out.print(f"no changes against {label}", markup=False)
+        out.print(f"no changes to the generated files against {label}", markup=False)
+        _print_delta(out, delta)  # a volume change generates nothing new, and still costs
         return 0
     counts = {s: sum(c.status == s for c in report.changes) for s in ("added", "removed", "changed")}
     out.print(f"[bold]against {label}[/]: {counts['added']} added, {counts['removed']} removed, "
@@ -94,4 +113,27 @@ def run(args: argparse.Namespace) -> int:
         out.print(f"[bold red]{len(report.breaking)} breaking change(s)[/]")
         for b in report.breaking:
             out.print(f"  [red]{b.kind}[/] {b.object}: {b.message}", markup=True, highlight=False)
+    _print_delta(out, delta)
     return 2
+
+
+def _delta(old: Any, new: Any) -> dict[str, Any] | str:
+    from lakewharf.cost.report import cost_delta
+
+    if isinstance(old, str) or isinstance(new, str):
+        return f"not priced: {old if isinstance(old, str) else new}"
+    return cost_delta(old, new)
+
+
+def _print_delta(out: Any, delta: dict[str, Any] | str) -> None:
+    """The monthly cost delta per service (month 1 of `wharf cost`), as CI's review summary shows it."""
+    if isinstance(delta, str):
+        out.print(f"monthly cost delta: {delta}", markup=False, highlight=False)
+        return
+    total = delta["total"]
+    out.print(f"[bold]monthly cost delta[/] ({delta['currency']}, month 1, stack {delta['stack']}): "
+              f"{total['before']:,.2f} → {total['after']:,.2f} ({total['delta']:+,.2f})", highlight=False)
+    for service, d in delta["services"].items():
+        if d["delta"]:
+            out.print(f"  {service}: {d['before']:,.2f} → {d['after']:,.2f} ({d['delta']:+,.2f})",
+                      markup=False, highlight=False)

@@ -31,10 +31,12 @@ class Options:
 
 
 def context_for(catalog: Catalog, tree: Mapping[str, bytes], options: Options, *,
-                measure_root: Path | None = None) -> Context:
-    stack = stack_facts(catalog.root, options.stack)
+                project_root: Path | None = None) -> Context:
+    """``project_root``: where the stack file and the local run are, when ``catalog`` was read
+    elsewhere (``wharf diff --against-ref`` reads the old catalog from a temporary folder)."""
+    root = project_root or catalog.root
+    stack = stack_facts(root, options.stack)
     prices = load_prices(stack.location, options.prices)
-    root = measure_root or catalog.root
     lake, report = (root / LOCAL_LAKE, root / RUN_REPORT) if options.measure else (None, None)
     return build_context(catalog, tree, prices, stack, options.assumptions, lake, report)
 
@@ -82,6 +84,14 @@ def to_dict(ctx: Context, proj: Projection) -> dict[str, Any]:
         "measured": measured_of(ctx),
         "assumptions": assumptions_of(ctx),
     }
+
+
+def cost_delta(old: Context, new: Context) -> dict[str, Any]:
+    """What a catalog change does to the month-1 estimate, per service and in total."""
+    services = service_delta(old, new)
+    before, after = sum(v["before"] for v in services.values()), sum(v["after"] for v in services.values())
+    return {"currency": new.prices.currency, "stack": new.stack.name, "month": 1, "services": services,
+            "total": {"before": round(before, 2), "after": round(after, 2), "delta": round(after - before, 2)}}
 
 
 def service_delta(old: Context, new: Context) -> dict[str, dict[str, float]]:
