@@ -61,7 +61,8 @@ def assumptions_of(ctx: Context) -> list[str]:
     if not ctx.stack.from_file:
         out.append(f"no Pulumi.{ctx.stack.name}.yaml: the infra's defaults ({ctx.stack.sql_pool_sku}, "
                    f"{ctx.stack.storage_sku}, {ctx.stack.location})")
-    out += [f"price {p.key}: {p.source}" for p in ctx.prices.prices.values() if p.assumed]
+    used = {line.price_key for line in estimate_month(ctx, 1).lines}
+    out += [f"price {p.key}: {p.source}" for p in ctx.prices.prices.values() if p.assumed and p.key in used]
     return out
 
 
