@@ -20,7 +20,7 @@ from lakewharf.generate.aml import generate
 from lakewharf.generate.aml.jobs import mltable
 from lakewharf.generate.aml.training import TRAINING_INPUT
 from lakewharf.generate.artifact import Artifact
-from lakewharf.generate.run import generate_all
+from lakewharf.generate.generate_all import generate_all
 from lakewharf.generate.templates import template_environment
 from lakewharf.generate.writer import write_tree
 from lakewharf.model import naming

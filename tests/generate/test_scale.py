@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from lakewharf.generate.generate_all import generate_all
 from lakewharf.generate.preparation_sql import compile_preparation
 from lakewharf.generate.preparations import uses_salt
-from lakewharf.generate.run import generate_all
 from lakewharf.project import load_catalog
 
 ROOT = Path(__file__).resolve().parents[2]

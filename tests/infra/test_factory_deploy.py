@@ -140,7 +140,7 @@ def _real_generated_tree(target: Path) -> Path | None:
     except ImportError:
         return None
     from lakewharf.generate import GENERATORS
-    from lakewharf.generate.run import generate_all
+    from lakewharf.generate.generate_all import generate_all
     from lakewharf.generate.templates import template_environment
     from lakewharf.generate.writer import write_tree
     from lakewharf.project import load_catalog

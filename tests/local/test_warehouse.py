@@ -9,7 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from lakewharf.generate.run import generate_all
+from lakewharf.generate.generate_all import generate_all
 from lakewharf.local.tsql_text import CopyInto, split_statements, strip_comments
 from lakewharf.local.warehouse import DuckDBWarehouse, WarehouseError, read_only_select
 from lakewharf.project import load_catalog

@@ -293,7 +293,7 @@ def resolve_adf(root: Path, catalog: Any, adf_dir: Path | None, warnings: list[s
     if (root / "build" / "adf").is_dir():
         return load_adf_tree(root / "build" / "adf", label_root=root)
     from lakewharf.errors import CatalogInvalid
-    from lakewharf.generate.run import generate_all
+    from lakewharf.generate.generate_all import generate_all
     from lakewharf.generate.writer import write_tree
 
     with tempfile.TemporaryDirectory(prefix="wharf-plan-") as tmp:

@@ -1,4 +1,4 @@
-"""One ``wharf run``: make sure build/ is current, bring the local stack up, apply the warehouse
+"""One ``wharf run``: make sure build/ is current, bring the local environment up, apply the warehouse
 scripts, run the pipelines in dependency order, check the data for privacy, and report."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from lakewharf.model.schedule import TumblingWindow
 
 def refresh_build(catalog: Catalog, build: Path) -> bool:
     """Regenerate build/ when it is missing or differs from what the catalog generates now."""
-    from lakewharf.generate.run import generate_all
+    from lakewharf.generate.generate_all import generate_all
     from lakewharf.generate.writer import write_tree
 
     artifacts = generate_all(catalog)
@@ -103,14 +103,14 @@ def run_local(
 def _run_locked(
     catalog: Catalog, settings: LocalSettings, pipelines: list[str] | None, listener: Listener | None
 ) -> RunReport:
-    from lakewharf.local import stack
+    from lakewharf.local import environment
     from lakewharf.local.privacy_check import PrivacyCheck, check_privacy
     from lakewharf.local.warehouse import open_warehouse
 
     started = time.perf_counter()
     bindings = load_bindings(catalog)
-    # stack.up checks the bound sources first: a missing table stops the run before anything changes.
-    lake, seeded = stack.up(catalog, settings, bindings)
+    # environment.up checks the bound sources first: a missing table stops the run before anything changes.
+    lake, seeded = environment.up(catalog, settings, bindings)
     build = catalog.root / "build"
     refresh_build(catalog, build)
     upload_control_files(lake, build)
