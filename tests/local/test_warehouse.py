@@ -168,8 +168,11 @@ def test_a_failing_load_rolls_back(loader: Loader, monkeypatch: pytest.MonkeyPat
 
 
 def test_statement_splitting_respects_strings_and_comments() -> None:
-    sql = strip_comments("SELECT ';' AS a; -- c;\n/* x; */ SELECT 'it''s' AS b;")
-    assert split_statements(sql) == ["SELECT ';' AS a", "SELECT 'it''s' AS b"]
+    sql = "SELECT ';' AS a; -- c;\n/* x; */ SELECT 'it''s' AS b;"
+    assert split_statements(sql) == ("SELECT ';' AS a", "SELECT 'it''s' AS b")
+    stripped = strip_comments(sql)
+    assert "--" not in stripped and "/*" not in stripped and "c;" not in stripped
+    assert stripped.index("SELECT 'it") == sql.index("SELECT 'it")  # every token keeps its offset
 
 
 @pytest.mark.parametrize(("sql", "message"), [
