@@ -11,7 +11,7 @@ import pytest
 from lakewharf.generate.adf.catalog_limits import check_adf_limits
 from lakewharf.generate.adf.factory import factory_documents
 from lakewharf.generate.adf.limits import MAX_ACTIVITIES, count_activities
-from lakewharf.generate.run import generate_all
+from lakewharf.generate.generate_all import generate_all
 from lakewharf.model.catalog import Catalog
 from lakewharf.project import load_catalog
 

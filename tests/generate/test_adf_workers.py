@@ -309,7 +309,7 @@ class Run:
 
 
 def _plain(value: Any) -> Any:
-    from lakewharf.local.adf_tree import plain
+    from lakewharf.artifacts.adf_tree import plain
 
     return copy.deepcopy(plain(value))
 

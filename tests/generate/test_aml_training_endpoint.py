@@ -15,12 +15,11 @@ import pytest
 import yaml
 
 from lakewharf.errors import CatalogInvalid
-from lakewharf.generate.adf import workers_work as activities_ml
 from lakewharf.generate.aml import generate
 from lakewharf.generate.aml.jobs import mltable
 from lakewharf.generate.aml.training import TRAINING_INPUT
 from lakewharf.generate.artifact import Artifact
-from lakewharf.generate.run import generate_all
+from lakewharf.generate.generate_all import generate_all
 from lakewharf.generate.templates import template_environment
 from lakewharf.generate.writer import write_tree
 from lakewharf.model import naming
@@ -88,7 +87,6 @@ def test_endpoints_and_inputs_match_the_data_factory_invocation(sample_catalog: 
                                                                sample: dict[str, Artifact]) -> None:
     invoked = adf_training_invocations(sample_catalog)
     assert sorted(invoked) == sorted(f"retail-train-{m}" for m in MODELS)
-    assert TRAINING_INPUT == activities_ml.TRAIN_INPUT
     for model in MODELS:
         endpoint = doc(sample, f"aml/endpoint_train_{model}.yml")
         deployment = doc(sample, f"aml/deployment_train_{model}.yml")

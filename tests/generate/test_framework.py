@@ -12,7 +12,7 @@ from lakewharf.cli.main import main
 from lakewharf.errors import CatalogInvalid
 from lakewharf.generate.artifact import Artifact
 from lakewharf.generate.diff import compare_trees
-from lakewharf.generate.run import generate_all
+from lakewharf.generate.generate_all import generate_all
 from lakewharf.generate.writer import DuplicateArtifact, OutputRefused, write_tree
 from lakewharf.project import load_catalog
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
-from lakewharf.generate.run import generate_all
+from lakewharf.generate.generate_all import generate_all
 from lakewharf.project import load_catalog
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from lakewharf.generate.generate_all import generate_all
 from lakewharf.generate.preparation_sql import compile_preparation
 from lakewharf.generate.preparations import uses_salt
-from lakewharf.generate.run import generate_all
 from lakewharf.project import load_catalog
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,8 +61,21 @@ def test_uses_salt_agrees_with_the_compiled_preparation(project: str, tmp_path: 
     assert any(answers.values()) and not all(answers.values())
 
 
-def test_the_salt_parameter_is_spelled_once() -> None:
-    from lakewharf.generate.adf import workers_work
-    from lakewharf.generate.preparation_sql import SALT_PARAMETER
+def test_the_salted_worker_passes_the_parameter_the_preparation_sql_reads(
+        scale_trees: dict[int, dict[str, bytes]]) -> None:
+    """The salt's name is spelled once (model.naming): the Script activity of the salted prepare
+    worker passes exactly the parameters the hashing preparation SQL reads."""
+    tree = scale_trees[30]
 
-    assert workers_work.SALT_PARAMETER == SALT_PARAMETER
+    def scripts(node: object) -> list[dict]:
+        if isinstance(node, dict):
+            found = [node] if node.get("type") == "Script" else []
+            return found + [s for v in node.values() for s in scripts(v)]
+        return [s for v in node for s in scripts(v)] if isinstance(node, list) else []
+
+    worker = json.loads(tree["adf/pipeline/wk_prepare_salted.json"])
+    passed = {p["name"] for a in scripts(worker) for s in a["typeProperties"]["scripts"]
+              for p in s.get("parameters", [])}
+    hashing = [c.decode() for p, c in tree.items() if p.startswith("synapse/serverless/prepare/") and b"HASHBYTES" in c]
+    assert passed and hashing
+    assert all(f"@{name}" in text for name in passed for text in hashing)

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from lakewharf.artifacts.adf_tree import DEFAULT_GLOBAL_PARAMETERS
 from lakewharf.catalog.secrets import _PATTERNS, _SECRET_KEYS
-from lakewharf.infra.adf_tree import DEFAULT_GLOBAL_PARAMETERS
 from lakewharf.infra.mocks import OfflineRun, plain
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -3,13 +3,11 @@ control file, written with Entra ID after the control filesystem and the deploye
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from infra_samples import REPO_ROOT
 
+from lakewharf.artifacts.adf_tree import read_control_files
 from lakewharf.infra import control
-from lakewharf.infra.adf_tree import load_adf_tree, read_control_files
 from lakewharf.infra.mocks import OfflineRun, run_offline
 
 GOLDEN = REPO_ROOT / "tests" / "golden"
@@ -54,11 +52,6 @@ def test_a_ci_deployer_is_granted_as_a_service_principal() -> None:
     assert grant.inputs["principalType"] == "ServicePrincipal"
 
 
-def test_the_tree_reader_carries_the_control_files_beside_build_adf(tmp_path: Path) -> None:
-    tree = load_adf_tree(GOLDEN / "adf")
-    assert [f.path for f in tree.control_files] == sorted(p.relative_to(GOLDEN / "control").as_posix()
-                                                           for p in (GOLDEN / "control").glob("*/*.json"))
-    assert read_control_files(tmp_path / "nothing") == ()
 
 
 def test_the_provider_replaces_a_moved_file_and_updates_changed_bytes() -> None:

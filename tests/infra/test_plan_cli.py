@@ -86,3 +86,11 @@ def test_plan_without_build_adf_writes_nothing_and_warns(project: Project, capsy
     assert project.snapshot() == before  # nothing generated into the project
     warnings = json.loads(out)["warnings"]
     assert any("build/adf is missing" in w for w in warnings)
+
+
+def test_plan_with_a_broken_build_adf_names_the_file(deployable: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    (deployable.root / "build" / "adf" / "dataset" / "ds_raw_parquet.json").unlink()
+    code, _, err = _plan(capsys, deployable.root)
+    assert code == 1
+    assert "wharf plan: build/adf/pipeline/ingest_customers.json: refers to dataset 'ds_raw_parquet'" in err
+    assert "Traceback" not in err and "internal error" not in err

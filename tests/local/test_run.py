@@ -1,4 +1,4 @@
-"""wharf run end to end: the generated pipelines on the local stack, at a fraction of the sample size."""
+"""wharf run end to end: the generated pipelines on the local environment, at a fraction of the sample size."""
 
 from __future__ import annotations
 

@@ -105,7 +105,7 @@ def test_one_type_map_serves_every_target(kind: str) -> None:
 
 
 def test_the_warehouse_collation_is_stated_on_text_columns_of_the_ddl() -> None:
-    from lakewharf.generate.run import generate_all
+    from lakewharf.generate.generate_all import generate_all
     from lakewharf.project import load_catalog
 
     root = Path(__file__).resolve().parents[2]

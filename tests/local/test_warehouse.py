@@ -9,7 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from lakewharf.generate.run import generate_all
+from lakewharf.generate.generate_all import generate_all
 from lakewharf.local.tsql_text import CopyInto, split_statements, strip_comments
 from lakewharf.local.warehouse import DuckDBWarehouse, WarehouseError, read_only_select
 from lakewharf.project import load_catalog
@@ -168,8 +168,11 @@ def test_a_failing_load_rolls_back(loader: Loader, monkeypatch: pytest.MonkeyPat
 
 
 def test_statement_splitting_respects_strings_and_comments() -> None:
-    sql = strip_comments("SELECT ';' AS a; -- c;\n/* x; */ SELECT 'it''s' AS b;")
-    assert split_statements(sql) == ["SELECT ';' AS a", "SELECT 'it''s' AS b"]
+    sql = "SELECT ';' AS a; -- c;\n/* x; */ SELECT 'it''s' AS b;"
+    assert split_statements(sql) == ("SELECT ';' AS a", "SELECT 'it''s' AS b")
+    stripped = strip_comments(sql)
+    assert "--" not in stripped and "/*" not in stripped and "c;" not in stripped
+    assert stripped.index("SELECT 'it") == sql.index("SELECT 'it")  # every token keeps its offset
 
 
 @pytest.mark.parametrize(("sql", "message"), [

@@ -34,7 +34,7 @@ def _tree(folder: Path) -> dict[str, bytes]:
 
 
 def _generated(project: Path) -> dict[str, bytes]:
-    from lakewharf.generate.run import generate_all
+    from lakewharf.generate.generate_all import generate_all
 
     return {a.path: a.content for a in generate_all(load_catalog(project))}
 

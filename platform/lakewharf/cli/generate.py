@@ -25,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lakewharf.generate.run import generate_all
+    from lakewharf.generate.generate_all import generate_all
     from lakewharf.generate.writer import OutputRefused, write_tree
 
     started = time.perf_counter()

@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lakewharf.local import stack
+    from lakewharf.local import environment
     from lakewharf.local.settings import LocalSettings
 
     catalog = load_catalog(getattr(args, "project", None))
@@ -37,14 +37,14 @@ def run(args: argparse.Namespace) -> int:
         from lakewharf.local.project_lock import project_lock
 
         with project_lock(settings.state, "local up"):
-            _, report = stack.up(catalog, settings, reseed=args.reseed)
-        state = stack.status(catalog, settings)
+            _, report = environment.up(catalog, settings, reseed=args.reseed)
+        state = environment.status(catalog, settings)
         out.print(f"lake: {state.lake} (containers for {len(catalog.platform.zones)} zones)", markup=False)
         print_seed_report(out, report)
     elif args.action == "down":
-        out.print("Azurite stopped" if stack.down(settings) else "nothing was running", markup=False)
+        out.print("Azurite stopped" if environment.down(settings) else "nothing was running", markup=False)
     else:
-        state = stack.status(catalog, settings)
+        state = environment.status(catalog, settings)
         out.print(f"lake:      {state.lake}", markup=False)
         if state.azurite is not None:
             out.print(

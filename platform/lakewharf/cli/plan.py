@@ -31,17 +31,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lakewharf.infra.adf_tree import AdfTreeError
     from lakewharf.infra.mocks import run_offline
-    from lakewharf.infra.settings import StackConfigError
     from lakewharf.project import resolve_project
 
     root = resolve_project(getattr(args, "project", None))
-    try:
-        result = run_offline(root, args.stack)
-    except (StackConfigError, AdfTreeError) as exc:
-        console(stderr=True).print(f"wharf plan: {exc}", style="red", markup=False)
-        return 1
+    # Stack settings and build/adf problems are WharfErrors: cli/main.py reports them, exit 1.
+    result = run_offline(root, args.stack)
     if args.json:
         json.dump(as_json(result), sys.stdout, indent=2)
         sys.stdout.write("\n")

@@ -20,13 +20,13 @@ from sqlglot import exp
 
 from lakewharf.model import naming
 from lakewharf.model.catalog import Catalog, Column, Dataset
+from lakewharf.model.lake import LOADED_AT
+from lakewharf.model.naming import SALT_PARAMETER
 from lakewharf.model.steps import SQL_DIALECT
-from lakewharf.model.steps.sqltree import HASH_FUNCTION, LOADED_AT, Chain, StepSql, col, is_null, select, sql_type
+from lakewharf.model.steps.sqltree import HASH_FUNCTION, Chain, StepSql, col, is_null, select, sql_type
 
-__all__ = ["LOADED_AT", "SALT_PARAMETER", "CompiledPreparation", "compile_preparation", "input_table", "render",
-           "sql_type"]
+__all__ = ["CompiledPreparation", "compile_preparation", "input_table", "render", "sql_type"]
 
-SALT_PARAMETER = "salt"
 CONTRACT = "contract"  # the label of the rejects of a source entity's column contract
 
 

@@ -32,7 +32,7 @@ def rejects_table(dataset: Dataset, label: str) -> str:
 
 def render_script(catalog: Catalog, dataset: Dataset, templates: Environment) -> str:
     # sqlglot (~0.2 s to import) only when scripts are rendered: validate's limit check imports this module
-    from lakewharf.generate.preparation_sql import SALT_PARAMETER, compile_preparation, render
+    from lakewharf.generate.preparation_sql import compile_preparation, render
 
     compiled = compile_preparation(catalog, dataset)
     targets = [_Target(naming.serverless_table_name(dataset.zone, dataset.name), lake.dataset_folder(dataset.name),
@@ -42,7 +42,7 @@ def render_script(catalog: Catalog, dataset: Dataset, templates: Environment) ->
     return templates.get_template("prepare/cetas.sql.j2").render(
         dataset=dataset, inputs=", ".join(dataset.inputs), folder=lake.dataset_folder(dataset.name),
         tables=targets, data_source=naming.external_data_source_name(dataset.zone),
-        file_format=naming.PARQUET_FILE_FORMAT, uses_salt=compiled.uses_salt, salt=SALT_PARAMETER,
+        file_format=naming.PARQUET_FILE_FORMAT, uses_salt=compiled.uses_salt, salt=naming.SALT_PARAMETER,
         salt_secret=catalog.platform.hash_salt_secret or "",
     )
 

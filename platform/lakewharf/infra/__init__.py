@@ -6,7 +6,8 @@ Only this package and ``wharf plan`` import pulumi. Read top-down:
 - ``names``     — Cloud Adoption Framework names, deterministic per prefix/environment/location;
 - ``roles``     — the one table of built-in Azure role definition GUIDs lakewharf assigns;
 - ``access``    — who gets which role where, derived from the catalog (pure Python);
-- ``adf_tree``  — the reviewed ``build/adf`` files, read and ordered by their references;
+  (the reviewed ``build/adf`` files are read by ``lakewharf.artifacts.adf_tree``, the same reader
+  the local runner uses);
 - ``lake``, ``security``, ``monitoring``, ``warehouse``, ``factory``, ``ml`` — the components;
 - ``program``   — wires them together (``infra/__main__.py`` calls ``program.main``);
 - ``mocks``     — the offline harness shared by ``wharf plan`` and ``tests/infra``.

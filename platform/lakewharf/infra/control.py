@@ -21,7 +21,7 @@ from typing import Any
 import pulumi
 from pulumi import dynamic
 
-from lakewharf.infra.adf_tree import ControlFile
+from lakewharf.artifacts.adf_tree import ControlFile
 from lakewharf.infra.common import TYPE_PREFIX, child
 
 RBAC_WAIT_SECONDS = 600

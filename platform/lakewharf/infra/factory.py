@@ -16,7 +16,7 @@ from typing import Any
 import pulumi
 from pulumi_azure_native import datafactory
 
-from lakewharf.infra.adf_tree import PIPELINE_ARGS, AdfObject, AdfTree, AdfTreeError
+from lakewharf.artifacts.adf_tree import PIPELINE_ARGS, AdfObject, AdfTree, AdfTreeError
 from lakewharf.infra.common import TYPE_PREFIX, Context, child
 
 

@@ -23,7 +23,7 @@ from pulumi.output import Unknown
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 
-from lakewharf.infra.adf_tree import AdfTree, load_adf_tree
+from lakewharf.artifacts.adf_tree import AdfTree, load_adf_tree
 from lakewharf.infra.settings import KEYS, NAMESPACE, StackConfigError, stack_file_config
 
 SUBSCRIPTION_ID = "00000000-0000-4000-8000-00000000c0de"  # fabricated, never a real subscription
@@ -293,7 +293,7 @@ def resolve_adf(root: Path, catalog: Any, adf_dir: Path | None, warnings: list[s
     if (root / "build" / "adf").is_dir():
         return load_adf_tree(root / "build" / "adf", label_root=root)
     from lakewharf.errors import CatalogInvalid
-    from lakewharf.generate.run import generate_all
+    from lakewharf.generate.generate_all import generate_all
     from lakewharf.generate.writer import write_tree
 
     with tempfile.TemporaryDirectory(prefix="wharf-plan-") as tmp:

@@ -15,8 +15,8 @@ from typing import Any
 import pulumi
 from pulumi_azure_native import authorization, resources
 
+from lakewharf.artifacts.adf_tree import AdfTree, AdfTreeError, load_adf_tree
 from lakewharf.infra import access
-from lakewharf.infra.adf_tree import AdfTree, AdfTreeError, load_adf_tree
 from lakewharf.infra.common import Context, assign_role, stack_tags
 from lakewharf.infra.control import ControlFiles
 from lakewharf.infra.factory import Factory

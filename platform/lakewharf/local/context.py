@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lakewharf.local.adf_tree import AdfTree
+from lakewharf.artifacts.adf_tree import AdfTree
 from lakewharf.local.files import LocalFiles
 from lakewharf.local.lake import Lake
 from lakewharf.local.settings import LocalSettings

@@ -30,6 +30,7 @@ from lakewharf.local.row_checks import checked, duck_type
 from lakewharf.local.source_readers import matching, raw_column
 from lakewharf.local.source_systems import DIALECTS
 from lakewharf.model.catalog import Entity, Source
+from lakewharf.model.lake import LOADED_AT, RUN_ID
 
 _FILE_SOURCES = {"DelimitedTextSource", "JsonSource", "ParquetSource"}
 _NO_FILE = "NULL::VARCHAR AS __file, NULL::BIGINT AS __line"
@@ -59,7 +60,7 @@ def run_copy(
         raise CopyFailed(f"{ctx.target!r} (the item's target) is not a source entity of the catalog")
     source = ctx.catalog.sources[entity.source]
     extra = {c["name"]: c["value"] for c in props["source"].get("additionalColumns", [])}
-    loaded_at, run_id = str(extra.get("_loaded_at", "")).rstrip("Z")[:26], str(extra.get("_run_id", ""))
+    loaded_at, run_id = str(extra.get(LOADED_AT, "")).rstrip("Z")[:26], str(extra.get(RUN_ID, ""))
     con = connect(ctx.settings.state)
     measured = Measured()
     try:
@@ -74,7 +75,7 @@ def run_copy(
         columns = ", ".join(f'"{c.name}"' for c in entity.columns)
         out = ctx.files.scratch() / "part.parquet"
         written = con.execute(
-            f"COPY (SELECT {columns}, CAST($loaded_at AS TIMESTAMP) AS _loaded_at, $run_id AS _run_id FROM ({kept})) "
+            f"COPY (SELECT {columns}, CAST($loaded_at AS TIMESTAMP) AS {LOADED_AT}, $run_id AS {RUN_ID} FROM ({kept})) "
             f"TO '{out}' (FORMAT PARQUET, COMPRESSION SNAPPY)",
             {"loaded_at": loaded_at, "run_id": run_id},
         ).fetchone()[0]

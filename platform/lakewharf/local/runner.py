@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lakewharf.local.adf_tree import plain
+from lakewharf.artifacts.adf_tree import plain
 from lakewharf.local.context import LOCAL_STACK_SUFFIX, Measured, RunContext
 from lakewharf.model import naming
 

@@ -1,4 +1,4 @@
-"""One ``wharf run``: make sure build/ is current, bring the local stack up, apply the warehouse
+"""One ``wharf run``: make sure build/ is current, bring the local environment up, apply the warehouse
 scripts, run the pipelines in dependency order, check the data for privacy, and report."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import time
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
-from lakewharf.local.adf_tree import AdfTree
+from lakewharf.artifacts.adf_tree import AdfTree, load_adf_tree
 from lakewharf.local.bindings import load_bindings
 from lakewharf.local.context import RunContext
 from lakewharf.local.files import LocalFiles
@@ -24,7 +24,7 @@ from lakewharf.model.schedule import TumblingWindow
 
 def refresh_build(catalog: Catalog, build: Path) -> bool:
     """Regenerate build/ when it is missing or differs from what the catalog generates now."""
-    from lakewharf.generate.run import generate_all
+    from lakewharf.generate.generate_all import generate_all
     from lakewharf.generate.writer import write_tree
 
     artifacts = generate_all(catalog)
@@ -34,17 +34,16 @@ def refresh_build(catalog: Catalog, build: Path) -> bool:
     return not current
 
 
-def upload_control_files(lake: Lake, build: Path) -> None:
+def upload_control_files(lake: Lake, tree: AdfTree) -> None:
     """The orchestrators' item lists go to the lake, where their Lookups read them (the infra
-    program uploads the same files to the deployed lake)."""
+    program uploads the same files, read by the same reader, to the deployed lake)."""
     from lakewharf.model.lake import CONTROL_FILESYSTEM
 
-    control = build / "control"
     lake.ensure_filesystem(CONTROL_FILESYSTEM)
-    for folder in sorted(p for p in control.iterdir() if p.is_dir()) if control.is_dir() else []:
-        lake.delete_prefix(CONTROL_FILESYSTEM, f"{folder.name}/")
-        for path in sorted(folder.glob("*.json")):
-            lake.put_file(CONTROL_FILESYSTEM, f"{folder.name}/{path.name}", path)
+    for folder in sorted({f.path.split("/", 1)[0] for f in tree.control_files}):
+        lake.delete_prefix(CONTROL_FILESYSTEM, f"{folder}/")
+    for control in tree.control_files:
+        lake.write(CONTROL_FILESYSTEM, control.path, control.content.encode("utf-8"))
 
 
 def pipeline_order(catalog: Catalog, wanted: list[str] | None = None) -> list[str]:
@@ -103,24 +102,25 @@ def run_local(
 def _run_locked(
     catalog: Catalog, settings: LocalSettings, pipelines: list[str] | None, listener: Listener | None
 ) -> RunReport:
-    from lakewharf.local import stack
+    from lakewharf.local import environment
     from lakewharf.local.privacy_check import PrivacyCheck, check_privacy
     from lakewharf.local.warehouse import open_warehouse
 
     started = time.perf_counter()
     bindings = load_bindings(catalog)
-    # stack.up checks the bound sources first: a missing table stops the run before anything changes.
-    lake, seeded = stack.up(catalog, settings, bindings)
+    # environment.up checks the bound sources first: a missing table stops the run before anything changes.
+    lake, seeded = environment.up(catalog, settings, bindings)
     build = catalog.root / "build"
     refresh_build(catalog, build)
-    upload_control_files(lake, build)
+    tree = load_adf_tree(build / "adf", label_root=catalog.root)
+    upload_control_files(lake, tree)
     files = LocalFiles(lake, settings.state / "cache")
     systems = SourceSystems(catalog, settings, bindings, lake, files)
     warehouse = open_warehouse(settings)
     history_file = settings.state / "runs.json"
     history = json.loads(history_file.read_text()) if history_file.exists() else []
     ctx = RunContext(
-        catalog, settings, build, lake, files, warehouse, AdfTree(build / "adf"), utc_now(), systems, history=history
+        catalog, settings, build, lake, files, warehouse, tree, utc_now(), systems, history=history
     )
     # From here on the run has started: whatever fails, it ends with a report.
     runs: list[PipelineRun] = []

@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from lakewharf.local.context import Measured, RunContext
-from lakewharf.local.tsql_text import CopyInto, strip_comments
+from lakewharf.local.tsql_text import CopyInto, split_statements
 from lakewharf.model import lake, naming
 from lakewharf.model.catalog import Column
 
@@ -23,6 +23,23 @@ _CETAS = re.compile(r"CREATE\s+EXTERNAL\s+TABLE\s+([\[\]\w.]+)\s+WITH\s*\((.*?)\
 
 class ScriptFailed(RuntimeError):
     pass
+
+
+_DROP_EXTERNAL = re.compile(r"IF\s+OBJECT_ID\(.*\)\s+IS\s+NOT\s+NULL\s+DROP\s+EXTERNAL\s+TABLE\b", re.S | re.I)
+
+
+def serverless_statement(script: str) -> tuple[str, str, str] | None:
+    """What the local serverless pool runs of one Script batch: ``None`` for the guard dropping an
+    external table (external tables are views here, created afresh for every statement), else the
+    (table, WITH options, SELECT) of its one CREATE EXTERNAL TABLE AS SELECT."""
+    statements = split_statements(script)
+    if len(statements) == 1 and _DROP_EXTERNAL.match(statements[0]):
+        return None
+    m = _CETAS.match(statements[0]) if len(statements) == 1 else None
+    if not m:
+        raise ScriptFailed(f"only CREATE EXTERNAL TABLE AS SELECT runs on the local serverless pool: {script[:100]}")
+    table, options, select = m.groups()
+    return table, options, select
 
 
 def _external_tables(ctx: RunContext) -> dict[str, tuple[str, str, tuple[Column, ...]]]:
@@ -46,8 +63,8 @@ def _external_tables(ctx: RunContext) -> dict[str, tuple[str, str, tuple[Column,
 
 def _serverless_schema(ctx: RunContext) -> Any:
     """Column types of every external table, from the catalog's contracts (landing rows add their load time)."""
-    from lakewharf.generate.preparation_sql import LOADED_AT
     from lakewharf.local.tsql_types import catalog_schema
+    from lakewharf.model.lake import LOADED_AT
 
     tables: list[tuple[str, tuple[Column, ...], dict[str, str]]] = []
     for source in ctx.catalog.sources.values():
@@ -98,13 +115,10 @@ def run_serverless(ctx: RunContext, scripts: list[str], params: dict[str, Any]) 
 
     measured = Measured(rows_written=0, rows_rejected=0)
     for script in scripts:
-        text = strip_comments(script).strip()
-        if re.match(r"IF\s+OBJECT_ID\(.*\)\s+IS\s+NOT\s+NULL\s+DROP\s+EXTERNAL\s+TABLE", text, re.S | re.I):
-            continue  # external tables are views here, created afresh for every statement
-        m = _CETAS.match(text.rstrip(";"))
-        if not m:
-            raise ScriptFailed(f"only CREATE EXTERNAL TABLE AS SELECT runs on the local serverless pool: {text[:100]}")
-        table, options, select = m.groups()
+        cetas = serverless_statement(script)
+        if cetas is None:
+            continue
+        table, options, select = cetas
         location = re.search(r"LOCATION\s*=\s*'([^']+)'", options, re.I)
         source = re.search(r"DATA_SOURCE\s*=\s*\[?(\w+)\]?", options, re.I)
         zone = (source.group(1) if source else "").removeprefix("eds_")

@@ -13,17 +13,17 @@ caller, who reads the Parquet files from the lake.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from lakewharf.local.tsql_duckdb import friendly_error
-from lakewharf.local.tsql_text import GO, CopyInto, split_statements, strip_comments, temp_names, unbracket
+from lakewharf.local.tsql_text import CopyInto, batches, split_statements, temp_names, tokens, unbracket
 from lakewharf.local.tsql_translate import to_duckdb
 from lakewharf.local.tsql_types import warehouse_schema
 from lakewharf.local.warehouse import Translations, WarehouseError
 
-_STATEMENT_START = re.compile(r"\b(EXEC|DROP|CREATE|BEGIN|ALTER|INSERT|UPDATE|DELETE|TRUNCATE|SET)\b", re.I)
+_STATEMENT_START = {"EXEC", "DROP", "CREATE", "BEGIN", "ALTER", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "SET"}
 _SKIPPED = [
     (re.compile(r"^(GRANT|DENY|REVOKE)\b", re.I), "grants"),
     (re.compile(r"^CREATE\s+ROLE\b", re.I), "database roles"),
@@ -53,9 +53,8 @@ class TsqlInterpreter:
     # --- scripts, batches, statements -------------------------------------------------------------
 
     def run_script(self, tsql: str, params: dict[str, Any] | None = None) -> None:
-        for batch in GO.split(strip_comments(tsql)):
-            if batch.strip():
-                self._run_batch(batch.strip(), dict(params or {}))
+        for batch in batches(tsql):
+            self._run_batch(batch, dict(params or {}))
 
     def _run_batch(self, batch: str, params: dict[str, Any]) -> None:
         if re.match(r"CREATE\s+PROC(EDURE)?\b", batch, re.I):
@@ -63,7 +62,7 @@ class TsqlInterpreter:
             return
         self._run_statements(split_statements(batch), params)
 
-    def _run_statements(self, statements: list[str], params: dict[str, Any]) -> None:
+    def _run_statements(self, statements: Sequence[str], params: dict[str, Any]) -> None:
         i = 0
         while i < len(statements):
             stmt = statements[i]
@@ -93,13 +92,16 @@ class TsqlInterpreter:
 
     @staticmethod
     def _split_if(stmt: str) -> tuple[str, str]:
+        """``IF <condition> <statement>`` → (condition, statement): the statement starts at the first
+        statement keyword outside parentheses (a token: never a word inside a string)."""
+        from sqlglot.tokens import TokenType
+
+        quoted = {TokenType.STRING, TokenType.NATIONAL_STRING, TokenType.IDENTIFIER}
         depth = 0
-        for i, c in enumerate(stmt):
-            depth += (c == "(") - (c == ")")
-            if depth == 0 and i > 2:
-                m = _STATEMENT_START.match(stmt, i)
-                if m and stmt[i - 1].isspace():
-                    return stmt[2:i].strip(), stmt[i:].strip()
+        for t in tokens(stmt)[1:]:
+            depth += (t.token_type == TokenType.L_PAREN) - (t.token_type == TokenType.R_PAREN)
+            if depth == 0 and t.token_type not in quoted and t.text.upper() in _STATEMENT_START:
+                return stmt[2 : t.start].strip(), stmt[t.start :].strip()
         raise WarehouseError(f"cannot read the IF statement locally: {stmt[:120]}")
 
     def _condition(self, condition: str, params: dict[str, Any]) -> bool:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from lakewharf.local.tsql_text import GO, CopyInto, split_statements, strip_comments, unbracket
+from lakewharf.local.tsql_text import CopyInto, batches, split_statements, unbracket
 from lakewharf.local.warehouse import Translations
 
 if TYPE_CHECKING:
@@ -57,10 +57,8 @@ def for_sqlserver(tsql: str, translations: Translations, copy_into: Callable[[Co
     SQL Server runs procedures, TRY/CATCH, MERGE and masking natively; it has no distributions,
     no NOT ENFORCED keys and no COPY INTO (https://learn.microsoft.com/sql/t-sql/statements/copy-into-transact-sql).
     """
-    batches = []
-    for batch in GO.split(strip_comments(tsql)):
-        if not batch.strip():
-            continue
+    out = []
+    for batch in batches(tsql):
         kept = []
         for stmt in split_statements(batch) if not re.match(r"\s*CREATE\s+PROC", batch, re.I) else [batch]:
             if stmt.upper().startswith("COPY INTO") and copy_into is not None:
@@ -78,5 +76,5 @@ def for_sqlserver(tsql: str, translations: Translations, copy_into: Callable[[Co
                 stmt = _SYNAPSE_TABLE_OPTIONS.sub(") ", stmt)
             kept.append(stmt)
         if kept:
-            batches.append(";\n".join(kept) + ";")
-    return batches
+            out.append(";\n".join(kept) + ";")
+    return out

@@ -12,6 +12,12 @@ SCORES = "scores"
 # The lake filesystem holding the orchestrators' control files (their item lists, read by Lookup);
 # created and filled by the infra program, never a zone (the catalog checks zone names against it).
 CONTROL_FILESYSTEM = "wharf-control"
+# The lineage columns the landing Copy activity adds to every landed row (``additionalColumns``):
+# when it was loaded (UTC, the trigger time) and by which orchestrator run. Preparations read them
+# (``dedupe`` keeps the latest row), the serverless views expose ``_loaded_at``, and the local
+# runner's copy writes both, so every room spells them from here.
+LOADED_AT = "_loaded_at"
+RUN_ID = "_run_id"
 
 
 def landing_folder(source: str, entity: str) -> str:

@@ -28,6 +28,14 @@ _SQL_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 
 # T-SQL reserved keywords that a catalog author is likely to use as a column or table name.
 # (Full list: https://learn.microsoft.com/sql/t-sql/language-elements/reserved-keywords-transact-sql)
+# Names one generated file uses and another must match:
+# - the Script parameter holding the PII hash salt: the preparation SQL reads ``@salt``, the salted
+#   prepare worker passes it (``generate.preparation_sql`` and ``generate.adf.workers_work``);
+# - the Azure ML training job's input: the training component declares it, Data Factory's train
+#   step sends it (``generate.aml.training`` and ``generate.adf.workers_work``/``items``).
+SALT_PARAMETER = "salt"
+TRAINING_INPUT = "training_data"
+
 SQL_RESERVED = frozenset(
     """add all alter and any as asc authorization backup begin between break browse bulk by cascade case
     check checkpoint close clustered coalesce collate column commit compute constraint contains containstable

@@ -33,9 +33,6 @@ GLOBAL_PARAMETERS: dict[str, str] = {
 }
 
 ADF_ACTIVITY_NAME_MAX = 55  # https://learn.microsoft.com/azure/data-factory/naming-rules
-ADF_MAX_ACTIVITIES = 120  # per pipeline, inner activities included: Data Factory service limits
-ADF_EXPRESSION_MAX = 8192  # characters per expression (same limits page)
-ADF_PIPELINE_BYTES_MAX = 200 * 1024  # bytes per pipeline object (same limits page)
 SUCCEEDED, COMPLETED, FAILED = "Succeeded", "Completed", "Failed"
 
 

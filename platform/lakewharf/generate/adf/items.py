@@ -187,7 +187,8 @@ def datastore_uri(zone: str, folder: str) -> str:
 
 def ml_item(catalog: Catalog, step: PipelineStep) -> dict[str, Any]:
     from lakewharf.generate.adf.common import json_text as compact_json
-    from lakewharf.generate.adf.workers_work import SCORE_INPUT, SCORE_OUTPUT, TRAIN_INPUT
+    from lakewharf.generate.adf.workers_work import SCORE_INPUT, SCORE_OUTPUT
+    from lakewharf.model.naming import TRAINING_INPUT
 
     model: Model = catalog.models[step.target]
     platform = catalog.platform.name
@@ -195,7 +196,7 @@ def ml_item(catalog: Catalog, step: PipelineStep) -> dict[str, Any]:
     if step.kind == "train":
         zone = catalog.datasets[model.dataset].zone
         body = {"properties": {
-            "InputData": {TRAIN_INPUT: {"JobInputType": "UriFolder",
+            "InputData": {TRAINING_INPUT: {"JobInputType": "UriFolder",
                                         "Uri": datastore_uri(zone, lake.dataset_folder(model.dataset))}},
             "properties": {"experimentName": naming.training_job_name(model.name)},
         }}

@@ -25,8 +25,8 @@ from typing import Any
 
 from lakewharf.generate.adf.datasets import split_table
 from lakewharf.model.catalog import Column, Entity, Source
+from lakewharf.model.lake import LOADED_AT, RUN_ID
 
-LOADED_AT, RUN_ID = "_loaded_at", "_run_id"
 _INTERIM = {"boolean": "Boolean", "smallint": "Int16", "int": "Int32", "bigint": "Int64", "float": "Single",
             "double": "Double", "decimal": "Decimal", "string": "String", "date": "DateTime",
             "timestamp": "DateTime", "binary": "Byte[]"}

@@ -28,9 +28,10 @@ from lakewharf.generate.adf.common import ds_ref, expr, gp, gp_args, ls_ref
 from lakewharf.generate.adf.datasets import DS_LAKE_PARQUET, DS_SYNAPSE_POOL, lake_ref
 from lakewharf.generate.adf.items import NEW, OLD, UNSELECTABLE
 from lakewharf.generate.adf.linked_services import KV, POOL, SECRET
-from lakewharf.generate.adf.sql_dialects import FILE_SOURCES, LOADED_AT, RUN_ID
+from lakewharf.generate.adf.sql_dialects import FILE_SOURCES
 from lakewharf.generate.adf.workers import p, pe, policy, script, worker
 from lakewharf.model import naming
+from lakewharf.model.lake import LOADED_AT, RUN_ID
 
 _DB_SOURCE = {"sqlserver": ("SqlServerSource", "sqlReaderQuery"), "postgresql": ("AzurePostgreSqlSource", "query")}
 _FORMAT_PARAMS = {"csv": {"delimiter": "String", "header": "Bool", "encoding": "String", "quote": "String"},

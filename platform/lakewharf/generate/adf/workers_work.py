@@ -47,13 +47,7 @@ RUNNING = ("NotStarted", "Starting", "Provisioning", "Preparing", "Queued", "Run
 FAILED = ("Failed", "Canceled", "NotResponding")
 SCORE_OUTPUT = "score"  # model deployments ignore input/output names; "score" is the documented default
 SCORE_INPUT = "input_data"
-TRAIN_INPUT = "training_data"
 _FOLDER = {"filesystem": "String", "folder": "String"}
-
-# The script parameter holding the salt: generate.preparation_sql.SALT_PARAMETER, spelled here so that
-# validate (which builds this worker for its limit checks) does not import sqlglot; tests/generate/test_scale.py
-# checks that both agree.
-SALT_PARAMETER = "salt"
 
 
 def _delete(name: str, filesystem: Any, folder: Any, description: str) -> dict[str, Any]:
@@ -97,7 +91,7 @@ def prepare_worker(salted: bool) -> dict[str, Any]:
             },
         })
         cetas["typeProperties"]["scripts"][0]["parameters"] = [
-            {"name": SALT_PARAMETER, "type": "String", "direction": "Input",
+            {"name": naming.SALT_PARAMETER, "type": "String", "direction": "Input",
              "value": expr("@activity('get_salt').output.value")}]
     clear = _delete("clear_folder", pe("filesystem"), pe("folder"), "Empty the dataset's folder (best effort).")
     if salted:

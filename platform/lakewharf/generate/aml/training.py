@@ -46,8 +46,8 @@ from lakewharf.generate.aml.spec import spec_path
 from lakewharf.generate.artifact import Artifact, yaml_artifact
 from lakewharf.model import naming
 from lakewharf.model.catalog import Catalog, Model
+from lakewharf.model.naming import TRAINING_INPUT  # what Data Factory's train step sends
 
-TRAINING_INPUT = "training_data"  # what Data Factory's train step sends (workers_work.TRAIN_INPUT)
 MLTABLE_SCRIPT = "mltable.py"
 _TYPES = ((bool, "boolean"), (int, "integer"), (float, "number"), (str, "string"))
 

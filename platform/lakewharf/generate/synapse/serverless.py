@@ -23,10 +23,10 @@ from lakewharf.generate.synapse.sqltypes import Pool, synapse_type
 from lakewharf.generate.synapse.tables import one_line
 from lakewharf.model import lake, naming
 from lakewharf.model.catalog import Catalog, Entity
+from lakewharf.model.lake import LOADED_AT
 from lakewharf.model.types import DataType
 
 LAKE_CREDENTIAL = "cred_lake"  # database scoped credential: the workspace's managed identity
-LOADED_AT = "_loaded_at"  # added to every landed row by the Copy activity (see preparation_sql)
 _LOADED_AT_TYPE = DataType("timestamp")
 
 

@@ -14,8 +14,8 @@ from lakewharf.generate.synapse.sqltypes import Classification, UnsupportedType,
 from lakewharf.generate.templates import bracket
 from lakewharf.model import naming
 from lakewharf.model.catalog import Catalog, Table, TableColumn
+from lakewharf.model.lake import RUN_ID  # staging: the pipeline run that loaded the row (set by the load procedure)
 
-RUN_ID_COLUMN = "_run_id"  # staging: the pipeline run that loaded the row (set by the load procedure)
 RUN_ID_TYPE = "NVARCHAR(64)"
 # Type-2 history (load mode "history"): a surrogate key and the validity interval of each version.
 VALID_FROM = "valid_from"
@@ -146,7 +146,7 @@ def table_def(catalog: Catalog, table: Table) -> TableDef:
             f"{clash[0]!r} is a column lakewharf adds to type-2 history tables", "rename the column")])
     staging_columns = (*(ColumnDef(tc.name, synapse_type(tc.column.type), True, collation=collated(tc))
                          for tc in table.columns),
-                       ColumnDef(RUN_ID_COLUMN, RUN_ID_TYPE, True))
+                       ColumnDef(RUN_ID, RUN_ID_TYPE, True))
     masked = any(tc.mask for tc in table.columns)
     return TableDef(
         table=table,

@@ -37,7 +37,8 @@ class Dedupe(Step):
     def sql(self, chain: Chain, ctx: StepSql) -> None:
         from sqlglot import exp
 
-        from lakewharf.model.steps.sqltree import LOADED_AT, col, literal, select
+        from lakewharf.model.lake import LOADED_AT
+        from lakewharf.model.steps.sqltree import col, literal, select
 
         order = [exp.Ordered(this=col(self.latest_by), desc=True)] if self.latest_by is not None else []
         if ctx.has_loaded_at:

@@ -28,7 +28,8 @@ class Select(Step):
         return {name: need(before, name, self.origin.at(i)) for i, name in enumerate(self.names)}
 
     def sql(self, chain: Chain, ctx: StepSql) -> None:
-        from lakewharf.model.steps.sqltree import LOADED_AT, col, select
+        from lakewharf.model.lake import LOADED_AT
+        from lakewharf.model.steps.sqltree import col, select
 
         # The load time is not a catalog column: it stays until the final SELECT drops it.
         chain.add(select([col(n) for n in self.names] + ([col(LOADED_AT)] if ctx.has_loaded_at else []),

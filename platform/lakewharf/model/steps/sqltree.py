@@ -15,10 +15,10 @@ from sqlglot import exp
 
 from lakewharf.model import type_map
 from lakewharf.model.catalog import Column
+from lakewharf.model.lake import LOADED_AT
 from lakewharf.model.steps.base import SQL_DIALECT
 from lakewharf.model.types import DataType
 
-LOADED_AT = "_loaded_at"  # added to every landed row by the Copy activity (load time, UTC)
 REASON = "_reject_reason"
 HASH_FUNCTION = "LAKEWHARF_SALTED_SHA256"  # a placeholder call, spelled per engine by generate's render()
 

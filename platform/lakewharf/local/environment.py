@@ -1,4 +1,4 @@
-"""Bring the local stack up or down: the lake (folder or Azurite) with one container per zone,
+"""Bring the local environment up or down: the lake (folder or Azurite) with one container per zone,
 and every source system — the user's own bound data checked, lakewharf's copies of the others made."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from lakewharf.model.catalog import Catalog
 
 
 @dataclass(frozen=True)
-class StackStatus:
+class EnvironmentStatus:
     lake: str
     azurite: azurite.AzuriteStatus | None
     warehouse: str
@@ -68,9 +68,9 @@ def down(settings: LocalSettings) -> bool:
     return azurite.stop(settings)
 
 
-def status(catalog: Catalog, settings: LocalSettings) -> StackStatus:
+def status(catalog: Catalog, settings: LocalSettings) -> EnvironmentStatus:
     emulator = azurite.status(settings) if settings.lake_backend == "azurite" else None
     lake = f"Azurite at {settings.blob_endpoint}" if emulator else f"folder {settings.lake_folder}"
     warehouse = "SQL Server (WHARF_SQLSERVER)" if settings.sqlserver else f"DuckDB {settings.warehouse_file}"
     bindings = load_bindings(catalog)
-    return StackStatus(lake, emulator, warehouse, {s: bindings.of(s).describe() for s in sorted(catalog.sources)})
+    return EnvironmentStatus(lake, emulator, warehouse, {s: bindings.of(s).describe() for s in sorted(catalog.sources)})

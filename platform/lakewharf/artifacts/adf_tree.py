@@ -1,4 +1,6 @@
-"""The generated Data Factory files (``build/adf``), read exactly as they were reviewed.
+"""The generated Data Factory files (``build/adf`` and ``build/control``), read exactly as they
+were reviewed: the one reader of the tree, for the infra program (which deploys it) and the local
+runner (which executes it).
 
 Layout (Data Factory's git layout): ``linkedService/``, ``dataset/``, ``pipeline/``, ``trigger/``
 with one ``<name>.json`` each (``{"name": …, "properties": {…}}``) and ``factory/<name>.json``
@@ -8,27 +10,33 @@ no second source of truth. References between objects (``LinkedServiceReference`
 created before the datasets that use them, datasets before pipelines, pipelines before the
 pipelines that execute them and before triggers; a reference to a missing object, or a cycle,
 fails here with the file that holds it.
+
+The local runner also needs what the service resolves at run time: a dataset as an activity sees
+it, its ``@dataset().x`` parameters filled from the referencing activity (``AdfTree.dataset``).
+data-factory-testing-framework evaluates pipeline expressions but does not read datasets, so
+their (simple, generated) parameter references are substituted here.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from lakewharf.errors import WharfError
+from lakewharf.generate.adf.common import GLOBAL_PARAMETERS
 
 KINDS = ("linkedService", "dataset", "pipeline", "trigger")  # also the deployment order of kinds
 _REFERENCE_KIND = {"LinkedServiceReference": "linkedService", "DatasetReference": "dataset",
                    "PipelineReference": "pipeline", "TriggerReference": "trigger"}
 # Global parameters the generator declares (build/adf/factory/<platform>.json); used when the
 # generated tree has no factory file.
-DEFAULT_GLOBAL_PARAMETERS = (
-    "lake_dfs_endpoint", "synapse_dedicated_endpoint", "synapse_serverless_endpoint", "synapse_dedicated_database",
-    "key_vault_url", "ml_subscription_id", "ml_resource_group", "ml_workspace", "ml_region",
-    "ml_endpoint_suffix", "factory_subscription_id", "factory_resource_group",
-)
+DEFAULT_GLOBAL_PARAMETERS = tuple(GLOBAL_PARAMETERS)
 # Keys of a pipeline's "properties" and the pulumi-azure-native Pipeline argument each becomes
 # (Pipeline takes them flattened; LinkedService, Dataset and Trigger take ``properties=``).
 PIPELINE_ARGS = {"activities": "activities", "annotations": "annotations", "concurrency": "concurrency",
@@ -36,8 +44,11 @@ PIPELINE_ARGS = {"activities": "activities", "annotations": "annotations", "conc
                  "policy": "policy", "runDimensions": "run_dimensions", "variables": "variables"}
 
 
-class AdfTreeError(ValueError):
-    pass
+_DATASET_PARAM = re.compile(r"@\{?dataset\(\)\.(\w+)\}?")
+
+
+class AdfTreeError(WharfError, ValueError):
+    """The generated tree cannot be read, deployed or run as it is; the message names the file."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +92,19 @@ class ControlFile:
 
 
 @dataclass(frozen=True)
+class Dataset:
+    """A dataset as one activity sees it: its parameters filled with the values that activity passes."""
+
+    name: str
+    type: str  # Parquet | DelimitedText | Json | SqlServerTable | AzurePostgreSqlTable | AzureSqlDWTable
+    linked_service: str
+    filesystem: str | None
+    folder: str | None
+    file: str | None
+    properties: dict[str, Any]  # typeProperties with parameters filled
+
+
+@dataclass(frozen=True)
 class AdfTree:
     root: Path
     objects: tuple[AdfObject, ...]  # in deployment order (references first)
@@ -90,6 +114,66 @@ class AdfTree:
 
     def of_kind(self, kind: str) -> list[AdfObject]:
         return [o for o in self.objects if o.kind == kind]
+
+    @functools.cached_property
+    def _by_key(self) -> dict[tuple[str, str], AdfObject]:
+        return {o.key: o for o in self.objects}
+
+    def get(self, kind: str, name: str) -> AdfObject:
+        found = self._by_key.get((kind, name))
+        if found is None:
+            raise AdfTreeError(f"{kind} {name!r} is not in {self.root / kind}")
+        return found
+
+    def dataset(self, reference: dict[str, Any]) -> Dataset:
+        """The dataset a ``DatasetReference`` names, with ``@dataset().x`` filled from the
+        reference's parameters (else the dataset's declared defaults), as Data Factory resolves it."""
+        spec = self.get("dataset", reference["referenceName"]).properties
+        values = {k: plain(v) for k, v in (reference.get("parameters") or {}).items()}
+        for key, declared in (spec.get("parameters") or {}).items():
+            values.setdefault(key, (declared or {}).get("defaultValue"))
+        props = _fill(spec.get("typeProperties") or {}, values)
+        location = props.get("location") or {}
+        return Dataset(
+            reference["referenceName"],
+            spec["type"],
+            spec["linkedServiceName"]["referenceName"],
+            location.get("fileSystem") or location.get("container"),
+            location.get("folderPath"),
+            location.get("fileName"),
+            {**props, "table": props.get("table")},
+        )
+
+
+def plain(value: Any) -> Any:
+    """An activity property as plain JSON data: ``{"type": "Expression"}`` objects and the elements
+    data-factory-testing-framework evaluated replaced by their values."""
+    if isinstance(value, dict):
+        if value.get("type") == "Expression" and set(value) <= {"type", "value"}:
+            return value.get("value")
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    from data_factory_testing_framework.models import DataFactoryElement  # only the local runner has them
+
+    return value.result if isinstance(value, DataFactoryElement) else value
+
+
+def _fill(node: Any, values: dict[str, Any]) -> Any:
+    if isinstance(node, dict):
+        if node.get("type") == "Expression" and "value" in node:
+            return _fill(node["value"], values)
+        return {k: _fill(v, values) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_fill(v, values) for v in node]
+    if isinstance(node, str) and "dataset()" in node:
+        whole = _DATASET_PARAM.fullmatch(node.strip())
+        if whole:
+            return values.get(whole.group(1))
+        return _DATASET_PARAM.sub(lambda m: str(values.get(m.group(1), "")), node)
+    return node
 
 
 def _references(data: Any) -> Iterator[tuple[str, str]]:
