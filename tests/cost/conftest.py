@@ -10,7 +10,7 @@ from tests.conftest import REPO_ROOT, Project, copy_sample
 
 from lakewharf.cost.estimate import Estimate, estimate_month
 from lakewharf.cost.report import Options, context_for
-from lakewharf.generate.run import generate_all
+from lakewharf.generate.generate_all import generate_all
 from lakewharf.project import load_catalog
 
 

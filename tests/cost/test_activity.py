@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from lakewharf.cost.activity import factory_entities, pipeline_activities
-from lakewharf.generate.run import generate_all
+from lakewharf.generate.generate_all import generate_all
 from lakewharf.project import load_catalog
 
 

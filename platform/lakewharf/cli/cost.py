@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from lakewharf.cost.estimate import Assumptions
     from lakewharf.cost.report import Options, assumptions_of, measured_of, projection_for, to_dict
     from lakewharf.errors import WharfError
-    from lakewharf.generate.run import generate_all
+    from lakewharf.generate.generate_all import generate_all
 
     if not 1 <= args.months <= 120:
         raise WharfError("--months: give a number of months from 1 to 120")
