@@ -113,10 +113,11 @@ def test_project_option_pointing_at_a_subfolder_is_not_searched_upwards(
 def test_schema_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out_dir = tmp_path / "schemas" / "nested"
     assert main(["schema", "--out", str(out_dir)]) == 0
-    assert "wrote 8 schemas" in capsys.readouterr().out
+    assert "wrote 9 schemas" in capsys.readouterr().out
     written = sorted(p.name for p in out_dir.iterdir())
     assert written == sorted(f"{k}.schema.json" for k in
-                             ("common", "platform", "source", "dataset", "model", "table", "pipelines", "local"))
+                             ("common", "platform", "source", "dataset", "model", "table", "pipelines", "local",
+                              "stack"))
     for name in written:
         schema = json.loads((out_dir / name).read_text(encoding="utf-8"))
         Draft202012Validator.check_schema(schema)

@@ -17,8 +17,8 @@ ZONES = CATALOG.platform.zones
 
 def test_components_group_the_resources(dev: OfflineRun) -> None:
     assert {c.type for c in dev.components} == {f"lakewharf:infra:{n}" for n in
-                                                 ("Lake", "Security", "Monitoring", "Warehouse", "Factory",
-                                                  "MachineLearning", "ControlFiles")}
+                                                 ("Network", "Lake", "Security", "Monitoring", "Warehouse",
+                                                  "Factory", "MachineLearning", "ControlFiles")}
     assert dev.component_of(dev.one("storage:StorageAccount", "lake-account")) == "lake"
     assert dev.component_of(dev.one("synapse:SqlPool", "synapse-sql-pool")) == "warehouse"
     assert dev.component_of(dev.one("resources:ResourceGroup", "resource-group")) == ""
@@ -213,8 +213,15 @@ def test_resource_totals(dev: OfflineRun) -> None:
     by_type: dict[str, int] = {}
     for r in dev.resources:
         by_type[r.short_type] = by_type.get(r.short_type, 0) + 1
-    assert by_type["authorization:RoleAssignment"] == 24  # 21 on containers, 2 on the vault, 1 on Azure ML
+    # 21 on containers, 2 on the vault, 6 on the batch endpoints (Data Factory invokes each, nothing else)
+    assert by_type["authorization:RoleAssignment"] == 29
     assert by_type["storage:BlobContainer"] == 6
     assert by_type["machinelearningservices:BatchEndpoint"] == 3 + 3  # scoring + training
     assert by_type["machinelearningservices:Compute"] == 1
-    assert len(dev.resources) == 63 + 7
+    # The network: a VNet and its subnet, 15 private DNS zones with their VNet links, 14 private
+    # endpoints with their DNS zone groups, the Azure Monitor private link scope with its 2 members.
+    assert by_type["network:PrivateEndpoint"] == by_type["network:PrivateDnsZoneGroup"] == 14
+    assert by_type["privatedns:PrivateZone"] == by_type["privatedns:VirtualNetworkLink"] == 15
+    # Data Factory's managed network: the network (an ARM deployment), its runtime, 6 managed private endpoints.
+    assert by_type["datafactory:ManagedPrivateEndpoint"] == 6 and by_type["datafactory:IntegrationRuntime"] == 1
+    assert len(dev.resources) == 148

@@ -30,10 +30,10 @@ def test_dev_and_prod_differ_where_expected(dev: OfflineRun, prod: OfflineRun) -
         }
 
     assert pick(dev) == {"pool": "DW100c", "vault_retention": 7, "purge_protection": True,
-                         "firewall": ["AllowAllWindowsAzureIps", "office"], "managed_vnet": None,
+                         "firewall": ["office"], "managed_vnet": "default",
                          "lake_sku": "Standard_LRS", "log_retention": 30}
     assert pick(prod) == {"pool": "DW500c", "vault_retention": 90, "purge_protection": True,
-                          "firewall": ["AllowAllWindowsAzureIps", "ops-vpn"], "managed_vnet": "default",
+                          "firewall": [], "managed_vnet": "default",
                           "lake_sku": "Standard_ZRS", "log_retention": 90}
     assert dev.outputs["resource_group"] == "rg-retail-dev" and prod.outputs["resource_group"] == "rg-retail-prod"
     assert dev.outputs["lake_account"] != prod.outputs["lake_account"]
@@ -42,7 +42,7 @@ def test_dev_and_prod_differ_where_expected(dev: OfflineRun, prod: OfflineRun) -
         return {*run.outputs["ml_batch_endpoints"].values(), *run.outputs["ml_training_endpoints"].values()}
 
     assert len(endpoints(dev)) == 6 and not endpoints(dev) & endpoints(prod)
-    assert len(dev.resources) == len(prod.resources)
+    assert len(dev.resources) == len(prod.resources) + 1  # dev's one client range is a Synapse firewall rule
 
 
 def test_preview_with_unknown_outputs_does_not_crash(preview: OfflineRun, dev: OfflineRun) -> None:
@@ -85,14 +85,15 @@ def test_bad_settings_are_all_reported_at_once(run_dev: Any) -> None:
         run_dev(location=None, sqlPoolSku="DW123c", allowedIpRanges={"office": "300.1.2.3/24"},
                 adminGroupObjectId="not-a-guid")
     problems = info.value.problems
-    assert any("pulumi config set lakewharf:location" in p for p in problems)
+    assert any("missing required field 'lakewharf:location'" in p for p in problems)
+    assert any(e.hint == "pulumi config set lakewharf:location <value>" for e in info.value.errors)
     assert any("sqlPoolSku" in p for p in problems)
     assert any("allowedIpRanges.office" in p for p in problems)
     assert any("adminGroupObjectId" in p for p in problems)
 
 
 def test_unknown_settings_are_rejected(run_dev: Any) -> None:
-    with pytest.raises(StackConfigError, match="unknown setting lakewharf:sqlPoolSize"):
+    with pytest.raises(StackConfigError, match="unknown field 'lakewharf:sqlPoolSize'"):
         run_dev(sqlPoolSize="DW100c")
 
 
@@ -122,7 +123,7 @@ def test_infra_main_runs_the_program(project: Any, fake_adf: Path) -> None:
         runpy.run_path(str(root / "infra" / "__main__.py"), run_name="__main__")
 
     run()
-    assert sum(1 for r in mocks.records if r.custom) == 70
+    assert sum(1 for r in mocks.records if r.custom) == 148
     assert {r.inputs.get("containerName") for r in mocks.records if r.type.endswith("BlobContainer")} == {
         "landing", "development", "trusted", "restricted", "synapse", "wharf-control"}
 

@@ -27,7 +27,7 @@ from lakewharf.catalog.yaml_source import YamlDocument
 from lakewharf.errors import CatalogError
 from lakewharf.model.steps import steps_schema
 
-KINDS = ("platform", "source", "dataset", "model", "table", "pipelines", "local")
+KINDS = ("platform", "source", "dataset", "model", "table", "pipelines", "local", "stack")
 _BASE = "https://schemas.lakewharf.invalid/"  # only an identifier for the registry; never fetched
 
 

@@ -45,6 +45,7 @@ SCHEMA_GLOBS = {
     "table.schema.json": ["catalog/warehouse/*.yaml", "catalog/warehouse/*.yml"],
     "pipelines.schema.json": ["pipelines.yaml"],
     "local.schema.json": ["local.yaml"],
+    "stack.schema.json": ["Pulumi.*.yaml"],
 }
 LOCAL_MODELINE = b"# yaml-language-server: $schema=.schemas/local.schema.json\n"
 FACT_TABLE = "mart.fact_orders"  # the scaffold's fact table, for the suggested query

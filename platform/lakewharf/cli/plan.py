@@ -37,16 +37,37 @@ def run(args: argparse.Namespace) -> int:
     root = resolve_project(getattr(args, "project", None))
     # Stack settings and build/adf problems are WharfErrors: cli/main.py reports them, exit 1.
     result = run_offline(root, args.stack)
+    violations = check_policy(result)
+    failing = [v for v in violations if v.rule.enforcement == "mandatory"]
     if args.json:
-        json.dump(as_json(result), sys.stdout, indent=2)
+        json.dump(as_json(result, violations), sys.stdout, indent=2)
         sys.stdout.write("\n")
-        return 0
-    render(result)
+    else:
+        render(result)
+    err = console(stderr=True)
+    for v in violations:
+        if v.rule.enforcement != "mandatory":
+            err.print(f"policy advisory: {v}", style="yellow", markup=False)
+    if failing:
+        for v in failing:
+            err.print(f"policy violation: {v}", style="red", markup=False)
+        err.print(f"wharf plan: {len(failing)} security baseline violation(s) (docs/security.md)", style="red",
+                  markup=False)
+        return 1
     return 0
 
 
-def as_json(result: Any) -> dict[str, Any]:
+def check_policy(result: Any) -> list[Any]:
+    """The security baseline (lakewharf.infra.policy) over every planned resource's inputs."""
     from lakewharf.infra.mocks import plain
+    from lakewharf.infra.policy import evaluate
+
+    return evaluate((r.type, r.name, plain(r.inputs)) for r in result.resources)
+
+
+def as_json(result: Any, violations: list[Any] | None = None) -> dict[str, Any]:
+    from lakewharf.infra.mocks import plain
+    from lakewharf.infra.policy import RULES
 
     return {
         "stack": result.stack,
@@ -55,6 +76,10 @@ def as_json(result: Any) -> dict[str, Any]:
                       for r in result.resources],
         "outputs": result.outputs,
         "warnings": result.warnings,
+        "policy": {"rules": len(RULES), "violations": [
+            {"rule": v.rule.id, "enforcement": v.rule.enforcement, "checkov": v.rule.checkov, "mcsb": v.rule.mcsb,
+             "type": v.resource_type, "resource": v.resource, "property": v.property, "message": v.message}
+            for v in violations or []]},
     }
 
 

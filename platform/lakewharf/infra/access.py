@@ -12,7 +12,16 @@ Two sources, merged into one least-privilege set:
 
 Every data grant is scoped to one container, never to the storage account: a new zone (or the
 Synapse workspace's own filesystem) is not readable by anyone who was not given it explicitly.
-A Reader grant is dropped where the same principal holds Contributor on the same scope.
+Narrower still where an identity writes only part of a container: Azure ML writes nothing but
+its scores, so its Contributor grant carries a role assignment *condition* limiting it to the
+``scores/<model>/`` folders (Azure ABAC, which works on hierarchical-namespace accounts). Why a
+condition and not POSIX ACLs: setting ACLs is a data-plane call that needs a superuser (Storage
+Blob Data Owner) reaching the lake, which is closed to the internet; a condition is part of the
+role assignment, so ARM applies it and ``wharf plan`` shows it.
+https://learn.microsoft.com/azure/storage/blobs/storage-auth-abac-examples
+A Reader grant is dropped where the same principal holds unconditional Contributor on the same scope.
+No identity gets a role at subscription or resource-group scope, nor Owner, Contributor or User
+Access Administrator (tests/infra/test_security_baseline.py checks the plan).
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from lakewharf.infra import roles
+from lakewharf.model import lake
 from lakewharf.model.catalog import Catalog
 
 ADMINS = "group:admins"
@@ -30,6 +40,8 @@ ML = "identity:ml"
 DEPLOYER = "user:deployer"  # whoever runs `pulumi up` (a user or a service principal): writes the control files
 VAULT = "vault"
 ML_WORKSPACE = "ml_workspace"
+ML_ENDPOINT = "ml_endpoint"  # "ml_endpoint:<model>": the model's scoring batch endpoint
+ML_TRAINING_ENDPOINT = "ml_training_endpoint"  # "ml_training_endpoint:<model>"
 SYNAPSE_FILESYSTEM = "filesystem:synapse"
 CONTROL_FILESYSTEM = "filesystem:control"
 
@@ -47,8 +59,9 @@ def role_principal(catalog: Catalog, role: str) -> str:
 class Grant:
     principal: str  # "group:<catalog role>", "group:admins" or "identity:factory|synapse|ml"
     role: str  # a name from roles.ROLE_DEFINITIONS
-    scope: str  # "zone:<zone>", "filesystem:synapse", "vault" or "ml_workspace"
+    scope: str  # "zone:<zone>", "filesystem:synapse|control", "vault", "ml_endpoint:<model>", …
     reasons: tuple[str, ...]
+    paths: tuple[str, ...] = ()  # blob path prefixes the grant is limited to (a condition); () = all
 
     @property
     def is_service(self) -> bool:
@@ -60,8 +73,15 @@ def _catalog_grants(catalog: Catalog) -> list[Grant]:
     out = []
     for zone in catalog.platform.zones.values():
         for role in zone.writers:
-            out.append(Grant(role_principal(catalog, role), roles.BLOB_CONTRIBUTOR, zone_scope(zone.name),
-                             (f"catalog: {role} writes zone {zone.name}",)))
+            principal = role_principal(catalog, role)
+            paths: tuple[str, ...] = ()
+            if principal == ML:  # Azure ML writes nothing but scores: only their folders
+                paths = tuple(f"{lake.SCORES}/{m.name}/" for m in catalog.models.values()
+                              if m.scoring.output_zone == zone.name)
+                if not paths:
+                    continue
+            out.append(Grant(principal, roles.BLOB_CONTRIBUTOR, zone_scope(zone.name),
+                             (f"catalog: {role} writes zone {zone.name}",), paths=paths))
         for role in zone.readers:
             out.append(Grant(role_principal(catalog, role), roles.BLOB_READER, zone_scope(zone.name),
                              (f"catalog: {role} reads zone {zone.name}",)))
@@ -103,11 +123,16 @@ def _engine_grants(catalog: Catalog) -> list[Grant]:
                 out.append(Grant(ML, roles.BLOB_READER, zone_scope(catalog.datasets[dataset].zone),
                                  (f"{does} model {model.name} on {dataset}",)))
         out.append(Grant(ML, roles.BLOB_CONTRIBUTOR, zone_scope(model.scoring.output_zone),
-                         (f"writes the scores of model {model.name}",)))
-    if catalog.models:
-        # Invoking a batch endpoint creates a job in the workspace: AzureML Data Scientist is the
-        # narrowest built-in role that can. https://learn.microsoft.com/azure/machine-learning/how-to-authenticate-batch-endpoint
-        out.append(Grant(FACTORY, roles.ML_DATA_SCIENTIST, ML_WORKSPACE, ("invokes the batch endpoints",)))
+                         (f"writes the scores of model {model.name} (only under {lake.SCORES}/{model.name}/)",),
+                         paths=(f"{lake.SCORES}/{model.name}/",)))
+        # Invoking a batch endpoint creates a job under the caller's identity; authorization is enforced
+        # at the endpoint, so the grant sits on each endpoint, not the workspace. AzureML Data Scientist
+        # is the narrowest built-in role with the invoke permissions.
+        # https://learn.microsoft.com/azure/machine-learning/how-to-authenticate-batch-endpoint
+        out.append(Grant(FACTORY, roles.ML_DATA_SCIENTIST, f"{ML_ENDPOINT}:{model.name}",
+                         (f"invokes the scoring endpoint of model {model.name}",)))
+        out.append(Grant(FACTORY, roles.ML_DATA_SCIENTIST, f"{ML_TRAINING_ENDPOINT}:{model.name}",
+                         (f"invokes the training endpoint of model {model.name}",)))
     for table in catalog.tables.values():
         if table.source_dataset in catalog.datasets:
             zone = catalog.datasets[table.source_dataset].zone
@@ -121,21 +146,41 @@ def _engine_grants(catalog: Catalog) -> list[Grant]:
 
 
 def grants(catalog: Catalog) -> list[Grant]:
-    """The merged, de-duplicated grants, sorted by scope, principal and role."""
+    """The merged, de-duplicated grants, sorted by scope, principal and role. Grants of one role on one
+    scope merge: their reasons join, and their path limits join unless one of them has none."""
     reasons: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+    paths: dict[tuple[str, str, str], set[str] | None] = {}
     for g in _catalog_grants(catalog) + _engine_grants(catalog):
-        bucket = reasons[(g.principal, g.scope, g.role)]
+        key = (g.principal, g.scope, g.role)
+        bucket = reasons[key]
         bucket.extend(r for r in g.reasons if r not in bucket)
+        before = paths.get(key, set())
+        paths[key] = None if before is None or not g.paths else before | set(g.paths)
     merged = []
     for (principal, scope, role), why in reasons.items():
-        if role == roles.BLOB_READER and (principal, scope, roles.BLOB_CONTRIBUTOR) in reasons:
-            reasons[(principal, scope, roles.BLOB_CONTRIBUTOR)].extend(r for r in why if r not in
-                                                                       reasons[(principal, scope,
-                                                                                roles.BLOB_CONTRIBUTOR)])
+        contributor = (principal, scope, roles.BLOB_CONTRIBUTOR)
+        if role == roles.BLOB_READER and contributor in reasons and paths[contributor] is None:
+            reasons[contributor].extend(r for r in why if r not in reasons[contributor])
             continue
         merged.append((principal, scope, role))
-    return sorted((Grant(p, r, s, tuple(reasons[(p, s, r)])) for p, s, r in merged),
-                  key=lambda g: (g.scope, g.principal, g.role))
+    return sorted((Grant(p, r, s, tuple(reasons[(p, s, r)]), tuple(sorted(paths[(p, s, r)] or ())))
+                   for p, s, r in merged), key=lambda g: (g.scope, g.principal, g.role))
+
+
+# Blob data actions a path condition limits (everything Storage Blob Data Contributor may do to a blob).
+_LIMITED_ACTIONS = ("write", "add/action", "delete", "move/action")
+_BLOBS = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs"
+
+
+def path_condition(paths: tuple[str, ...]) -> str:
+    """An Azure ABAC condition (version 2.0) allowing blob reads and writes only below ``paths``;
+    listing stays allowed (names only). Syntax:
+    https://learn.microsoft.com/azure/role-based-access-control/conditions-format"""
+    not_actions = [f"!(ActionMatches{{'{_BLOBS}/{a}'}})" for a in _LIMITED_ACTIONS]
+    not_actions.append(f"!(ActionMatches{{'{_BLOBS}/read'}} AND NOT SubOperationMatches{{'Blob.List'}})")
+    allowed = [f"@Resource[{_BLOBS}:path] StringStartsWith '{p}'" for p in paths]
+    return "(\n (\n  " + "\n  AND\n  ".join(not_actions) + "\n )\n OR\n (\n  " + "\n  OR\n  ".join(allowed) + \
+        "\n )\n)"
 
 
 def secret_names(catalog: Catalog) -> list[str]:

@@ -9,7 +9,7 @@ import pulumi
 from pulumi_azure_native import authorization
 
 from lakewharf.infra import roles
-from lakewharf.infra.access import Grant
+from lakewharf.infra.access import Grant, path_condition
 from lakewharf.infra.names import Names
 from lakewharf.infra.settings import StackSettings
 
@@ -73,7 +73,9 @@ def assign_role(ctx: Context, grant: Grant, *, principal_id: pulumi.Input[str], 
     """One role assignment. Its name is a GUID derived from stack, scope, principal and role, so a
     re-run updates the same assignment instead of adding another."""
     principal = grant.principal.split(":", 1)[1]
-    scope_slug = grant.scope.split(":", 1)[-1].replace("_", "-")
+    scope_slug = (grant.scope if grant.scope.startswith("ml_") else grant.scope.split(":", 1)[-1])
+    scope_slug = scope_slug.replace(":", "-").replace("_", "-")
+    limited = {"condition": path_condition(grant.paths), "condition_version": "2.0"} if grant.paths else {}
     guid = uuid.uuid5(uuid.NAMESPACE_URL,
                       f"lakewharf:{ctx.names.resource_group}:{grant.scope}:{grant.principal}:{grant.role}")
     return authorization.RoleAssignment(
@@ -87,4 +89,5 @@ def assign_role(ctx: Context, grant: Grant, *, principal_id: pulumi.Input[str], 
         principal_type=_principal_type(ctx, grant),
         description="; ".join(grant.reasons)[:1000],
         opts=child(parent),
+        **limited,
     )

@@ -18,11 +18,14 @@ from pulumi_azure_native import datafactory
 
 from lakewharf.artifacts.adf_tree import PIPELINE_ARGS, AdfObject, AdfTree, AdfTreeError
 from lakewharf.infra.common import TYPE_PREFIX, Context, child
+from lakewharf.infra.factory_network import Target, managed_network
+from lakewharf.infra.network import Network
 
 
 class Factory(pulumi.ComponentResource):
     def __init__(self, name: str, ctx: Context, tree: AdfTree | None,
-                 global_values: Mapping[str, pulumi.Input[str]], opts: pulumi.ResourceOptions | None = None) -> None:
+                 global_values: Mapping[str, pulumi.Input[str]], net: Network, targets: list[Target],
+                 opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{TYPE_PREFIX}:Factory", name, None, opts)
         self.factory_name = ctx.names.factory
         self.warnings: list[str] = []
@@ -30,8 +33,13 @@ class Factory(pulumi.ComponentResource):
             "data-factory", factory_name=self.factory_name, resource_group_name=ctx.resource_group_name,
             location=ctx.location, tags=ctx.tags, identity={"type": "SystemAssigned"},
             global_parameters=self._global_parameters(tree, global_values),
-            public_network_access="Enabled", opts=child(self),
+            # Reached over its private endpoints only; runs its activities in the managed network.
+            public_network_access="Disabled", opts=child(self),
         )
+        for group in ("dataFactory", "portal"):  # the factory's API, and Data Factory Studio
+            net.private_endpoint(f"factory-{group.lower()}", target_id=self.factory.id, group_id=group,
+                                 physical=self.factory_name, parent=self)
+        self.runtime, self.managed_network = managed_network(ctx, self.factory, targets, self)
         self.principal_id: pulumi.Output[str] = self.factory.identity.principal_id
         self.objects: dict[tuple[str, str], pulumi.CustomResource] = {}
         self.sources: dict[str, str] = {}  # logical resource name → build/adf file it was deployed from
@@ -62,7 +70,7 @@ class Factory(pulumi.ComponentResource):
 
     def _deploy(self, ctx: Context, obj: AdfObject) -> pulumi.CustomResource:
         # References become depends_on: linked services → datasets → pipelines → triggers.
-        deps = [self.objects[ref] for ref in obj.references if ref in self.objects]
+        deps = [self.runtime, *(self.objects[ref] for ref in obj.references if ref in self.objects)]
         common = {"factory_name": self.factory.name, "resource_group_name": ctx.resource_group_name}
         opts = child(self, depends_on=deps)
         logical = f"adf-{obj.kind}-{obj.name}"

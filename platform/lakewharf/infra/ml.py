@@ -19,7 +19,8 @@ import pulumi
 from pulumi_azure_native import containerregistry, machinelearningservices, managedidentity
 
 from lakewharf.infra.common import TYPE_PREFIX, Context, child
-from lakewharf.infra.lake import secure_account
+from lakewharf.infra.lake import DEFAULT_SOFT_DELETE_DAYS, secure_account
+from lakewharf.infra.network import Network, public_access
 from lakewharf.infra.security import secure_vault
 from lakewharf.model import naming
 from lakewharf.model.catalog import Catalog
@@ -29,19 +30,31 @@ ml = machinelearningservices
 
 
 class MachineLearning(pulumi.ComponentResource):
-    def __init__(self, name: str, ctx: Context, catalog: Catalog, *, app_insights_id: pulumi.Input[str],
-                 lake_account_name: pulumi.Input[str], opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, ctx: Context, catalog: Catalog, net: Network, *, app_insights_id: pulumi.Input[str],
+                 lake_account_name: pulumi.Input[str], lake_account_id: pulumi.Input[str],
+                 opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{TYPE_PREFIX}:MachineLearning", name, None, opts)
         self.workspace_name = ctx.names.ml_workspace
-        self.storage = secure_account("ml-storage", ctx, account_name=ctx.names.ml_storage, hierarchical=False,
-                                      sku="Standard_LRS", parent=self)
-        self.vault = secure_vault("ml-key-vault", ctx, vault_name=ctx.names.ml_key_vault, parent=self)
+        # Azure ML reads its system datastores with identities (system_datastores_auth_mode below), so
+        # the workspace account refuses shared keys like the lake does.
+        self.storage = secure_account("ml-storage", ctx, net, account_name=ctx.names.ml_storage, hierarchical=False,
+                                      sku="Standard_LRS", parent=self, endpoints=("blob", "file"),
+                                      soft_delete_days=DEFAULT_SOFT_DELETE_DAYS)
+        self.vault = secure_vault("ml-key-vault", ctx, net, vault_name=ctx.names.ml_key_vault, parent=self)
+        # Premium: the tier with private endpoints and network rules.
+        # https://learn.microsoft.com/azure/container-registry/container-registry-private-link
         self.registry = containerregistry.Registry(
             "ml-container-registry", registry_name=ctx.names.container_registry,
-            resource_group_name=ctx.resource_group_name, location=ctx.location, sku={"name": "Basic"},
+            resource_group_name=ctx.resource_group_name, location=ctx.location, sku={"name": "Premium"},
             # Pulls with Entra tokens only: https://learn.microsoft.com/azure/container-registry/container-registry-authentication
-            admin_user_enabled=False, tags=ctx.tags, opts=child(self),
+            admin_user_enabled=False, anonymous_pull_enabled=False,
+            public_network_access=public_access(ctx), network_rule_bypass_options="AzureServices",
+            network_rule_set={"default_action": "Deny", "ip_rules": [
+                {"action": "Allow", "i_p_address_or_range": r.cidr} for r in ctx.settings.allowed_ip_ranges]},
+            tags=ctx.tags, opts=child(self),
         )
+        net.private_endpoint("ml-registry", target_id=self.registry.id, group_id="registry",
+                             physical=ctx.names.container_registry, parent=self)
         self.identity = managedidentity.UserAssignedIdentity(
             "ml-data-identity", resource_name_=ctx.names.ml_identity, resource_group_name=ctx.resource_group_name,
             location=ctx.location, tags=ctx.tags, opts=child(self),
@@ -53,8 +66,23 @@ class MachineLearning(pulumi.ComponentResource):
             description=catalog.platform.description[:256], identity={"type": "SystemAssigned"},
             sku={"name": "Basic", "tier": "Basic"}, storage_account=self.storage.id, key_vault=self.vault.id,
             application_insights=app_insights_id, container_registry=self.registry.id,
-            public_network_access="Enabled", opts=child(self),
+            # No public endpoint (the workspace API has no IP allow-list here): studio and CLI reach it
+            # through its private endpoint. High business impact: less diagnostic data leaves the workspace.
+            # https://learn.microsoft.com/azure/machine-learning/how-to-configure-private-link
+            public_network_access="Disabled", hbi_workspace=True,
+            system_datastores_auth_mode="Identity",
+            # Managed network: compute has no public IPs and reaches only approved destinations, here
+            # the lake over private endpoints. https://learn.microsoft.com/azure/machine-learning/how-to-managed-network
+            managed_network={"isolation_mode": "AllowOnlyApprovedOutbound", "outbound_rules": {
+                f"lake-{sub}": {"type": "PrivateEndpoint", "category": "UserDefined",
+                                "destination": {"service_resource_id": lake_account_id, "subresource_target": sub}}
+                for sub in ("dfs", "blob")}},
+            # The registry is private: images are built on the platform's own cluster, not ACR tasks.
+            image_build_compute=next(iter(sorted(catalog.platform.compute)), None),
+            opts=child(self),
         )
+        net.private_endpoint("ml-workspace", target_id=self.workspace.id, group_id="amlworkspace",
+                             physical=self.workspace_name, parent=self)
         self.computes = {c.name: self._compute(ctx, c) for c in catalog.platform.compute.values()}
         self.endpoints = {m: self._batch_endpoint(ctx, catalog, m) for m in catalog.models}
         self.training_endpoints = {m: self._batch_endpoint(ctx, catalog, m, training=True) for m in catalog.models}
@@ -74,6 +102,7 @@ class MachineLearning(pulumi.ComponentResource):
             identity={"type": "UserAssigned", "user_assigned_identities": [self.identity.id]},
             properties=ml.AmlComputeArgs(
                 compute_type="AmlCompute",
+                disable_local_auth=True,  # Entra ID and managed identities only
                 properties=ml.AmlComputePropertiesArgs(
                     vm_size=compute.size, vm_priority="Dedicated", os_type="Linux",
                     scale_settings=ml.ScaleSettingsArgs(
@@ -81,9 +110,8 @@ class MachineLearning(pulumi.ComponentResource):
                         node_idle_time_before_scale_down=f"PT{compute.idle_seconds_before_scaledown}S",
                     ),
                     remote_login_port_public_access="Disabled",  # no SSH into nodes
-                    # Nodes without public IPs need a workspace managed network or a VNet, which this
-                    # program does not create yet; said explicitly rather than left to the default.
-                    enable_node_public_ip=True,
+                    # No public IPs: the nodes live in the workspace's managed network.
+                    enable_node_public_ip=False,
                 ),
             ),
             opts=child(self),

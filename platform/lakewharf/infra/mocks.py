@@ -24,7 +24,7 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 
 from lakewharf.artifacts.adf_tree import AdfTree, load_adf_tree
-from lakewharf.infra.settings import KEYS, NAMESPACE, StackConfigError, stack_file_config
+from lakewharf.infra.settings import NAMESPACE, load_settings, stack_file_config, stack_path
 
 SUBSCRIPTION_ID = "00000000-0000-4000-8000-00000000c0de"  # fabricated, never a real subscription
 TENANT_ID = "00000000-0000-4000-8000-0000000070e7"
@@ -59,6 +59,13 @@ _ARM_PATHS = {
         "Microsoft.MachineLearningServices/workspaces/{workspaceName}/datastores/{name}",
     "containerregistry:Registry": "Microsoft.ContainerRegistry/registries/{registryName}",
     "managedidentity:UserAssignedIdentity": "Microsoft.ManagedIdentity/userAssignedIdentities/{resourceName}",
+    "network:VirtualNetwork": "Microsoft.Network/virtualNetworks/{virtualNetworkName}",
+    "network:Subnet": "Microsoft.Network/virtualNetworks/{virtualNetworkName}/subnets/{subnetName}",
+    "network:PrivateEndpoint": "Microsoft.Network/privateEndpoints/{privateEndpointName}",
+    "privatedns:PrivateZone": "Microsoft.Network/privateDnsZones/{privateZoneName}",
+    "monitor:PrivateLinkScope": "Microsoft.Insights/privateLinkScopes/{scopeName}",
+    "datafactory:IntegrationRuntime":
+        "Microsoft.DataFactory/factories/{factoryName}/integrationRuntimes/{integrationRuntimeName}",
 }
 
 
@@ -161,7 +168,8 @@ DEPLOYER_OBJECT_ID = _uuid("deployer")  # getClientConfig's objectId: who runs `
 
 _NAME_KEYS = ("accountName", "containerName", "vaultName", "workspaceName", "resourceName", "sqlPoolName", "ruleName",
               "factoryName", "linkedServiceName", "datasetName", "pipelineName", "triggerName", "computeName",
-              "endpointName", "registryName", "resourceGroupName", "roleAssignmentName", "managementPolicyName")
+              "endpointName", "registryName", "privateZoneName", "privateEndpointName", "virtualNetworkName",
+              "scopeName", "deploymentName", "resourceGroupName", "roleAssignmentName", "managementPolicyName")
 
 
 def _physical_name(short: str, inputs: Mapping[str, Any], logical: str) -> str:
@@ -172,6 +180,12 @@ def _physical_name(short: str, inputs: Mapping[str, Any], logical: str) -> str:
            "datafactory:Trigger": "triggerName", "machinelearningservices:Compute": "computeName",
            "machinelearningservices:BatchEndpoint": "endpointName", "machinelearningservices:Datastore": "name",
            "storage:ManagementPolicy": "managementPolicyName", "monitor:DiagnosticSetting": "name",
+           "network:Subnet": "subnetName", "network:PrivateDnsZoneGroup": "privateDnsZoneGroupName",
+           "privatedns:VirtualNetworkLink": "virtualNetworkLinkName",
+           "datafactory:IntegrationRuntime": "integrationRuntimeName",
+           "datafactory:ManagedPrivateEndpoint": "managedPrivateEndpointName",
+           "monitor:PrivateLinkScopedResource": "name", "storage:BlobServiceProperties": "blobServicesName",
+           "synapse:SqlPoolTransparentDataEncryption": "transparentDataEncryptionName",
            "synapse:WorkspaceAadAdmin": None}.get(short, "")
     if own is None:
         return "activeDirectory"
@@ -261,21 +275,11 @@ class OfflineRun:
 
 
 def stack_config(root: Path, stack: str) -> dict[str, str]:
-    path = root / f"Pulumi.{stack}.yaml"
-    if not path.is_file():
-        known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
-        raise StackConfigError([f"no stack file {path.name} in {root} (stacks: {', '.join(known) or 'none'})"])
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    config = stack_file_config(data)
-    check_known(config, path.name)
-    return config
-
-
-def check_known(config: Mapping[str, str], label: str) -> None:
-    """``pulumi.Config`` cannot list keys, so a misspelt setting would be silently ignored."""
-    unknown = [k for k in config if k.startswith(f"{NAMESPACE}:") and k.split(":", 1)[1] not in KEYS]
-    if unknown:
-        raise StackConfigError([f"{label}: unknown setting {k} (known: {', '.join(KEYS)})" for k in unknown])
+    """The stack file's config as the Pulumi engine hands it to a program (strings); checked first,
+    so a bad file fails here with located errors."""
+    path = stack_path(root, stack)
+    load_settings(root, stack)
+    return stack_file_config(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
 
 
 def use_mocks(config: Mapping[str, str], stack: str, *, preview: bool = False) -> RecordingMocks:
@@ -318,23 +322,21 @@ def run_offline(root: Path, stack: str = "dev", *, preview: bool = False,
                 overrides: Mapping[str, Any] | None = None, adf_dir: Path | None = None) -> OfflineRun:
     """Run the program for ``stack`` under ``RecordingMocks`` and return what it declared."""
     from lakewharf.infra.program import build_platform
-    from lakewharf.infra.settings import settings_from_pulumi_config
     from lakewharf.project import load_catalog
 
-    config = stack_config(root, stack)
+    settings = load_settings(root, stack, overrides)  # located errors: Pulumi.<stack>.yaml:LINE
+    config = stack_file_config(yaml.safe_load(stack_path(root, stack).read_text(encoding="utf-8")) or {})
     for key, value in (overrides or {}).items():
         full = key if ":" in key else f"{NAMESPACE}:{key}"
         if value is None:
             config.pop(full, None)
         else:
             config.update(stack_file_config({"config": {full: value}}))
-    check_known(config, "overrides")
     catalog = load_catalog(root)
     warnings: list[str] = []
     adf = resolve_adf(root, catalog, adf_dir, warnings)
 
     mocks = use_mocks(config, stack, preview=preview)
-    settings = settings_from_pulumi_config()
     outputs: dict[str, Any] = {}
     holder: dict[str, Any] = {}
 

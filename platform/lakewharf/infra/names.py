@@ -95,6 +95,15 @@ class Names:
         return self.compact("cr", max_len=50)
 
     @property
+    def virtual_network(self) -> str:
+        return self.dashed("vnet", max_len=64)
+
+    @property
+    def monitor_scope(self) -> str:
+        """The Azure Monitor Private Link Scope (App Insights and Log Analytics over private link)."""
+        return self.dashed("ampls", max_len=255)
+
+    @property
     def ml_identity(self) -> str:
         return self.dashed("id", extra="ml", max_len=128)
 

@@ -20,12 +20,14 @@ from lakewharf.infra import access
 from lakewharf.infra.common import Context, assign_role, stack_tags
 from lakewharf.infra.control import ControlFiles
 from lakewharf.infra.factory import Factory
+from lakewharf.infra.factory_network import Target
 from lakewharf.infra.lake import Lake
 from lakewharf.infra.ml import MachineLearning
 from lakewharf.infra.monitoring import Monitoring
 from lakewharf.infra.names import Names, default_suffix
+from lakewharf.infra.network import Network
 from lakewharf.infra.security import Security
-from lakewharf.infra.settings import StackConfigError, StackSettings, settings_from_pulumi_config
+from lakewharf.infra.settings import StackConfigError, StackSettings, load_settings, settings_from_pulumi_config
 from lakewharf.infra.warehouse import Warehouse, post_deploy_sql
 from lakewharf.model.catalog import Catalog
 from lakewharf.model.lake import CONTROL_FILESYSTEM
@@ -41,6 +43,7 @@ def stack_names(settings: StackSettings, catalog: Catalog) -> Names:
 class Platform:
     """Everything the program declared, and the stack outputs users need."""
 
+    network: Network
     lake: Lake
     security: Security
     monitoring: Monitoring
@@ -64,12 +67,19 @@ def build_platform(settings: StackSettings, catalog: Catalog, adf: AdfTree | Non
     rg = resources.ResourceGroup("resource-group", resource_group_name=names.resource_group,
                                  location=settings.location, tags=stack_tags(settings, catalog.platform.name))
     ctx = Context(catalog.platform.name, names, settings, rg.name, client.subscription_id, client.tenant_id)
-    monitoring = Monitoring("monitoring", ctx)
-    lake = Lake("lake", ctx, catalog.platform)
-    security = Security("security", ctx, access.secret_names(catalog))
-    warehouse = Warehouse("warehouse", ctx, lake, collation=catalog.platform.warehouse_collation)
-    ml = MachineLearning("ml", ctx, catalog, app_insights_id=monitoring.app_insights.id,
-                         lake_account_name=lake.account.name)
+    net = Network("network", ctx)
+    monitoring = Monitoring("monitoring", ctx, net)
+    lake = Lake("lake", ctx, catalog.platform, net)
+    security = Security("security", ctx, access.secret_names(catalog), net)
+    warehouse = Warehouse("warehouse", ctx, lake, net, collation=catalog.platform.warehouse_collation)
+    ml = MachineLearning("ml", ctx, catalog, net, app_insights_id=monitoring.app_insights.id,
+                         lake_account_name=lake.account.name, lake_account_id=lake.account.id)
+    # What the factory's managed network reaches, one managed private endpoint each.
+    targets = [Target("lake-dfs", lake.account.id, "dfs"), Target("lake-blob", lake.account.id, "blob"),
+               Target("synapse-sql", warehouse.workspace.id, "Sql"),
+               Target("synapse-sqlondemand", warehouse.workspace.id, "SqlOnDemand"),
+               Target("key-vault", security.vault.id, "vault"),
+               Target("ml-workspace", ml.workspace.id, "amlworkspace")]
     # Global parameter values as the generator documents them (generate/adf): endpoints without a
     # trailing slash, SQL endpoints as host names.
     factory = Factory("factory", ctx, adf, {
@@ -85,7 +95,7 @@ def build_platform(settings: StackSettings, catalog: Catalog, adf: AdfTree | Non
         "ml_endpoint_suffix": names.endpoint_suffix,
         "factory_subscription_id": ctx.subscription_id,
         "factory_resource_group": rg.name,
-    })
+    }, net, targets)
 
     principals: dict[str, pulumi.Input[str]] = {
         access.DEPLOYER: client.object_id,
@@ -100,6 +110,10 @@ def build_platform(settings: StackSettings, catalog: Catalog, adf: AdfTree | Non
             scope, owner = security.vault.id, security
         elif grant.scope == access.ML_WORKSPACE:
             scope, owner = ml.workspace.id, ml
+        elif grant.scope.startswith(f"{access.ML_ENDPOINT}:"):
+            scope, owner = ml.endpoints[grant.scope.split(":", 1)[1]].id, ml
+        elif grant.scope.startswith(f"{access.ML_TRAINING_ENDPOINT}:"):
+            scope, owner = ml.training_endpoints[grant.scope.split(":", 1)[1]].id, ml
         else:
             scope, owner = lake.filesystem_id(grant.scope), lake
         assignment = assign_role(ctx, grant, principal_id=principals[grant.principal], scope=scope, parent=owner)
@@ -116,7 +130,7 @@ def build_platform(settings: StackSettings, catalog: Catalog, adf: AdfTree | Non
     monitoring.send_diagnostics("synapse-sql-pool", warehouse.pool.id)
     monitoring.send_diagnostics("data-factory", factory.factory.id, dedicated_tables=True)
 
-    platform = Platform(lake, security, monitoring, warehouse, ml, factory, control, grants,
+    platform = Platform(net, lake, security, monitoring, warehouse, ml, factory, control, grants,
                         warnings=list(factory.warnings))
     platform.outputs = {
         "resource_group": rg.name,
@@ -156,7 +170,11 @@ def load_inputs(root: Path, adf_dir: Path | None = None) -> tuple[StackSettings,
     """Settings from stack config, the checked catalog, and the reviewed ``build/adf`` tree."""
     from lakewharf.project import load_catalog
 
-    settings = settings_from_pulumi_config()
+    # The stack file, read located (Pulumi.<stack>.yaml:LINE in errors); pulumi.Config only for a stack
+    # that keeps its settings elsewhere.
+    stack = pulumi.get_stack()
+    has_file = (root / f"Pulumi.{stack}.yaml").is_file()
+    settings = load_settings(root, stack) if has_file else settings_from_pulumi_config()
     catalog = load_catalog(root)
     return settings, catalog, load_adf_tree(adf_dir or root / "build" / "adf", label_root=root)
 

@@ -6,11 +6,12 @@ import pulumi
 from pulumi_azure_native import keyvault
 
 from lakewharf.infra.common import TYPE_PREFIX, Context, child
+from lakewharf.infra.network import Network, public_access
 
 
-def secure_vault(name: str, ctx: Context, *, vault_name: str, parent: pulumi.Resource) -> keyvault.Vault:
+def secure_vault(name: str, ctx: Context, net: Network, *, vault_name: str, parent: pulumi.Resource) -> keyvault.Vault:
     """A vault with the baseline lakewharf requires of every vault (also the Azure ML one)."""
-    return keyvault.Vault(
+    vault = keyvault.Vault(
         name, vault_name=vault_name, resource_group_name=ctx.resource_group_name, location=ctx.location,
         tags=ctx.tags,
         properties={
@@ -25,20 +26,26 @@ def secure_vault(name: str, ctx: Context, *, vault_name: str, parent: pulumi.Res
             "enable_soft_delete": True,
             "soft_delete_retention_in_days": ctx.settings.key_vault_retention_days,
             "enable_purge_protection": True,
-            "public_network_access": "Enabled",
-            "network_acls": {"bypass": "AzureServices", "default_action": "Allow"},
+            # Private endpoint only, unless the stack lists client ranges; trusted services (Data
+            # Factory's Key Vault linked service, Azure ML) get through the default deny.
+            # https://learn.microsoft.com/azure/key-vault/general/network-security
+            "public_network_access": public_access(ctx),
+            "network_acls": {"bypass": "AzureServices", "default_action": "Deny",
+                             "ip_rules": [{"value": r.cidr} for r in ctx.settings.allowed_ip_ranges]},
         },
         opts=child(parent),
     )
+    net.private_endpoint(name, target_id=vault.id, group_id="vault", physical=vault_name, parent=parent)
+    return vault
 
 
 class Security(pulumi.ComponentResource):
     """The platform Key Vault, and the list of secret names users must set in it."""
 
-    def __init__(self, name: str, ctx: Context, secret_names: list[str],
+    def __init__(self, name: str, ctx: Context, secret_names: list[str], net: Network,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{TYPE_PREFIX}:Security", name, None, opts)
-        self.vault = secure_vault("key-vault", ctx, vault_name=ctx.names.key_vault, parent=self)
+        self.vault = secure_vault("key-vault", ctx, net, vault_name=ctx.names.key_vault, parent=self)
         self.vault_name = ctx.names.key_vault
         self.vault_url: pulumi.Output[str] = self.vault.properties.vault_uri
         self.secret_names = list(secret_names)

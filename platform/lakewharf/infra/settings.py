@@ -1,24 +1,29 @@
 """Stack settings: everything that differs between stacks, read from ``lakewharf:*`` config.
 
-``Pulumi.dev.yaml`` and ``Pulumi.prod.yaml`` document each key. Settings are checked before a
-single resource is declared, and every problem is reported at once (``StackConfigError``), so a
-typo in a stack file never turns into a half-applied ``pulumi up``.
+``Pulumi.dev.yaml`` documents each key; ``catalog/schemas/stack.schema.json`` defines them, and
+``infra/stack_file.py`` checks a stack file against it with located errors
+(``Pulumi.dev.yaml:LINE:COL: lakewharf:key: …``), refusing unsafe values (0.0.0.0/0, the
+allow-all-Azure-services range, TLS below 1.2) on the way. Settings are checked before a single
+resource is declared, and every problem is reported at once (``StackConfigError``), so a typo
+in a stack file never turns into a half-applied ``pulumi up``.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from lakewharf.errors import WharfError
+from lakewharf.errors import CatalogError, WharfError
+from lakewharf.infra import stack_file
 from lakewharf.model.catalog import Catalog
 
-NAMESPACE = "lakewharf"  # the Pulumi project name: keys are "lakewharf:<key>"
+NAMESPACE = stack_file.NAMESPACE  # the Pulumi project name: keys are "lakewharf:<key>"
 
-# key → (kind, default or REQUIRED). Kinds: str, int, bool, object (YAML map or list).
+# key → (kind, default or REQUIRED): defaults and how a string from the Pulumi engine is typed.
+# What each value may be is the schema's business (stack.schema.json; a test keeps the two aligned).
 REQUIRED = object()
 KEYS: dict[str, tuple[str, Any]] = {
     "location": ("str", REQUIRED),
@@ -29,10 +34,12 @@ KEYS: dict[str, tuple[str, Any]] = {
     "adminGroupObjectId": ("str", REQUIRED),
     "adminGroupName": ("str", REQUIRED),
     "roleObjectIds": ("object", {}),
+    # Client ranges let through the service firewalls; none means no public traffic at all.
     "allowedIpRanges": ("object", {}),
     "synapseAllowAzureServices": ("bool", False),
-    "synapseManagedVnet": ("bool", False),
     "storageSku": ("str", "Standard_LRS"),
+    "minimumTlsVersion": ("str", "1.2"),
+    "vnetAddressSpace": ("str", "10.40.0.0/24"),  # the private endpoints' network
     "logRetentionDays": ("int", 30),
     "keyVaultRetentionDays": ("int", 90),
     "tags": ("object", {}),
@@ -40,25 +47,25 @@ KEYS: dict[str, tuple[str, Any]] = {
     # and ARM refuses a role assignment whose principalType does not match the principal.
     "deployerPrincipalType": ("str", "User"),
 }
-
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-_ENVIRONMENT = re.compile(r"^[a-z][a-z0-9]{1,5}$")
-_PREFIX = re.compile(r"^[a-z][a-z0-9]{1,11}$")
-_SUFFIX = re.compile(r"^[a-z0-9]{1,6}$")
-_RULE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
-# Dedicated SQL pool service levels: https://learn.microsoft.com/azure/synapse-analytics/sql-data-warehouse/memory-concurrency-limits
-_POOL_SKU = re.compile(r"^DW(100|200|300|400|500|1000|1500|2000|2500|3000|5000|6000|7500|10000|15000|30000)c$")
-_STORAGE_SKUS = {"Standard_LRS", "Standard_ZRS", "Standard_GRS", "Standard_RAGRS", "Standard_GZRS", "Standard_RAGZRS"}
 # Service roles the catalog may declare, and the managed identity each one stands for.
 SERVICE_ROLES = ("factory", "synapse", "ml")
 
 
 class StackConfigError(WharfError, ValueError):
-    """Stack settings that cannot produce a correct platform; ``problems`` lists each one."""
+    """Stack settings that cannot produce a correct platform. ``errors`` are located like catalog
+    errors (file, line, column, path, message, hint); ``problems`` are their one-line texts."""
 
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("stack configuration problems:\n" + "\n".join(f"  - {p}" for p in problems))
+    def __init__(self, problems: Iterable[CatalogError | str]) -> None:
+        self.errors = [p if isinstance(p, CatalogError) else CatalogError("stack", 0, 0, (), p) for p in problems]
+        self.problems = [_line(e) for e in self.errors]
+        super().__init__("stack configuration problems:\n" + "\n".join(
+            f"  {p}" + (f"\n    hint: {e.hint}" if e.hint else "") for p, e in zip(self.problems, self.errors,
+                                                                                  strict=True)))
+
+
+def _line(e: CatalogError) -> str:
+    where = f"{e.file}:{e.line}:{e.column}: " if e.line else (f"{e.file}: " if e.file != "stack" else "")
+    return f"{where}{stack_file.display_path(e.path) + ': ' if e.path else ''}{e.message}"
 
 
 @dataclass(frozen=True)
@@ -66,6 +73,18 @@ class IpRange:
     name: str  # firewall rule name
     start: str
     end: str
+    prefix: int = 32
+
+    @property
+    def cidr(self) -> str:
+        return f"{self.start}/{self.prefix}"
+
+    @property
+    def addresses(self) -> list[str]:
+        """As Azure Storage IP rules take it: single addresses for /31 and /32, which it refuses as CIDR."""
+        if self.prefix >= 31:
+            return [str(a) for a in ipaddress.IPv4Network(self.cidr)]
+        return [self.cidr]
 
     @property
     def is_everything(self) -> bool:
@@ -84,134 +103,100 @@ class StackSettings:
     role_object_ids: Mapping[str, str] = field(default_factory=dict)
     allowed_ip_ranges: tuple[IpRange, ...] = ()
     synapse_allow_azure_services: bool = False
-    synapse_managed_vnet: bool = False
     storage_sku: str = "Standard_LRS"
+    vnet_address_space: str = "10.40.0.0/24"
     log_retention_days: int = 30
     key_vault_retention_days: int = 90
     tags: Mapping[str, str] = field(default_factory=dict)
     deployer_principal_type: str = "User"
+    source: stack_file.StackSource | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def public_access(self) -> bool:
+        """Client ranges are configured: the firewalls admit them (and nothing else) from the internet."""
+        return bool(self.allowed_ip_ranges)
+
+    def _problem(self, key: tuple[str, ...], message: str) -> CatalogError | str:
+        if self.source is None:
+            return f"{'.'.join(key)}: {message}"
+        return self.source.error(("config", f"{NAMESPACE}:{key[0]}", *key[1:]), message, key=True)
 
     def check_catalog(self, catalog: Catalog) -> None:
         """Problems that need the catalog: every people role needs its Entra group's object id."""
-        problems = []
+        problems: list[CatalogError | str] = []
         for role in catalog.platform.roles.values():
             if role.kind == "group" and role.name not in self.role_object_ids:
-                problems.append(f"roleObjectIds: no Entra object id for catalog role {role.name!r} (kind: group)")
+                problems.append(self._problem(("roleObjectIds",),
+                                              f"no Entra object id for catalog role {role.name!r} (kind: group)"))
             if role.kind == "service" and role.name not in SERVICE_ROLES:
                 problems.append(f"catalog role {role.name!r} is a service role, but lakewharf only provisions the "
                                 f"identities {', '.join(SERVICE_ROLES)}")
         for name in self.role_object_ids:
             role = catalog.platform.roles.get(name)
             if role is None:
-                problems.append(f"roleObjectIds: {name!r} is not a catalog role")
+                problems.append(self._problem(("roleObjectIds", name), f"{name!r} is not a catalog role"))
             elif role.kind == "service":
-                problems.append(f"roleObjectIds: {name!r} is a service role; its managed identity is created by the "
-                                "program, remove it from the stack file")
+                problems.append(self._problem(("roleObjectIds", name), f"{name!r} is a service role; its managed "
+                                              "identity is created by the program, remove it from the stack file"))
         if problems:
             raise StackConfigError(problems)
 
 
-def _ip_ranges(value: Any, problems: list[str]) -> tuple[IpRange, ...]:
-    if not isinstance(value, Mapping):
-        problems.append("allowedIpRanges: expected a map of rule name → CIDR or IPv4 address")
-        return ()
+def _ip_ranges(value: Mapping[str, str]) -> tuple[IpRange, ...]:
     ranges = []
     for name, cidr in value.items():
-        if not _RULE_NAME.match(str(name)):
-            problems.append(f"allowedIpRanges: {name!r} is not a valid firewall rule name")
-            continue
-        try:
-            net = ipaddress.IPv4Network(str(cidr), strict=False)
-        except ValueError:
-            problems.append(f"allowedIpRanges.{name}: {cidr!r} is not an IPv4 address or CIDR range")
-            continue
-        ranges.append(IpRange(str(name), str(net.network_address), str(net.broadcast_address)))
+        net = ipaddress.IPv4Network(str(cidr), strict=False)
+        ranges.append(IpRange(str(name), str(net.network_address), str(net.broadcast_address), net.prefixlen))
     return tuple(ranges)
 
 
-def _string_map(key: str, value: Any, problems: list[str]) -> dict[str, str]:
-    if not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values()):
-        problems.append(f"{key}: expected a map of names to strings")
-        return {}
-    return {str(k): v for k, v in value.items()}
-
-
-def settings_from_values(values: Mapping[str, Any]) -> StackSettings:
-    """Build settings from typed values (keys as in ``KEYS``); raise ``StackConfigError`` on any problem."""
-    problems: list[str] = []
-    unknown = sorted(set(values) - set(KEYS))
-    problems += [f"unknown setting {NAMESPACE}:{k} (known: {', '.join(KEYS)})" for k in unknown]
-    v: dict[str, Any] = {}
+def settings_from_source(source: stack_file.StackSource) -> StackSettings:
+    """Check a stack's config (schema, unsafe values) and build the settings; ``StackConfigError`` lists
+    every problem, each at its line in the stack file."""
+    v = stack_file.check(source)
     for key, (_kind, default) in KEYS.items():
-        if values.get(key) is None:
-            if default is REQUIRED:
-                problems.append(f"{NAMESPACE}:{key} is required: pulumi config set {NAMESPACE}:{key} <value>")
+        if v.get(key) is None:
             v[key] = None if default is REQUIRED else default
-        else:
-            v[key] = values[key]
-    if v["environment"] and not _ENVIRONMENT.match(v["environment"]):
-        problems.append("environment: 2-6 lower-case letters or digits, starting with a letter (e.g. dev, prod)")
-    if v["namePrefix"] and not _PREFIX.match(v["namePrefix"]):
-        problems.append("namePrefix: 2-12 lower-case letters or digits, starting with a letter")
-    if v["nameSuffix"] and not _SUFFIX.match(v["nameSuffix"]):
-        problems.append("nameSuffix: 1-6 lower-case letters or digits")
-    if not _POOL_SKU.match(str(v["sqlPoolSku"])):
-        problems.append(f"sqlPoolSku: {v['sqlPoolSku']!r} is not a dedicated SQL pool service level "
-                        "(DW100c … DW30000c)")
-    if v["storageSku"] not in _STORAGE_SKUS:
-        problems.append(f"storageSku: {v['storageSku']!r} is not one of {', '.join(sorted(_STORAGE_SKUS))}")
-    if v["adminGroupObjectId"] and not _GUID.match(v["adminGroupObjectId"]):
-        problems.append("adminGroupObjectId: expected the Entra group's object id (a GUID)")
-    role_ids = _string_map("roleObjectIds", v["roleObjectIds"], problems)
-    problems += [f"roleObjectIds.{k}: expected an Entra object id (a GUID)" for k, g in role_ids.items()
-                 if not _GUID.match(g)]
-    # Log Analytics retention: 30-730 days (PerGB2018). Key Vault soft delete: 7-90 days.
-    if not isinstance(v["logRetentionDays"], int) or not 30 <= v["logRetentionDays"] <= 730:
-        problems.append("logRetentionDays: an integer from 30 to 730")
-    if not isinstance(v["keyVaultRetentionDays"], int) or not 7 <= v["keyVaultRetentionDays"] <= 90:
-        problems.append("keyVaultRetentionDays: an integer from 7 to 90")
-    if v["deployerPrincipalType"] not in ("User", "ServicePrincipal"):
-        problems.append("deployerPrincipalType: User (you run pulumi up) or ServicePrincipal (a pipeline does)")
-    ranges = _ip_ranges(v["allowedIpRanges"], problems)
-    tags = _string_map("tags", v["tags"], problems)
-    for needed in ("owner", "costCenter"):
-        if needed not in tags:
-            problems.append(f"tags.{needed} is required (tags: {{owner: …, costCenter: …}})")
-    if problems:
-        raise StackConfigError(problems)
     return StackSettings(
         location=v["location"], environment=v["environment"], admin_group_object_id=v["adminGroupObjectId"],
         admin_group_name=v["adminGroupName"], name_prefix=v["namePrefix"], name_suffix=v["nameSuffix"],
-        sql_pool_sku=v["sqlPoolSku"], role_object_ids=role_ids, allowed_ip_ranges=ranges,
-        synapse_allow_azure_services=bool(v["synapseAllowAzureServices"]),
-        synapse_managed_vnet=bool(v["synapseManagedVnet"]), storage_sku=v["storageSku"],
-        log_retention_days=v["logRetentionDays"], key_vault_retention_days=v["keyVaultRetentionDays"], tags=tags,
-        deployer_principal_type=v["deployerPrincipalType"],
+        sql_pool_sku=v["sqlPoolSku"], role_object_ids=dict(v["roleObjectIds"]),
+        allowed_ip_ranges=_ip_ranges(v["allowedIpRanges"]),
+        synapse_allow_azure_services=bool(v["synapseAllowAzureServices"]), storage_sku=v["storageSku"],
+        vnet_address_space=v["vnetAddressSpace"],
+        log_retention_days=v["logRetentionDays"], key_vault_retention_days=v["keyVaultRetentionDays"],
+        tags=dict(v["tags"]), deployer_principal_type=v["deployerPrincipalType"], source=source,
     )
 
 
+def settings_from_values(values: Mapping[str, Any], label: str = "settings") -> StackSettings:
+    """Settings from typed values keyed by setting name (no file to point at)."""
+    return settings_from_source(stack_file.unlocated(values, label))
+
+
+def stack_path(root: Path, stack: str) -> Path:
+    path = root / f"Pulumi.{stack}.yaml"
+    if not path.is_file():
+        known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
+        raise StackConfigError([f"no stack file {path.name} in {root} (stacks: {', '.join(known) or 'none'})"])
+    return path
+
+
+def load_settings(root: Path, stack: str, overrides: Mapping[str, Any] | None = None) -> StackSettings:
+    """The settings of ``Pulumi.<stack>.yaml`` in ``root``, with ``overrides`` (setting → value) applied."""
+    source = stack_file.read_stack_file(stack_path(root, stack))
+    return settings_from_source(source.override(overrides) if overrides else source)
+
+
 def settings_from_pulumi_config() -> StackSettings:
-    """Read ``lakewharf:*`` through ``pulumi.Config`` (the stack file, or what a harness set)."""
+    """``lakewharf:*`` through ``pulumi.Config``: for a stack whose settings live outside a stack file
+    (Pulumi ESC, ``--config-file``); checked the same way, without lines."""
     import pulumi
 
     config = pulumi.Config(NAMESPACE)
-    values: dict[str, Any] = {}
-    problems: list[str] = []
-    for key, (kind, _default) in KEYS.items():
-        try:
-            if kind == "str":
-                values[key] = config.get(key)
-            elif kind == "int":
-                values[key] = config.get_int(key)
-            elif kind == "bool":
-                values[key] = config.get_bool(key)
-            else:
-                values[key] = config.get_object(key)
-        except pulumi.ConfigTypeError as exc:
-            problems.append(str(exc))
-    if problems:
-        raise StackConfigError(problems)
-    return settings_from_values(values)
+    raw = {key: config.get(key) for key in KEYS}
+    kinds = {key: kind for key, (kind, _default) in KEYS.items()}
+    return settings_from_values(stack_file.engine_values(raw, kinds), "pulumi config")
 
 
 def stack_file_config(data: Mapping[str, Any]) -> dict[str, str]:
