@@ -65,11 +65,14 @@ def parquet_files(folder: str | os.PathLike[str]) -> list[Path]:
 
 
 def read_frame(paths: list[Path] | list[str]) -> pd.DataFrame:
-    """Parquet files → one DataFrame; decimals become floats (scikit-learn wants numbers)."""
+    """Parquet files → one DataFrame in a canonical row order; decimals become floats (scikit-learn wants numbers)."""
     if not paths:
         raise FileNotFoundError("no Parquet files to read")
     tables = [pq.read_table(p) for p in paths]
     table = pa.concat_tables(tables, promote_options="default") if len(tables) > 1 else tables[0]
+    # Neither Synapse's CETAS (files written in parallel) nor the local run promises a row order,
+    # and a seeded split or fit depends on it: the same rows in a canonical order train the same model.
+    table = table.sort_by([(name, "ascending") for name in table.column_names])
     frame = table.to_pandas()
     for field in table.schema:
         if pa.types.is_decimal(field.type):
