@@ -31,7 +31,8 @@ zones:
   landing:
     filesystem: landing
     format: parquet
-    retention_days: 30
+    # No retention_days: incremental loads land only what changed, so these files are the history
+    # every preparation rebuilds from (`wharf validate` refuses a retention here).
     readers: [data_engineer, synapse]
     writers: [factory]
   trusted:

@@ -734,3 +734,28 @@ def test_bad_type_is_the_only_error(project: Project, rel: str, old: str, new: s
 def test_cron_with_non_ascii_digits_or_empty_step(project: Project, cron: str) -> None:
     project.replace(CRM, 'cron: "0 1 * * *"', f'cron: "{cron}"')
     check(only_error(project), CRM, project.line_of(CRM, "cron:"), ("schedule", "cron"), f"cron {cron!r}: ")
+
+
+# --- history ----------------------------------------------------------------------------------------
+
+
+def test_retention_on_a_zone_holding_incremental_loads(project: Project) -> None:
+    """Incremental loads land only what changed: deleting old landed files would lose those rows."""
+    project.replace(PLATFORM, "    format: parquet\n    # No retention_days",
+                    "    format: parquet\n    retention_days: 30\n    # No retention_days")
+    check(only_error(project), PLATFORM, project.line_of(PLATFORM, "retention_days: 30"),
+          ("zones", "landing", "retention_days"),
+          "only copy of the incremental loads of clickstream.page_views, crm.customers, orders.orders",
+          "load: {mode: full}")
+
+
+def test_retention_is_fine_where_every_load_is_full(project: Project) -> None:
+    project.replace(PLATFORM, "    format: parquet\n    # No retention_days",
+                    "    format: parquet\n    retention_days: 30\n    # No retention_days")
+    project.replace("catalog/sources/clickstream.yaml", "load: {mode: incremental, watermark: event_time}",
+                    "load: {mode: full}")
+    project.replace(CRM, "mode: incremental\n      watermark: updated_at", "mode: full")
+    orders = "catalog/sources/orders.yaml"  # orders and order_lines
+    project.write(orders, project.read(orders).replace("load: {mode: incremental, watermark: updated_at}",
+                                                       "load: {mode: full}"))
+    assert project.load().platform.zones["landing"].retention_days == 30

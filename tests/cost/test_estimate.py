@@ -36,12 +36,29 @@ def test_doubling_a_source_volume_doubles_its_storage_and_copy(project: Project)
 
 
 def test_storage_grows_until_retention_then_with_growth_only(project: Project) -> None:
+    """Full loads: every load lands a snapshot, kept for the zone's retention (a zone holding
+    incremental loads cannot have one: `wharf validate` refuses it, they are the only history)."""
     def change(data: dict) -> None:
+        data["entities"]["order_lines"]["load"] = {"mode": "full"}
         data["entities"]["order_lines"]["volume"] = {"rows_per_day": 1_000_000, "growth_per_month": 0.0}
     project.modify("catalog/sources/orders.yaml", change)
     months = [quantity(estimate(project.root, month=m), *LANDED) for m in (1, 2, 3)]
+    assert months[0] < months[1] < months[2]  # no retention: every load stays
+
+    def retain(days: int) -> None:
+        def change(data: dict) -> None:
+            data["zones"]["landing"]["retention_days"] = days
+        project.modify("catalog/platform.yaml", change)
+
+    for source in ("clickstream", "crm", "orders"):  # every load in landing full: a retention is allowed
+        def full(data: dict) -> None:
+            for entity in data["entities"].values():
+                entity["load"] = {"mode": "full"}
+        project.modify(f"catalog/sources/{source}.yaml", full)
+    retain(30)
+    months = [quantity(estimate(project.root, month=m), *LANDED) for m in (1, 2, 3)]
     assert months[0] == months[1] == months[2]  # landing keeps 30 days: full from month 1 (30.4 days)
-    project.replace("catalog/platform.yaml", "retention_days: 30\n", "retention_days: 90\n")
+    retain(90)
     months = [quantity(estimate(project.root, month=m), *LANDED) for m in (1, 2, 3, 4)]
     assert months[0] < months[1] < months[2] == months[3]
 

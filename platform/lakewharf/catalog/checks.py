@@ -164,4 +164,27 @@ def check_names(catalog: Catalog) -> list[CatalogError]:
     return errors
 
 
-CHECKS: tuple[Check, ...] = (check_zone_privacy, check_table_privacy, check_types, check_names)
+def check_landing_history(catalog: Catalog) -> list[CatalogError]:
+    """An incremental entity's landed files are its only history: each run lands just the rows
+    changed since the last watermark (or the new files of a drop), and the preparations rebuild
+    from every landed file. A lifecycle rule deleting them after ``retention_days`` would silently
+    drop those rows from every dataset and table built on them once they are that old."""
+    errors = []
+    for zone in catalog.platform.zones.values():
+        if zone.retention_days is None:
+            continue
+        incremental = [e.ref for s in catalog.sources.values() if s.landing_zone == zone.name
+                       for e in s.entities.values() if e.load_mode == "incremental"]
+        if incremental:
+            shown = ", ".join(incremental[:5]) + (f" and {len(incremental) - 5} more" if len(incremental) > 5 else "")
+            errors.append(zone.origin.at("retention_days").error(
+                f"zone {zone.name} deletes landed files after {zone.retention_days} days, but they are the only "
+                f"copy of the incremental loads of {shown}: rows older than that would vanish from everything "
+                "prepared from them",
+                "remove retention_days from the landing zone (null keeps files forever), or load those entities "
+                "with load: {mode: full}"))
+    return errors
+
+
+CHECKS: tuple[Check, ...] = (check_zone_privacy, check_table_privacy, check_types, check_names,
+                             check_landing_history)
