@@ -16,6 +16,10 @@ from outside; peak RSS is the process's maximum resident set (wait4):
   best (see PEER): ``read_csv`` (pandas chunks normalised row by row in Python), ``read_csv_duckdb``
   (DuckDB parses, Arrow batches) and ``arrow`` (a resource yielding whole ``pyarrow.csv.read_csv``
   tables). The row-by-row mode runs only up to ``--slow-peer-max-scale``.
+
+lakewharf's time is split by part twice: from the run report (each activity's own seconds,
+summed per hop) and, with ``--profile``, from one more run under cProfile (.NET start-up,
+expression evaluation, each hop; the profiler slows Python code, not DuckDB's).
 """
 
 from __future__ import annotations
@@ -136,6 +140,47 @@ PEER_ENV = {"RUNTIME__LOG_LEVEL": "WARNING", "NORMALIZE__WORKERS": str(os.cpu_co
             "EXTRACT__DATA_WRITER__FILE_MAX_ITEMS": "500000", "NORMALIZE__DATA_WRITER__FILE_MAX_ITEMS": "500000"}
 
 
+# (part, file suffix, function) whose cumulative time cProfile reports; names as of 2026-12-02.
+PROFILED = (
+    (".NET start-up (expression engine)", "verify/expression_engine.py", "load_expression_engine"),
+    ("expression evaluation", "_expression_runtime/expression_runtime.py", "evaluate"),
+    ("lake hop 1: landing copy", "local/copy_activity.py", "run_copy"),
+    ("  of which: counting CSV records", "local/csv_records.py", "csv_records"),
+    ("lake hop 2: prepare (CETAS)", "local/sql_activities.py", "run_serverless"),
+    ("warehouse load (COPY INTO + procedure)", "local/sql_activities.py", "run_warehouse"),
+    ("  of which: COPY INTO staging", "local/warehouse.py", "load_parquet"),
+)
+
+
+def hops(report: dict) -> dict[str, float]:
+    """Seconds per hop from the run report: each activity's own time, summed by kind."""
+    kinds = {"copy": "landing copy", "cetas": "prepare (CETAS)", "load_batch": "warehouse load"}
+    out = dict.fromkeys(kinds.values(), 0.0)
+    for activity in report["activities"]:
+        kind = kinds.get(activity["activity"].rsplit("/", 1)[-1])
+        if kind:
+            out[kind] += float(activity.get("seconds") or 0)
+    out["everything else in the run (control flow, expressions)"] = float(report["seconds"]) - sum(out.values())
+    return {k: round(v, 2) for k, v in out.items()}
+
+
+def profile(out: Path) -> dict[str, float | None]:
+    """One more lakewharf run under cProfile: cumulative seconds of the parts in PROFILED."""
+    import pstats
+
+    project = prepare_project(out)
+    stats_file = out / "lakewharf.prof"
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "cProfile", "-o", str(stats_file), "-m", "lakewharf.cli.main",
+                    "--project", str(project), "run", "tpch"], check=True, capture_output=True)
+    parts: dict[str, float | None] = {"total under the profiler": round(time.perf_counter() - started, 2)}
+    stats = pstats.Stats(str(stats_file)).stats  # type: ignore[attr-defined]
+    for part, suffix, function in PROFILED:
+        found = [v[3] for (file, _, name), v in stats.items() if file.endswith(suffix) and name == function]
+        parts[part] = round(max(found), 2) if found else None
+    return parts
+
+
 def measure(name: str, command: list[str], env: dict[str, str] | None = None) -> dict[str, object]:
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -156,6 +201,7 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="TPC-H scale factor (1 = 8.7 M rows)")
     parser.add_argument("--out", type=Path, default=HERE / "out")
     parser.add_argument("--skip-peer", action="store_true", help="do not run dlt")
+    parser.add_argument("--profile", action="store_true", help="split lakewharf's time by part under cProfile")
     parser.add_argument("--slow-peer-max-scale", type=float, default=0.2,
                         help="largest scale at which dlt's row-by-row read_csv mode runs (default 0.2)")
     args = parser.parse_args()
@@ -172,6 +218,10 @@ def main() -> None:
     loaded = json.loads(report.read_text())
     assert loaded["succeeded"], loaded["pipelines"]
     results["lakewharf"]["rows"] = sum(n for t, n in loaded["warehouse_tables"].items() if t.startswith("tpch."))
+    results["lakewharf"]["hops"] = hops(loaded)
+    copies = [a for a in loaded["activities"] if a["activity"].endswith("/copy")]
+    results["lakewharf"]["rows_checked"] = {a["activity"]: [a["rows_read"], a["rows_written"], a["rows_rejected"]]
+                                            for a in copies}
     shutil.rmtree(out / "floor", ignore_errors=True)
     (out / "floor").mkdir()
     (out / "floor.duckdb").unlink(missing_ok=True)
@@ -203,6 +253,8 @@ def main() -> None:
     summary["dlt_vs_lakewharf"] = {k.removeprefix("dlt_"): round(float(r["seconds"]) / ours, 2)
                                    for k, r in results.items() if k.startswith("dlt_")}
     summary["not_run"] = skipped
+    if args.profile:
+        summary["lakewharf_profile"] = profile(out)
     (out / f"results-sf{args.scale}.json").write_text(json.dumps(summary, indent=2) + "\n")
     print(json.dumps(summary, indent=2))
 

@@ -12,9 +12,14 @@ check that can fail, not a definition.
   ``source_readers``); rows with a NULL watermark, which no incremental query selects, here or
   in Azure, are counted and reported as a warning.
 - CSV is read once, typed, by DuckDB with ``store_rejects`` (a wrong column count or an
-  unconvertible value is a reject with its line), with the dataset's delimiter, quote and header.
+  unconvertible value is a reject with its line), with the dataset's delimiter, quote and header,
+  streamed into the landing Parquet; its records are counted apart by ``csv_records``.
 - JSON lines are read line by line: a malformed line or invalid UTF-8 is a reject with its line
   and byte offset, never the end of the copy.
+
+Nothing is read into memory whole: each reader's rows stream through the checks into the Parquet
+writer (DuckDB spills past its memory limit), the contract is checked on the written file, and
+the rejects are written in the same pass that counts them.
 """
 
 from __future__ import annotations
@@ -24,9 +29,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from lakewharf.local.context import Measured, RunContext
+from lakewharf.local.csv_records import csv_records
 from lakewharf.local.duck import connect
 from lakewharf.local.json_lines import read_json_lines
-from lakewharf.local.row_checks import checked, duck_type
+from lakewharf.local.row_checks import catalog_types, checked, column_types, duck_type
 from lakewharf.local.source_readers import matching, raw_column
 from lakewharf.local.source_systems import DIALECTS
 from lakewharf.model.catalog import Entity, Source
@@ -42,7 +48,8 @@ class CopyFailed(RuntimeError):
 
 @dataclass
 class Read:
-    """What a reader read: ``relation`` holds the catalog columns as read plus ``__file``/``__line``."""
+    """What a reader read: ``relation`` (a table name or a parenthesised SELECT) holds the catalog
+    columns as read plus ``__file``/``__line``; it is read as often as the checks need, never kept."""
 
     relation: str
     rows_read: int
@@ -68,10 +75,11 @@ def run_copy(
             read = _file_read(ctx, con, source, entity, props, source_ds.properties, measured)
         else:
             read = _database_read(ctx, con, source, entity, source_ds.properties, props["source"], measured)
-        kept, rejected, broken = checked("read_rows", entity, raw=read.raw, located=True, record=read.record)
-        _warn_broken(con, entity, broken, measured)
-        if read.structural:
-            rejected = f"{rejected} UNION ALL {read.structural}"
+        raw = read.raw or {}
+        have, want = column_types(con, read.relation), catalog_types(con, entity)
+        typed = frozenset(c.name for c in entity.columns if have.get(raw.get(c.name, c.name)) == want[c.name])
+        kept, rejected, broken = checked(read.relation, entity, raw=read.raw, located=True, record=read.record,
+                                         typed=typed, landed="landed")
         columns = ", ".join(f'"{c.name}"' for c in entity.columns)
         out = ctx.files.scratch() / "part.parquet"
         written = con.execute(
@@ -79,7 +87,11 @@ def run_copy(
             f"TO '{out}' (FORMAT PARQUET, COMPRESSION SNAPPY)",
             {"loaded_at": loaded_at, "run_id": run_id},
         ).fetchone()[0]
-        rejects = _write_rejects(ctx, con, props, entity, rejected)
+        if broken:
+            con.execute(f"CREATE TEMP VIEW landed AS SELECT * FROM read_parquet('{out}')")
+            _warn_broken(con, entity, broken, measured)
+        refused = [q for q in (rejected, read.structural) if q]
+        rejects = _write_rejects(ctx, con, props, entity, " UNION ALL ".join(refused)) if refused else 0
     finally:
         con.close()
     if written:  # Data Factory writes no file for an empty copy
@@ -105,10 +117,8 @@ def _warn_broken(con: Any, entity: Entity, broken: str, measured: Measured) -> N
             "so a preparation must reject or fill them before the warehouse")
 
 
-def _materialize(con: Any, relation: str) -> int:
-    """The rows read, once: the checks read them twice (kept and rejected)."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE read_rows AS {relation}")
-    return int(con.execute("SELECT COUNT(*) FROM read_rows").fetchone()[0])
+def _count(con: Any, relation: str) -> int:
+    return int(con.execute(f"SELECT COUNT(*) FROM {relation}").fetchone()[0])
 
 
 def _database_read(ctx: RunContext, con: Any, source: Source, entity: Entity, dataset: dict[str, Any],
@@ -129,8 +139,10 @@ def _database_read(ctx: RunContext, con: Any, source: Source, entity: Entity, da
                 "incremental copy selects them, here or in Azure")
     selected = db.query(con, query, DIALECTS[source.kind], every_column=True)
     stored = db.stores_raw
-    rows = _materialize(con, f"SELECT *, {_NO_FILE} FROM ({selected})")
-    return Read("read_rows", rows, raw={c.name: raw_column(c.name) for c in entity.columns} if stored else None)
+    relation = f"(SELECT *, {_NO_FILE} FROM ({selected}))"
+    # The query's own result, counted by its own execution: the writer's count is measured apart.
+    raw = {c.name: raw_column(c.name) for c in entity.columns} if stored else None
+    return Read(relation, _count(con, relation), raw=raw)
 
 
 def _in_window(modified: dt.datetime | None, store: dict[str, Any]) -> bool:
@@ -161,17 +173,11 @@ def _literal(value: Any) -> str:
 
 
 def _csv_records(paths: list[str], options: dict[str, Any]) -> int:
-    """Records in the files, counted by Python's csv module apart from DuckDB's typed read: the
-    number that rows written + rejected must add up to (blank lines are no records)."""
-    import csv
-
-    csv.field_size_limit(2**31 - 1)  # a field is as long as it is; DuckDB bounds the line instead
+    """Records in the files, counted as Python's csv module counts them, apart from DuckDB's typed
+    read: the number that rows written + rejected must add up to (blank lines are no records)."""
     count = 0
     for path in paths:
-        with open(path, encoding="utf-8", errors="replace", newline="") as f:
-            reader = csv.reader(f, delimiter=options["delim"], quotechar=options["quote"] or None,
-                                escapechar=options["escape"] or None, strict=False)
-            rows = sum(1 for row in reader if row)
+        rows = csv_records(path, options["delim"], options["quote"], options["escape"])
         count += max(0, rows - 1) if options["header"] else rows
     return count
 
@@ -182,15 +188,16 @@ def _csv_read(con: Any, paths: list[str], entity: Entity, dataset: dict[str, Any
     typed = {c.name: duck_type(c) for c in entity.columns}
     # No sniffing: the dataset says how the file is written, and a sniffer facing one huge line
     # refuses the whole file. Lines up to 16 MiB are read (a longer one is a reject).
-    _materialize(con, f"SELECT * EXCLUDE (__file), __file, NULL::BIGINT AS __line FROM read_csv({paths!r}, "
-                      f"{shared}, columns = {typed!r}, auto_detect = false, max_line_size = {16 * 2**20}, "
-                      "store_rejects = true, filename = '__file')")
+    relation = (f"(SELECT * EXCLUDE (__file), __file, NULL::BIGINT AS __line FROM read_csv({paths!r}, "
+                f"{shared}, columns = {typed!r}, auto_detect = false, max_line_size = {16 * 2**20}, "
+                "store_rejects = true, filename = '__file'))")
     structural = ("SELECT any_value(s.file_path) AS source_file, e.line AS line, "
                   "left(string_agg(coalesce(e.column_name || ': ', '') || e.error_message, '; '), 500) AS reason, "
                   "left(any_value(e.csv_line), 2000) AS record "
                   "FROM reject_errors e JOIN reject_scans s USING (scan_id, file_id) "
                   "GROUP BY e.scan_id, e.file_id, e.line")
-    return Read("read_rows", _csv_records(paths, options), structural=structural)
+    # The structural rejects are known once the read has run: the query is run after the write.
+    return Read(relation, _csv_records(paths, options), structural=structural)
 
 
 def _file_read(ctx: RunContext, con: Any, source: Source, entity: Entity, props: dict[str, Any],
@@ -203,7 +210,8 @@ def _file_read(ctx: RunContext, con: Any, source: Source, entity: Entity, props:
         outside = f", {len(matched)} matching file(s) modified outside the copy window" if matched else ""
         measured.warnings.append(f"{entity.ref}: 0 files read from {drop.where}{outside}")
         empty = ", ".join(f'CAST(NULL AS {duck_type(c)}) AS "{c.name}"' for c in entity.columns)
-        return Read("read_rows", _materialize(con, f"SELECT {empty}, {_NO_FILE} LIMIT 0"))
+        relation = f"(SELECT {empty}, {_NO_FILE} LIMIT 0)"
+        return Read(relation, _count(con, relation))
     paths = [f.path for f in chosen]
     kind = props["source"]["type"]
     if kind == "DelimitedTextSource":
@@ -212,26 +220,26 @@ def _file_read(ctx: RunContext, con: Any, source: Source, entity: Entity, props:
         rows, refused, lines = read_json_lines(paths, entity, dataset.get("encodingName", "UTF-8"))
         con.register("json_rows", rows)
         con.register("json_refused", refused)
-        _materialize(con, "SELECT * FROM json_rows")
-        return Read("read_rows", lines, record=True, structural="SELECT * FROM json_refused")
+        return Read("json_rows", lines, record=True, structural="SELECT * FROM json_refused")
     count = con.execute(f"SELECT COALESCE(SUM(num_rows), 0) FROM parquet_file_metadata({paths!r})").fetchone()[0]
-    _materialize(con, f"SELECT *, NULL::BIGINT AS __line FROM read_parquet({paths!r}, union_by_name = true, "
-                      "filename = '__file')")
-    return Read("read_rows", int(count))
+    return Read(f"(SELECT *, NULL::BIGINT AS __line FROM read_parquet({paths!r}, union_by_name = true, "
+                "filename = '__file'))", int(count))
 
 
 def _write_rejects(ctx: RunContext, con: Any, props: dict[str, Any], entity: Entity, query: str) -> int:
-    count = con.execute(f"SELECT COUNT(*) FROM ({query})").fetchone()[0]
+    """The rejected rows, written and counted by the one pass of the writer (no file without any)."""
+    out = ctx.files.scratch() / "rejected.parquet"
+    count = int(con.execute(f"COPY ({query}) TO '{out}' (FORMAT PARQUET)").fetchone()[0])
     if not count:
+        out.unlink()
         return 0
     settings = props.get("redirectIncompatibleRowSettings")
     if not props.get("enableSkipIncompatibleRow") or not settings:
+        first = con.execute(f"SELECT reason FROM read_parquet('{out}') LIMIT 1").fetchone()[0]
         raise CopyFailed(
             f"{count} row(s) of {entity.ref} break the catalog's column contract and the copy has no fault "
-            f"tolerance configured; the first: {con.execute(f'SELECT reason FROM ({query}) LIMIT 1').fetchone()[0]}"
+            f"tolerance configured; the first: {first}"
         )
-    out = ctx.files.scratch() / "rejected.parquet"
-    con.execute(f"COPY ({query}) TO '{out}' (FORMAT PARQUET)")
     filesystem, _, folder = settings["path"].partition("/")
     ctx.lake.put_file(filesystem, f"{folder}/rejected-{ctx.run_id}.parquet", out)
-    return int(count)
+    return count
