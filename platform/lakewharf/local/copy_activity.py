@@ -114,7 +114,7 @@ def _warn_broken(con: Any, entity: Entity, broken: str, measured: Measured) -> N
         measured.warnings.append(
             f"{entity.ref}: {total:,} row(s) break the column contract ({found[0][0]}"
             f"{f'; and {len(found) - 1} other kind(s)' if len(found) > 1 else ''}); Azure's copy lands them too, "
-            "so a preparation must reject or fill them before the warehouse")
+            "and the first preparation reading them rejects NULLs in non-nullable or key columns (contract)")
 
 
 def _count(con: Any, relation: str) -> int:
