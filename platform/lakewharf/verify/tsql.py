@@ -99,8 +99,12 @@ def check_sql_tree(sql_dir: Path, *, processes: int | None = None) -> list[Probl
     if workers <= 1:
         return _check_files(sql_dir, paths)
     import concurrent.futures
+    import multiprocessing
 
-    with concurrent.futures.ProcessPoolExecutor(workers) as pool:
+    # spawn, not fork: by now `--check` runs .NET (the expression engine) in this process, and a
+    # child forked from a process with running threads can deadlock on a lock one of them held.
+    spawn = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=spawn) as pool:
         parts = list(pool.map(_check_files, [sql_dir] * workers, [paths[i::workers] for i in range(workers)]))
     order = {p.relative_to(sql_dir).as_posix(): i for i, p in enumerate(paths)}
     return sorted((p for part in parts for p in part), key=lambda p: order[p.file])  # stable: a file's own order
