@@ -80,6 +80,25 @@ def test_valid_document_data_and_positions() -> None:
     json.dumps(doc.data)  # plain JSON-compatible data
 
 
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("path", sorted(p.relative_to(REPO).as_posix() for p in (REPO / "catalog").rglob("*.yaml")))
+def test_libyaml_composed_files_load_as_the_guarded_composer_loads_them(
+        path: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = (REPO / path).read_bytes()
+    assert yaml_source.compose_in_c(data.decode(), yaml_source._PLAIN, MAX_NODES) is not None  # the fast path ran
+    fast = load_yaml_text(data, path)
+    monkeypatch.setattr(yaml_source, "compose_in_c", lambda *args: None)
+    assert load_yaml_text(data, path) == fast  # the same data and the same positions
+
+
+def test_a_file_with_an_anchor_takes_the_guarded_composer() -> None:
+    # libyaml hands back the anchor's node for an alias; the alias's own position would be lost.
+    assert yaml_source.compose_in_c("a: &x 1\nb: *x\n", yaml_source._PLAIN, MAX_NODES) is None
+    assert load("a: &x 1\nb: *x\n").locate(("b",)) == (2, 4)
+
+
 def test_locate_prefers_key_then_falls_back_to_ancestors() -> None:
     doc = load(VALID)
     path = ("entities", "customers", "columns", 0, "type")

@@ -151,3 +151,12 @@ def test_documented_sqlfluff_gaps_still_fail(statement: str) -> None:
     """Canary: valid T-SQL that sqlfluff 4.5 cannot parse (listed in tsql.py's docstring).
     If this starts passing after an upgrade, generators may use the form: update the docstring."""
     assert check_sql_text(statement)
+
+
+def test_a_large_tree_is_checked_in_processes_with_the_same_problems(write: Write) -> None:
+    files = {f"{i // 10}/f{i:03}.sql": "SELECT 1;\nGO\nSELECT 2 FORM t;\n" if i % 7 == 0 else "SELECT 1;\n"
+             for i in range(90)}
+    tree = write(files)
+    alone = check_sql_tree(tree, processes=1)
+    assert len({p.file for p in alone}) == 13 and [p.file for p in alone] == sorted(p.file for p in alone)
+    assert check_sql_tree(tree, processes=2) == alone  # every file parsed once, problems in path order

@@ -21,6 +21,7 @@ from yaml.events import AliasEvent, StreamEndEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
+from lakewharf.catalog.yaml_c import compose as compose_in_c
 from lakewharf.catalog.yaml_core import resolve_plain as _resolve_plain
 from lakewharf.errors import CatalogError, CatalogInvalid, JsonPath
 
@@ -330,6 +331,8 @@ def _load(data: bytes, file: str) -> YamlDocument:
     except UnicodeDecodeError as exc:
         msg = f"not valid UTF-8 (byte 0x{data[exc.start]:02x})"
         raise _Stop(_text_pos(data[: exc.start].decode()), msg, _UTF8_HINT) from None
+    if (composed := compose_in_c(text, _PLAIN, MAX_NODES)) is not None and (doc := _converted(composed, file)):
+        return doc  # libyaml composed it and nothing was wrong; else the guarded path below decides
     try:
         root = _compose_text(text, _FastLoader)
     except Exception:  # any problem: report what the reference parser says about it
@@ -350,6 +353,15 @@ def _load(data: bytes, file: str) -> YamlDocument:
     if converter.errors:
         raise CatalogInvalid(converter.errors)
     return YamlDocument(file, data_out, converter.values, converter.keys)
+
+
+def _converted(root: Node, file: str) -> YamlDocument | None:
+    converter = _Converter(file)
+    try:
+        data = converter.value(root, (), 1)
+    except _Stop:
+        return None
+    return None if converter.errors else YamlDocument(file, data, converter.values, converter.keys)
 
 
 def load_yaml_text(text_bytes: bytes, file: str) -> YamlDocument:

@@ -13,7 +13,7 @@ written + rows rejected.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 
 import sqlglot
 from sqlglot import exp
@@ -25,7 +25,7 @@ from lakewharf.model.naming import SALT_PARAMETER
 from lakewharf.model.steps import SQL_DIALECT
 from lakewharf.model.steps.sqltree import HASH_FUNCTION, Chain, StepSql, col, is_null, select, sql_type
 
-__all__ = ["CompiledPreparation", "compile_preparation", "input_table", "render", "sql_type"]
+__all__ = ["CompiledPreparation", "compile_preparation", "input_table", "render", "render_all", "sql_type"]
 
 CONTRACT = "contract"  # the label of the rejects of a source entity's column contract
 
@@ -48,7 +48,7 @@ def input_table(catalog: Catalog, ref: str) -> exp.Table:
 
 
 def _final(chain: Chain, columns: tuple[Column, ...]) -> exp.Select:
-    cast = [exp.alias_(exp.Cast(this=col(c.name), to=sql_type(c.type)), c.name) for c in columns]
+    cast = [exp.alias_(exp.Cast(this=col(c.name), to=sql_type(c.type)), c.name, copy=False) for c in columns]
     return chain.with_ctes(select(cast, chain.last))
 
 
@@ -98,32 +98,50 @@ def _contract(chain: Chain, columns: tuple[Column, ...] | list[Column]) -> None:
                         [(is_null(col(n)), f"contract:{n} is NULL") for n in required])
 
 
-def render(query: exp.Expression, dialect: str, *, pretty: bool = True) -> str:
+def render(query: exp.Expression, dialect: str, *, pretty: bool = True, in_place: bool = False) -> str:
     """SQL text for ``dialect`` ("tsql" or "duckdb"), with the salted hash spelled per engine.
 
     Both hash the UTF-8 bytes of salt + value, so Azure and local runs give the same pseudonyms
     (a UTF-8 collation makes Synapse's VARCHAR hold UTF-8: https://learn.microsoft.com/sql/relational-databases/collations/collation-and-unicode-support#utf8).
+
+    The query is copied first (the generator changes the tree it renders, and the queries of one
+    preparation share their CTEs); ``in_place`` skips that copy for a query rendered once and
+    never again, after every query sharing its CTEs (``render_all``).
     """
-    tree = query.copy()
-    for call in list(tree.find_all(exp.Anonymous)):
-        if call.name.upper() != HASH_FUNCTION:
-            continue
-        value = call.expressions[0]
-        # A missing value stays missing: CONCAT reads NULL as '', so without the CASE every NULL
-        # would hash to the salt's own hash and link unrelated people through the pseudonym.
-        if dialect == "tsql":
-            v = value.sql("tsql")
-            text = (f"CASE WHEN {v} IS NULL THEN NULL ELSE LOWER(CONVERT(VARCHAR(64), HASHBYTES('SHA2_256', "
-                    f"CAST(CONCAT(@{SALT_PARAMETER}, CAST({v} AS NVARCHAR(4000))) AS VARCHAR(8000)) "
-                    f"COLLATE Latin1_General_100_BIN2_UTF8), 2)) END")
-            call.replace(sqlglot.parse_one(text, read="tsql"))
-        else:
-            v = value.sql("duckdb")
-            text = f"CASE WHEN {v} IS NULL THEN NULL ELSE SHA256(CONCAT(${SALT_PARAMETER}, CAST({v} AS VARCHAR))) END"
-            call.replace(sqlglot.parse_one(text, read="duckdb"))
-    if dialect == "tsql":
+    tree = query if in_place else query.copy()
+    tsql = dialect == "tsql"
+    hashes, ints = [], []
+    for node in tree.walk():
+        if isinstance(node, exp.Anonymous) and node.name.upper() == HASH_FUNCTION:
+            hashes.append(node)
+        elif tsql and isinstance(node, exp.DataType) and node.this == exp.DataType.Type.INT:
+            ints.append(node)
+    for call in hashes:
+        call.replace(_salted_hash(dialect, call.expressions[0].sql(dialect)).copy())
+    for node in ints:
         # sqlglot spells INT as INTEGER for T-SQL; Synapse documents INT, so write that.
-        for node in list(tree.find_all(exp.DataType)):
-            if node.this == exp.DataType.Type.INT:
-                node.replace(exp.DataType(this=exp.DataType.Type.USERDEFINED, kind="INT"))
-    return tree.sql(dialect=dialect, pretty=pretty)
+        node.replace(exp.DataType(this=exp.DataType.Type.USERDEFINED, kind="INT"))
+    return tree.sql(dialect=dialect, pretty=pretty, copy=False)
+
+
+def render_all(compiled: CompiledPreparation, dialect: str) -> tuple[str, list[tuple[str, str]]]:
+    """The SQL of the preparation and of each of its rejects (label, SQL), for ``dialect``.
+
+    Consumes ``compiled``: the final query, rendered last, is rendered in place. Its tree is the one
+    whose nodes the CTEs' parents point to (``_final`` adds the chain's CTEs last)."""
+    rejects = [(label, render(query, dialect)) for label, query in compiled.rejects]
+    return render(compiled.select, dialect, in_place=True), rejects
+
+
+@cache
+def _salted_hash(dialect: str, v: str) -> exp.Expression:
+    """The salted hash of the value whose SQL is ``v``, parsed once per column spelling."""
+    # A missing value stays missing: CONCAT reads NULL as '', so without the CASE every NULL
+    # would hash to the salt's own hash and link unrelated people through the pseudonym.
+    if dialect == "tsql":
+        text = (f"CASE WHEN {v} IS NULL THEN NULL ELSE LOWER(CONVERT(VARCHAR(64), HASHBYTES('SHA2_256', "
+                f"CAST(CONCAT(@{SALT_PARAMETER}, CAST({v} AS NVARCHAR(4000))) AS VARCHAR(8000)) "
+                f"COLLATE Latin1_General_100_BIN2_UTF8), 2)) END")
+        return sqlglot.parse_one(text, read="tsql")
+    text = f"CASE WHEN {v} IS NULL THEN NULL ELSE SHA256(CONCAT(${SALT_PARAMETER}, CAST({v} AS VARCHAR))) END"
+    return sqlglot.parse_one(text, read="duckdb")

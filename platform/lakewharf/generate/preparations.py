@@ -32,13 +32,14 @@ def rejects_table(dataset: Dataset, label: str) -> str:
 
 def render_script(catalog: Catalog, dataset: Dataset, templates: Environment) -> str:
     # sqlglot (~0.2 s to import) only when scripts are rendered: validate's limit check imports this module
-    from lakewharf.generate.preparation_sql import compile_preparation, render
+    from lakewharf.generate.preparation_sql import compile_preparation, render_all
 
     compiled = compile_preparation(catalog, dataset)
+    select, rejects = render_all(compiled, "tsql")
     targets = [_Target(naming.serverless_table_name(dataset.zone, dataset.name), lake.dataset_folder(dataset.name),
-                       render(compiled.select, "tsql"))]
-    targets += [_Target(rejects_table(dataset, label), f"{lake.rejects_folder(dataset.name)}/{label}",
-                        render(query, "tsql")) for label, query in compiled.rejects]
+                       select)]
+    targets += [_Target(rejects_table(dataset, label), f"{lake.rejects_folder(dataset.name)}/{label}", sql)
+                for label, sql in rejects]
     return templates.get_template("prepare/cetas.sql.j2").render(
         dataset=dataset, inputs=", ".join(dataset.inputs), folder=lake.dataset_folder(dataset.name),
         tables=targets, data_source=naming.external_data_source_name(dataset.zone),

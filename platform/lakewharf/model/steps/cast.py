@@ -44,5 +44,5 @@ class Cast(Step):
         # A value that was there and is gone after TRY_CAST did not convert; NULL stays NULL.
         reasons = [(exp.and_(not_null(col(c)), is_null(converted(c))), f"cast:{c}") for c in self.types]
         chain.rejecting(ctx.label, ctx.names, reasons)
-        chain.add(select([exp.alias_(converted(n), n) if n in self.types else col(n) for n in ctx.names],
+        chain.add(select([exp.alias_(converted(n), n, copy=False) if n in self.types else col(n) for n in ctx.names],
                          chain.last))

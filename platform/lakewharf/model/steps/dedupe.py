@@ -47,5 +47,5 @@ class Dedupe(Step):
         order = order or [exp.Ordered(this=col(k)) for k in self.keys]
         rn = exp.Window(this=exp.RowNumber(), partition_by=[col(k) for k in self.keys],
                         order=exp.Order(expressions=order))
-        ranked = chain.add(select([*(col(n) for n in ctx.names), exp.alias_(rn, "_rn")], chain.last))
+        ranked = chain.add(select([*(col(n) for n in ctx.names), exp.alias_(rn, "_rn", copy=False)], chain.last))
         chain.add(select([col(n) for n in ctx.names], ranked, exp.EQ(this=col("_rn"), expression=literal(1))))

@@ -76,6 +76,6 @@ class Derive(Step):
 
         from lakewharf.model.steps.sqltree import col, parse, select, sql_type
 
-        extra = [exp.alias_(exp.Cast(this=parse(spec.expr), to=sql_type(ctx.after[n].type)), n)
+        extra = [exp.alias_(exp.Cast(this=parse(spec.expr), to=sql_type(ctx.after[n].type)), n, copy=False)
                  for n, spec in self.derived.items()]
         chain.add(select([*(col(n) for n in ctx.names), *extra], chain.last))

@@ -60,10 +60,10 @@ class Mask(Step):
                 continue
             if method == "hash":
                 chain.uses_salt = True  # the script then declares the salt (from a Key Vault secret)
-                out.append(exp.alias_(exp.Anonymous(this=HASH_FUNCTION, expressions=[col(n)]), n))
+                out.append(exp.alias_(exp.Anonymous(this=HASH_FUNCTION, expressions=[col(n)]), n, copy=False))
             elif method == "redact":
                 value = exp.Literal.string("***") if ctx.before[n].type.base == "string" else exp.Null()
-                out.append(exp.alias_(exp.Case().when(is_null(col(n)), exp.Null()).else_(value), n))
+                out.append(exp.alias_(exp.Case().when(is_null(col(n)), exp.Null()).else_(value), n, copy=False))
             else:
                 out.append(col(n))
         chain.add(select(out, chain.last))

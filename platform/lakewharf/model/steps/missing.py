@@ -71,6 +71,6 @@ class Missing(Step):
         filled = []
         for n in ctx.names:
             rule = self.rules.get(n)
-            filled.append(exp.alias_(exp.Coalesce(this=col(n), expressions=[literal(rule.value)]), n)
+            filled.append(exp.alias_(exp.Coalesce(this=col(n), expressions=[literal(rule.value)]), n, copy=False)
                           if isinstance(rule, Fill) else col(n))
         chain.add(select(filled, chain.last, exp.and_(*dropped) if dropped else None))

@@ -45,5 +45,5 @@ class Rename(Step):
 
         from lakewharf.model.steps.sqltree import col, select
 
-        chain.add(select([exp.alias_(col(n), self.names[n]) if n in self.names else col(n) for n in ctx.names],
-                         chain.last))
+        renamed = [exp.alias_(col(n), self.names[n], copy=False) if n in self.names else col(n) for n in ctx.names]
+        chain.add(select(renamed, chain.last))
