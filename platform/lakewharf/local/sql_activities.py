@@ -44,8 +44,9 @@ def _external_tables(ctx: RunContext) -> dict[str, tuple[str, str, tuple[Column,
     return tables
 
 
-def _serverless_schema(ctx: RunContext) -> Any:
-    """Column types of every external table, from the catalog's contracts (landing rows add their load time)."""
+def _serverless_schema(ctx: RunContext, select: str) -> Any:
+    """Column types of the external tables ``select`` names, from the catalog's contracts (landing
+    rows add their load time)."""
     from lakewharf.generate.preparation_sql import LOADED_AT
     from lakewharf.local.tsql_types import catalog_schema
 
@@ -56,7 +57,7 @@ def _serverless_schema(ctx: RunContext) -> Any:
             tables.append((naming.serverless_table_name(source.landing_zone, table), entity.columns,
                            {LOADED_AT: "TIMESTAMP"}))
     tables += [(naming.serverless_table_name(ds.zone, ds.name), ds.columns, {}) for ds in ctx.catalog.datasets.values()]
-    return catalog_schema(tables)
+    return catalog_schema(tables, within=select)
 
 
 def _view_sql(con: Any, glob: str, declared: tuple[Column, ...]) -> str:
@@ -111,7 +112,7 @@ def run_serverless(ctx: RunContext, scripts: list[str], params: dict[str, Any]) 
         if location is None or zone not in ctx.catalog.platform.zones:
             raise ScriptFailed(f"cannot place {table} in the lake (LOCATION / DATA_SOURCE)")
         # The serverless database's collation is Latin1_General_100_BIN2_UTF8: case-sensitive.
-        sql = to_duckdb(select, schema=_serverless_schema(ctx), case_insensitive=False,
+        sql = to_duckdb(select, schema=_serverless_schema(ctx, select), case_insensitive=False,
                         translations=ctx.warehouse.translations)
         con = _serverless_connection(ctx, sql)
         used = {k: v for k, v in params.items() if f"${k}" in sql}

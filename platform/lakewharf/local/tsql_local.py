@@ -271,7 +271,7 @@ class TsqlInterpreter:
         # (guarded: on a long literal the pattern would backtrack quadratically)
         identity = re.search(r"\[?(\w+)\]?\s+\w+\s+IDENTITY\s*\(\s*1\s*,\s*1\s*\)", tsql, re.I) \
             if "IDENTITY" in tsql.upper() else None
-        sql = to_duckdb(tsql, schema=warehouse_schema(self.con), translations=self.translations)
+        sql = to_duckdb(tsql, schema=warehouse_schema(self.con, tsql), translations=self.translations)
         if identity:  # IDENTITY(1,1) → a sequence default
             sequence = f"seq_{identity.group(1)}"
             self.con.execute(f"CREATE SEQUENCE IF NOT EXISTS {sequence}")

@@ -134,7 +134,7 @@ class DuckDBWarehouse:
         from lakewharf.local.tsql_types import warehouse_schema
 
         try:
-            sql = to_duckdb(tsql, schema=warehouse_schema(self.con), translations=self.translations)
+            sql = to_duckdb(tsql, schema=warehouse_schema(self.con, tsql), translations=self.translations)
             cursor = self.con.execute(sql)
         except duckdb.Error as exc:
             raise WarehouseError(f"{type(exc).__name__}: {str(exc).splitlines()[0]}") from None
