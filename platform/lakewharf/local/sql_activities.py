@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from lakewharf.local.context import Measured, RunContext
-from lakewharf.local.tsql_text import CopyInto, strip_comments
+from lakewharf.local.tsql_text import CopyInto, strip_comments, unbracket
 from lakewharf.model import lake, naming
 from lakewharf.model.catalog import Column
 
@@ -150,13 +150,36 @@ def copy_into_handler(ctx: RunContext, counter: Measured) -> Any:
 
 
 def run_warehouse(ctx: RunContext, scripts: list[str], counter: Measured) -> dict[str, Any]:
-    before = ctx.warehouse.tables()
+    named = _named_tables(ctx, scripts)
+    before = ctx.warehouse.tables(named)
     for script in scripts:
         ctx.warehouse.execute(script)
-    after = ctx.warehouse.tables()
+    after = ctx.warehouse.tables(named)
     changed = {t: after[t] - before.get(t, 0) for t in after if not t.startswith(("stg.", "etl."))}
     counter.rows_written = sum(v for v in changed.values() if v > 0)
     return {"recordsAffected": counter.rows_written}
+
+
+_EXEC = re.compile(r"\bEXEC(?:UTE)?\s+([\[\]\w.]+)", re.I)
+_QUALIFIED = re.compile(r"\[?(\w+)\]?\s*\.\s*\[?(\w+)\]?")
+
+
+def _named_tables(ctx: RunContext, scripts: list[str]) -> set[str] | None:
+    """The tables (``schema.table``, lower case) the scripts and the procedures they execute
+    name, the only ones they can change; None (count every table) when a procedure's text is not
+    in build/. Counting only these keeps a load's row count its own while other items run, and a
+    load from reading every table of the warehouse twice."""
+    texts, called = [strip_comments(s) for s in scripts], set()
+    for text in texts:  # grows while procedures calling procedures are found
+        for name in (unbracket(n).lower() for n in _EXEC.findall(text)):
+            if name in called:
+                continue
+            path = ctx.build / "synapse" / "warehouse" / "procedures" / f"{name}.sql"
+            if not path.is_file():
+                return None
+            called.add(name)
+            texts.append(strip_comments(path.read_text(encoding="utf-8")))
+    return {f"{a}.{b}".lower() for text in texts for a, b in _QUALIFIED.findall(text)}
 
 
 def run_lookup(ctx: RunContext, props: dict[str, Any], dataset: dict[str, Any]) -> tuple[dict[str, Any], Measured]:

@@ -8,7 +8,7 @@ what could not be verified locally (dynamic data masking, grants, distribution).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -44,7 +44,7 @@ class Warehouse(Protocol):
     def execute(self, tsql: str, params: dict[str, Any] | None = None) -> None: ...
     def load_parquet(self, table: str, columns: list[tuple[str, int]], glob: str) -> int: ...
     def query(self, tsql: str) -> tuple[list[str], list[tuple[Any, ...]]]: ...
-    def tables(self) -> dict[str, int]: ...
+    def tables(self, only: Collection[str] | None = None) -> dict[str, int]: ...
     def close(self) -> None: ...
 
 
@@ -140,10 +140,12 @@ class DuckDBWarehouse:
             raise WarehouseError(f"{type(exc).__name__}: {str(exc).splitlines()[0]}") from None
         return [d[0] for d in cursor.description or []], cursor.fetchall()
 
-    def tables(self) -> dict[str, int]:
+    def tables(self, only: Collection[str] | None = None) -> dict[str, int]:
+        """Rows per table (``schema.table``); with ``only``, just the tables named there (lower case)."""
         rows = self.con.execute(
             "SELECT schema_name, table_name FROM duckdb_tables() WHERE NOT internal AND NOT temporary ORDER BY 1, 2"
         ).fetchall()
+        rows = [(s, t) for s, t in rows if only is None or f"{s}.{t}".lower() in only]
         return {f"{s}.{t}": self.con.execute(f'SELECT COUNT(*) FROM "{s}"."{t}"').fetchone()[0] for s, t in rows}
 
     def close(self) -> None:
@@ -199,10 +201,11 @@ class SqlServerWarehouse:
         cursor.execute(tsql)
         return [d[0] for d in cursor.description or []], [tuple(r) for r in cursor.fetchall()]
 
-    def tables(self) -> dict[str, int]:
+    def tables(self, only: Collection[str] | None = None) -> dict[str, int]:
         _, rows = self.query(
             "SELECT s.name, t.name FROM sys.tables t JOIN sys.schemas s ON s.schema_id = t.schema_id ORDER BY 1, 2"
         )
+        rows = [(s, t) for s, t in rows if only is None or f"{s}.{t}".lower() in only]
         return {f"{s}.{t}": self.query(f"SELECT COUNT(*) FROM [{s}].[{t}]")[1][0][0] for s, t in rows}
 
     def close(self) -> None:
