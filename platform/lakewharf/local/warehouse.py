@@ -30,9 +30,15 @@ class Translations:
     rewritten: dict[str, int] = field(default_factory=dict)  # what → how many statements
     skipped: dict[str, int] = field(default_factory=dict)
 
-    def note(self, kind: str, what: str) -> None:
+    def note(self, kind: str, what: str, count: int = 1) -> None:
         bucket = self.rewritten if kind == "rewritten" else self.skipped
-        bucket[what] = bucket.get(what, 0) + 1
+        bucket[what] = bucket.get(what, 0) + count
+
+    def add(self, other: Translations) -> None:
+        for what, count in other.rewritten.items():
+            self.note("rewritten", what, count)
+        for what, count in other.skipped.items():
+            self.note("skipped", what, count)
 
 
 class Warehouse(Protocol):
@@ -103,6 +109,19 @@ class DuckDBWarehouse:
         self.con.execute("SET default_null_order = 'nulls_first_on_asc_last_on_desc'")
         self.translations = Translations()
         self.interpreter = TsqlInterpreter(self.con, self.translations, copy_into)
+
+    def for_item(self) -> DuckDBWarehouse:
+        """A view of this warehouse for an item run on another thread: its own cursor (its own
+        transactions and temporary tables, as a Synapse session has), its own translation counts
+        (the caller merges them) and COPY INTO handler, the procedures already defined."""
+        from lakewharf.local.tsql_local import TsqlInterpreter
+
+        view = object.__new__(DuckDBWarehouse)
+        view.con = self.con.cursor()
+        view.translations = Translations()
+        view.interpreter = TsqlInterpreter(view.con, view.translations, None)
+        view.interpreter.procedures = self.interpreter.procedures
+        return view
 
     @property
     def copy_into(self) -> Callable[[CopyInto], int] | None:
