@@ -58,18 +58,25 @@ def named_in(sql: str) -> set[str]:
     return {w.lower() for w in _WORD.findall(sql)}
 
 
+WAREHOUSE_COLUMNS = ("SELECT schema_name, table_name, column_name, data_type FROM duckdb_columns() "
+                     "WHERE NOT internal")
+
+
 def warehouse_schema(con: Any, within: str | None = None) -> Schema:
     """The local warehouse's tables (and temporary tables) as a schema, from DuckDB's catalog;
     with ``within``, only the tables that SQL text names."""
-    query = "SELECT schema_name, table_name, column_name, data_type FROM duckdb_columns() WHERE NOT internal"
-    if within is not None:
-        rows = con.execute(query + " AND lower(table_name) IN (SELECT unnest($words))",
-                           {"words": sorted(named_in(within))}).fetchall()
-    else:
-        rows = con.execute(query).fetchall()
+    return schema_of(con.execute(WAREHOUSE_COLUMNS).fetchall(), within)
+
+
+def schema_of(rows: Iterable[tuple[str, str, str, str]], within: str | None = None) -> Schema:
+    """A schema from (schema, table, column, DuckDB type) rows; with ``within``, only the tables
+    that SQL text names. (Filtered here: DuckDB's catalog functions cost the same ~20 ms at 200
+    tables whatever the filter, and a bound list of names makes them slower.)"""
+    words = named_in(within) if within is not None else None
     out: Schema = {}
     for db, table, column, kind in rows:
-        out.setdefault(db.lower(), {}).setdefault(table.lower(), {})[column.lower()] = _duckdb_type(kind).copy()
+        if words is None or table.lower() in words:
+            out.setdefault(db.lower(), {}).setdefault(table.lower(), {})[column.lower()] = _duckdb_type(kind).copy()
     return out
 
 
