@@ -142,10 +142,14 @@ def check_privacy(ctx: RunContext) -> PrivacyCheck:
     con.execute("CREATE TABLE target_values (target INTEGER, value VARCHAR)")
     targets: list[_Target] = []
 
-    def add(column: str, where: str, kind: str, clearance: Privacy, relation: str, field: str) -> None:
-        con.execute(f"INSERT INTO target_values SELECT DISTINCT {len(targets)}, {_key(kind, field)} FROM {relation} "
-                    f"WHERE {field} IS NOT NULL")
-        targets.append(_Target(column, where, kind, clearance))
+    def add(relation: str, clearance: Privacy, columns: list[tuple[str, str, str, str]]) -> None:
+        """The distinct keys of the (allow-list name, where, kind, field) columns of one relation,
+        in one scan of it (the two lists unnest side by side: one row per column and row)."""
+        ids = ", ".join(str(len(targets) + i) for i in range(len(columns)))
+        keys = ", ".join(_key(kind, field) for _, _, kind, field in columns)
+        con.execute(f"INSERT INTO target_values SELECT DISTINCT t, v FROM (SELECT unnest([{ids}]) AS t, "
+                    f"unnest([{keys}]) AS v FROM {relation}) WHERE v IS NOT NULL")
+        targets.extend(_Target(column, where, kind, clearance) for column, where, kind, _ in columns)
 
     platform = ctx.catalog.platform
     for ds in ctx.catalog.datasets.values():
@@ -155,9 +159,9 @@ def check_privacy(ctx: RunContext) -> PrivacyCheck:
         if glob is None or not columns:
             continue
         result.checked.append(f"dataset:{ds.name}")
-        for col in columns:
-            add(f"{ds.name}.{col.name}", f"dataset {ds.name}.{col.name} in zone {ds.zone}", kind_of(col.type) or "",
-                clearance, f"read_parquet('{glob}', union_by_name = true)", f'"{col.name}"')
+        add(f"read_parquet('{glob}', union_by_name = true)", clearance,
+            [(f"{ds.name}.{c.name}", f"dataset {ds.name}.{c.name} in zone {ds.zone}", kind_of(c.type) or "",
+              f'"{c.name}"') for c in columns])
     for table in ctx.catalog.tables.values():
         clearance = platform.clearance_of(table.readers)
         for tc in table.columns:
@@ -176,9 +180,8 @@ def check_privacy(ctx: RunContext) -> PrivacyCheck:
         seen = pyarrow.table({f"c{i}": pyarrow.array([None if row[i] is None else str(row[i]) for row in rows],
                                                       pyarrow.string()) for i in range(len(names))})
         con.register("seen", seen)
-        for i, tc in enumerate(columns):
-            add(f"{table.qualified_name}.{tc.name}", f"table {table.qualified_name}.{tc.name}",
-                kind_of(tc.column.type) or "", clearance, "seen", f'"c{i}"')
+        add("seen", clearance, [(f"{table.qualified_name}.{tc.name}", f"table {table.qualified_name}.{tc.name}",
+                                 kind_of(tc.column.type) or "", f'"c{i}"') for i, tc in enumerate(columns)])
         con.unregister("seen")
     con.register("targets", pyarrow.table({"id": pyarrow.array(range(len(targets)), pyarrow.int32()),
                                            "kind": pyarrow.array([t.kind for t in targets], pyarrow.string()),

@@ -49,7 +49,7 @@ class _Catalog:
     def __init__(self, con: Any) -> None:
         self.con = con
         self._seen = -1
-        self._tables: set[tuple[str, str, bool]] | None = None
+        self._tables: list[tuple[str, str, bool]] | None = None
         self._columns: list[tuple[str, str, str, str]] | None = None
 
     def changed(self, *, everywhere: bool) -> None:
@@ -62,13 +62,12 @@ class _Catalog:
         if self._seen != _Catalog._generation:
             self._seen, self._tables, self._columns = _Catalog._generation, None, None
 
-    def tables(self) -> set[tuple[str, str, bool]]:
-        """(schema, table, temporary), lower case (the warehouse compares names without case)."""
+    def tables(self) -> list[tuple[str, str, bool]]:
+        """(schema, table, temporary) as spelled; the warehouse compares names without case."""
         self._current()
         if self._tables is None:
-            rows = self.con.execute("SELECT schema_name, table_name, temporary FROM duckdb_tables() "
-                                    "WHERE NOT internal").fetchall()
-            self._tables = {(s.lower(), t.lower(), bool(temp)) for s, t, temp in rows}
+            self._tables = self.con.execute("SELECT schema_name, table_name, temporary FROM duckdb_tables() "
+                                            "WHERE NOT internal ORDER BY 1, 2").fetchall()
         return self._tables
 
     def columns(self) -> list[tuple[str, str, str, str]]:
@@ -191,11 +190,12 @@ class TsqlInterpreter:
     def _object_exists(self, name: str, kind: str) -> bool:
         if name.lower().startswith("tempdb.."):
             name = "tmp_" + name.split("..", 1)[1].lstrip("#")
-            return any(temp and t == name.lower() for _, t, temp in self.catalog.tables())
+            return any(temp and t.lower() == name.lower() for _, t, temp in self.catalog.tables())
         if kind == "P":
             return name.lower() in self.procedures
         schema, _, table = name.rpartition(".")
-        return any((s, t) == ((schema or "main").lower(), table.lower()) for s, t, _ in self.catalog.tables())
+        key = ((schema or "main").lower(), table.lower())
+        return any((s.lower(), t.lower()) == key for s, t, _ in self.catalog.tables())
 
     # --- single statements ------------------------------------------------------------------------
 

@@ -161,10 +161,8 @@ class DuckDBWarehouse:
 
     def tables(self, only: Collection[str] | None = None) -> dict[str, int]:
         """Rows per table (``schema.table``); with ``only``, just the tables named there (lower case)."""
-        rows = self.con.execute(
-            "SELECT schema_name, table_name FROM duckdb_tables() WHERE NOT internal AND NOT temporary ORDER BY 1, 2"
-        ).fetchall()
-        rows = [(s, t) for s, t in rows if only is None or f"{s}.{t}".lower() in only]
+        rows = [(s, t) for s, t, temporary in self.interpreter.catalog.tables()
+                if not temporary and (only is None or f"{s}.{t}".lower() in only)]
         return {f"{s}.{t}": self.con.execute(f'SELECT COUNT(*) FROM "{s}"."{t}"').fetchone()[0] for s, t in rows}
 
     def close(self) -> None:
