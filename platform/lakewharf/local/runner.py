@@ -23,6 +23,7 @@ from typing import Any
 
 from lakewharf.artifacts.adf_tree import plain
 from lakewharf.local.context import LOCAL_STACK_SUFFIX, Measured, RunContext
+from lakewharf.local.item_pool import Item, ItemPool, can_run_items_at_once, item_pool, parallel_items, workers
 from lakewharf.model import naming
 
 
@@ -96,26 +97,50 @@ def run_pipeline(
     """Walk one orchestrator with data-factory-testing-framework; each Execute Pipeline it yields
     runs its worker (another walk, with the parameters the framework evaluated for the item).
 
-    Items run one after another here: the framework's walk is a single generator that waits for
-    each activity's result, and the activities share one local warehouse connection, so items of
-    a level are sequential locally (Data Factory runs ``batchCount`` of them at once). As in Data
-    Factory, a failed item does not stop the other items of its level; the levels after it
-    (which wait for the level's ForEach to succeed) do not run, and the run fails naming it.
+    The items of a level's parallel ForEach run at once, on as many threads as the machine has
+    cores (see ``item_pool``); everything else runs here, one activity after another. Before an
+    activity of a later level, the running items finish and their results are taken in the order
+    the framework yielded them. As in Data Factory, a failed item does not stop the other items of
+    its level; the levels after it (which wait for the level's ForEach to succeed) do not run, and
+    the run fails naming it.
     """
     from lakewharf.verify.expression_engine import load_expression_engine
 
     load_expression_engine()
     from data_factory_testing_framework import TestFramework, TestFrameworkType
-    from data_factory_testing_framework.exceptions import NoRemainingPipelineActivitiesMeetDependencyConditionsError
-    from data_factory_testing_framework.state import DependencyCondition, RunParameter, RunParameterType
 
     adf_name = naming.pipeline_name(name)
     ctx.pipeline, ctx.run_id = adf_name, str(uuid.uuid4())
     started = time.perf_counter()
     run = PipelineRun(name, ctx.run_id, "Succeeded", 0.0)
+    batches = parallel_items(ctx.adf.root / "pipeline" / f"{adf_name}.json") if can_run_items_at_once(ctx) else {}
+    size = min([workers(), *batches.values()]) if batches else 0
     with _framework_folder(ctx) as folder:
-        framework = TestFramework(framework_type=TestFrameworkType.DataFactory, root_folder_path=str(folder),
-                                  should_evaluate_child_pipelines=False)
+        def make() -> Any:
+            return TestFramework(framework_type=TestFrameworkType.DataFactory, root_folder_path=str(folder),
+                                 should_evaluate_child_pipelines=False)
+
+        framework = make()
+        with item_pool(make, size) if size > 1 else contextlib.nullcontext() as pool:
+            _walk(ctx, framework, pool if size > 1 else None, batches, adf_name, name, parameters, run, listener)
+    run.seconds = time.perf_counter() - started
+    ctx.history.append(
+        {
+            "pipelineName": adf_name,
+            "runId": ctx.run_id,
+            "status": run.status,
+            "runStart": ctx.trigger_time.strftime("%Y-%m-%dT%H:%M:%S"),
+            **({"windowEnd": parameters["windowEnd"]} if "windowEnd" in parameters else {}),
+        }
+    )
+    return run
+
+
+def _walk(ctx: RunContext, framework: Any, pool: ItemPool | None, batches: dict[str, int], adf_name: str,
+          name: str, parameters: dict[str, Any], run: PipelineRun, listener: Listener | None) -> None:
+    from data_factory_testing_framework.exceptions import NoRemainingPipelineActivitiesMeetDependencyConditionsError
+    from data_factory_testing_framework.state import DependencyCondition, RunParameter, RunParameterType
+
     pipeline = framework.get_pipeline_by_name(adf_name)
     system = {
         "RunId": ctx.run_id,
@@ -132,9 +157,27 @@ def run_pipeline(
     params = inherited + [RunParameter(RunParameterType.Pipeline, k, v) for k, v in parameters.items()]
     failed_level: int | None = None
     item_errors: list[str] = []
+    running: list[Item] = []
+
+    def settle() -> None:
+        """Wait for the running items; take their results in the order they were started."""
+        nonlocal failed_level
+        for item in running:
+            records, error = item.future.result()
+            if item.context is not None:
+                ctx.warehouse.translations.add(item.context.warehouse.translations)
+            _record(run, records, listener)
+            if error:
+                failed_level = item.level if item.level is not None else 0
+                item_errors.append(error)
+        running.clear()
+
     try:
         for activity in framework.evaluate_pipeline(pipeline, params):
             level = activity_level(activity.name)
+            if running and not (level is not None and level == running[0].level
+                                and (activity.type == "Lookup" or activity.name in batches)):
+                settle()  # what comes next may need the level's results (or the levels wait for it)
             if failed_level is not None and (level is None or level > failed_level):
                 break  # it waits for the failed level's ForEach to succeed: Data Factory stops here
             if activity.type == "Fail":
@@ -144,8 +187,17 @@ def run_pipeline(
             if activity.type == "ExecutePipeline":
                 worker = activity.type_properties["pipeline"]["referenceName"]
                 values = {k: plain(v) for k, v in (activity.type_properties.get("parameters") or {}).items()}
-                child = [RunParameter(RunParameterType.Pipeline, k, v) for k, v in values.items()]
-                error = _run_worker(ctx, framework, worker, values, inherited + child, run, listener)
+                child = inherited + [RunParameter(RunParameterType.Pipeline, k, v) for k, v in values.items()]
+                if pool is not None and activity.name in batches:
+                    # The item's only activity in its ForEach: nothing in the walk reads its result, which
+                    # is taken (and a failure acted on) when the level is settled.
+                    running.append(pool.submit(ctx, functools.partial(_run_worker, pipeline=name, worker=worker,
+                                                                      values=values, params=child), level))
+                    activity.set_result(DependencyCondition.Succeeded, {})
+                    continue
+                records, error = _run_worker(ctx, framework, pipeline=name, worker=worker, values=values,
+                                              params=child)
+                _record(run, records, listener)
                 if error:
                     activity.set_result(DependencyCondition.Failed, {"error": {"message": error}})
                     failed_level = level if level is not None else 0
@@ -156,9 +208,10 @@ def run_pipeline(
             if activity.type in _CONTROL:
                 continue  # evaluated by the framework
             record, error = _run_activity(ctx, activity, name, activity.name)
-            run.activities.append(record)
-            if listener is not None:
-                listener(record)
+            if running:  # a Lookup of the running level: its line goes where a sequential run puts it
+                running.append(Item.done(level, [record]))
+            else:
+                _record(run, [record], listener)
             if error:
                 run.status, run.error = "Failed", run.error or error
     except NoRemainingPipelineActivitiesMeetDependencyConditionsError:
@@ -166,20 +219,17 @@ def run_pipeline(
         # there, Failed. Stuck without a failure would be a generator bug: let it surface.
         if run.status != "Failed":
             raise
+    finally:
+        settle()
     if item_errors:
         run.status = "Failed"
         run.error = run.error or "; ".join(item_errors)
-    run.seconds = time.perf_counter() - started
-    ctx.history.append(
-        {
-            "pipelineName": adf_name,
-            "runId": ctx.run_id,
-            "status": run.status,
-            "runStart": ctx.trigger_time.strftime("%Y-%m-%dT%H:%M:%S"),
-            **({"windowEnd": parameters["windowEnd"]} if "windowEnd" in parameters else {}),
-        }
-    )
-    return run
+
+
+def _record(run: PipelineRun, records: list[ActivityRun], listener: Listener | None) -> None:
+    run.activities += records
+    for record in records if listener is not None else ():
+        listener(record)  # type: ignore[misc]
 
 
 def activity_level(name: str) -> int | None:
@@ -204,10 +254,11 @@ def _run_activity(ctx: RunContext, activity: Any, pipeline: str, label: str) -> 
         return ActivityRun(pipeline, label, activity.type, "Failed", seconds, Measured(), message), message
 
 
-def _run_worker(ctx: RunContext, framework: Any, worker: str, values: dict[str, Any], params: list[Any],
-                run: PipelineRun, listener: Listener | None) -> str:
-    """Run one item's worker pipeline; returns its error ("" when it succeeded). The report gets
-    one line per item and activity (``<item>/<activity>``; a ForEach's repeated batches merged)."""
+def _run_worker(ctx: RunContext, framework: Any, *, pipeline: str, worker: str, values: dict[str, Any],
+                params: list[Any]) -> tuple[list[ActivityRun], str]:
+    """Run one item's worker pipeline: its activity records and its error ("" when it succeeded).
+    The report gets one line per item and activity (``<item>/<activity>``; a ForEach's repeated
+    batches merged). ``ctx`` is the item's own when it runs on a thread."""
     from data_factory_testing_framework.exceptions import NoRemainingPipelineActivitiesMeetDependencyConditionsError
 
     item = str(values.get("item") or worker)
@@ -221,7 +272,7 @@ def _run_worker(ctx: RunContext, framework: Any, worker: str, values: dict[str, 
                 break
             if activity.type in _CONTROL:
                 continue
-            record, failure = _run_activity(ctx, activity, run.pipeline, f"{item}/{activity.name}")
+            record, failure = _run_activity(ctx, activity, pipeline, f"{item}/{activity.name}")
             if records and records[-1].activity == record.activity:
                 _merge(records[-1], record)
             else:
@@ -239,10 +290,7 @@ def _run_worker(ctx: RunContext, framework: Any, worker: str, values: dict[str, 
     if error and records and records[-1].error and records[-1].error not in error:
         error = f"{error} {records[-1].error}"  # the framework does not expose activity('x').error
     ctx.target = ""
-    run.activities += records
-    for record in records if listener is not None else ():
-        listener(record)  # type: ignore[misc]
-    return error
+    return records, error
 
 
 def _containers(ctx: RunContext, worker: str) -> dict[str, str]:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from typing import Any
 
 from lakewharf.local.context import Measured, RunContext
-from lakewharf.local.tsql_text import CopyInto, split_statements
+from lakewharf.local.tsql_text import CopyInto, split_statements, strip_comments, unbracket
 from lakewharf.model import lake, naming
 from lakewharf.model.catalog import Column
 
@@ -61,8 +62,9 @@ def _external_tables(ctx: RunContext) -> dict[str, tuple[str, str, tuple[Column,
     return tables
 
 
-def _serverless_schema(ctx: RunContext) -> Any:
-    """Column types of every external table, from the catalog's contracts (landing rows add their load time)."""
+def _serverless_schema(ctx: RunContext, select: str) -> Any:
+    """Column types of the external tables ``select`` names, from the catalog's contracts (landing
+    rows add their load time)."""
     from lakewharf.local.tsql_types import catalog_schema
     from lakewharf.model.lake import LOADED_AT
 
@@ -73,7 +75,7 @@ def _serverless_schema(ctx: RunContext) -> Any:
             tables.append((naming.serverless_table_name(source.landing_zone, table), entity.columns,
                            {LOADED_AT: "TIMESTAMP"}))
     tables += [(naming.serverless_table_name(ds.zone, ds.name), ds.columns, {}) for ds in ctx.catalog.datasets.values()]
-    return catalog_schema(tables)
+    return catalog_schema(tables, within=select)
 
 
 def _view_sql(con: Any, glob: str, declared: tuple[Column, ...]) -> str:
@@ -89,11 +91,26 @@ def _view_sql(con: Any, glob: str, declared: tuple[Column, ...]) -> str:
     return f"SELECT *{''.join(added)} FROM {files}"
 
 
-def _serverless_connection(ctx: RunContext, select: str) -> Any:
+_THREAD = threading.local()
+
+
+def _serverless_engine(ctx: RunContext) -> Any:
+    """This thread's in-memory DuckDB for the serverless pool of this run, made once: opening a
+    DuckDB costs 40-80 ms, a preparation runs two statements, and nothing but the views a
+    statement (re)creates for the tables it names is kept between statements."""
     from lakewharf.local.duck import connect
 
-    con = connect(ctx.settings.state)
-    con.execute("SET default_null_order = 'nulls_first_on_asc_last_on_desc'")  # T-SQL: NULL is the smallest
+    owner = getattr(_THREAD, "owner", None)
+    if owner is not ctx.files:
+        if owner is not None:
+            _THREAD.con.close()
+        _THREAD.con, _THREAD.owner = connect(ctx.settings.state), ctx.files
+        _THREAD.con.execute("SET default_null_order = 'nulls_first_on_asc_last_on_desc'")  # T-SQL: NULL is smallest
+    return _THREAD.con
+
+
+def _serverless_connection(ctx: RunContext, select: str) -> Any:
+    con = _serverless_engine(ctx)
     external = _external_tables(ctx)
     for schema, table in re.findall(r"\b(\w+)\.(\w+)\b", select):
         key = f"{schema}.{table}".lower()
@@ -125,17 +142,13 @@ def run_serverless(ctx: RunContext, scripts: list[str], params: dict[str, Any]) 
         if location is None or zone not in ctx.catalog.platform.zones:
             raise ScriptFailed(f"cannot place {table} in the lake (LOCATION / DATA_SOURCE)")
         # The serverless database's collation is Latin1_General_100_BIN2_UTF8: case-sensitive.
-        sql = to_duckdb(select, schema=_serverless_schema(ctx), case_insensitive=False,
+        sql = to_duckdb(select, schema=_serverless_schema(ctx, select), case_insensitive=False,
                         translations=ctx.warehouse.translations)
         con = _serverless_connection(ctx, sql)
         used = {k: v for k, v in params.items() if f"${k}" in sql}
         out = ctx.files.scratch() / "part-00000.parquet"
-        try:  # streamed to Parquet by DuckDB, as CETAS streams to the lake
-            rows = con.execute(
-                f"COPY ({sql}) TO '{out}' (FORMAT PARQUET, COMPRESSION SNAPPY)", used or None
-            ).fetchone()[0]
-        finally:
-            con.close()
+        # streamed to Parquet by DuckDB, as CETAS streams to the lake
+        rows = con.execute(f"COPY ({sql}) TO '{out}' (FORMAT PARQUET, COMPRESSION SNAPPY)", used or None).fetchone()[0]
         folder = location.group(1).strip("/")
         ctx.lake.delete_prefix(ctx.filesystem(zone), folder + "/")
         ctx.lake.put_file(ctx.filesystem(zone), f"{folder}/part-00000.parquet", out)
@@ -163,13 +176,36 @@ def copy_into_handler(ctx: RunContext, counter: Measured) -> Any:
 
 
 def run_warehouse(ctx: RunContext, scripts: list[str], counter: Measured) -> dict[str, Any]:
-    before = ctx.warehouse.tables()
+    named = _named_tables(ctx, scripts)
+    before = ctx.warehouse.tables(named)
     for script in scripts:
         ctx.warehouse.execute(script)
-    after = ctx.warehouse.tables()
+    after = ctx.warehouse.tables(named)
     changed = {t: after[t] - before.get(t, 0) for t in after if not t.startswith(("stg.", "etl."))}
     counter.rows_written = sum(v for v in changed.values() if v > 0)
     return {"recordsAffected": counter.rows_written}
+
+
+_EXEC = re.compile(r"\bEXEC(?:UTE)?\s+([\[\]\w.]+)", re.I)
+_QUALIFIED = re.compile(r"\[?(\w+)\]?\s*\.\s*\[?(\w+)\]?")
+
+
+def _named_tables(ctx: RunContext, scripts: list[str]) -> set[str] | None:
+    """The tables (``schema.table``, lower case) the scripts and the procedures they execute
+    name, the only ones they can change; None (count every table) when a procedure's text is not
+    in build/. Counting only these keeps a load's row count its own while other items run, and a
+    load from reading every table of the warehouse twice."""
+    texts, called = [strip_comments(s) for s in scripts], set()
+    for text in texts:  # grows while procedures calling procedures are found
+        for name in (unbracket(n).lower() for n in _EXEC.findall(text)):
+            if name in called:
+                continue
+            path = ctx.build / "synapse" / "warehouse" / "procedures" / f"{name}.sql"
+            if not path.is_file():
+                return None
+            called.add(name)
+            texts.append(strip_comments(path.read_text(encoding="utf-8")))
+    return {f"{a}.{b}".lower() for text in texts for a, b in _QUALIFIED.findall(text)}
 
 
 def run_lookup(ctx: RunContext, props: dict[str, Any], dataset: dict[str, Any]) -> tuple[dict[str, Any], Measured]:

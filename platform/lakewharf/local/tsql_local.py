@@ -13,6 +13,7 @@ caller, who reads the Parquet files from the lake.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +21,7 @@ from typing import Any
 from lakewharf.local.tsql_duckdb import friendly_error
 from lakewharf.local.tsql_text import CopyInto, batches, split_statements, temp_names, tokens, unbracket
 from lakewharf.local.tsql_translate import to_duckdb
-from lakewharf.local.tsql_types import warehouse_schema
+from lakewharf.local.tsql_types import WAREHOUSE_COLUMNS, schema_of
 from lakewharf.local.warehouse import Translations, WarehouseError
 
 _STATEMENT_START = {"EXEC", "DROP", "CREATE", "BEGIN", "ALTER", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "SET"}
@@ -33,6 +34,51 @@ _SKIPPED = [
     (re.compile(r"^SET\s+NOCOUNT\b", re.I), "SET NOCOUNT"),
     (re.compile(r"^CREATE\s+STATISTICS\b", re.I), "statistics"),
 ]
+
+
+class _Catalog:
+    """What the warehouse's catalog holds, as this interpreter's session sees it, read once per
+    change: DuckDB's catalog functions cost ~20 ms each at 200 tables, and a load ran a dozen of
+    them (the types of every statement, each existence check). A change made here (any CREATE,
+    DROP or ALTER, a rollback) drops this session's copy; a change to a permanent object drops
+    every session's (temporary tables are the session's own)."""
+
+    _generation = 0  # bumped by every change to a permanent object, in any session
+    _lock = threading.Lock()
+
+    def __init__(self, con: Any) -> None:
+        self.con = con
+        self._seen = -1
+        self._tables: list[tuple[str, str, bool]] | None = None
+        self._columns: list[tuple[str, str, str, str]] | None = None
+
+    def changed(self, *, everywhere: bool) -> None:
+        self._tables = self._columns = None
+        if everywhere:
+            with _Catalog._lock:
+                _Catalog._generation += 1
+
+    def _current(self) -> None:
+        if self._seen != _Catalog._generation:
+            self._seen, self._tables, self._columns = _Catalog._generation, None, None
+
+    def tables(self) -> list[tuple[str, str, bool]]:
+        """(schema, table, temporary) as spelled; the warehouse compares names without case."""
+        self._current()
+        if self._tables is None:
+            self._tables = self.con.execute("SELECT schema_name, table_name, temporary FROM duckdb_tables() "
+                                            "WHERE NOT internal ORDER BY 1, 2").fetchall()
+        return self._tables
+
+    def columns(self) -> list[tuple[str, str, str, str]]:
+        self._current()
+        if self._columns is None:
+            self._columns = self.con.execute(WAREHOUSE_COLUMNS).fetchall()
+        return self._columns
+
+
+_DDL = re.compile(r"\s*(CREATE|DROP|ALTER)\b", re.I)
+_TEMPORARY_DDL = re.compile(r"\s*(CREATE|DROP)\s+TABLE\s+(IF\s+EXISTS\s+)?#", re.I)
 
 
 @dataclass
@@ -49,6 +95,7 @@ class TsqlInterpreter:
         self.translations = translations
         self.copy_into = copy_into
         self.procedures: dict[str, _Procedure] = {}
+        self.catalog = _Catalog(con)
 
     # --- scripts, batches, statements -------------------------------------------------------------
 
@@ -136,9 +183,8 @@ class TsqlInterpreter:
 
     def _column_exists(self, table: str, column: str) -> bool:
         schema, _, name = table.rpartition(".")
-        return bool(self.con.execute(
-            "SELECT 1 FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? AND lower(column_name) = lower(?)",
-            [schema or "main", name, column]).fetchall())
+        key = ((schema or "main").lower(), name.lower(), column.lower())
+        return any((s.lower(), t.lower(), c.lower()) == key for s, t, c, _ in self.catalog.columns())
 
     def _schema_exists(self, name: str) -> bool:
         return bool(self.con.execute("SELECT 1 FROM duckdb_schemas() WHERE schema_name = ?", [name]).fetchall())
@@ -146,17 +192,12 @@ class TsqlInterpreter:
     def _object_exists(self, name: str, kind: str) -> bool:
         if name.lower().startswith("tempdb.."):
             name = "tmp_" + name.split("..", 1)[1].lstrip("#")
-            return bool(
-                self.con.execute("SELECT 1 FROM duckdb_tables() WHERE temporary AND table_name = ?", [name]).fetchall()
-            )
+            return any(temp and t.lower() == name.lower() for _, t, temp in self.catalog.tables())
         if kind == "P":
             return name.lower() in self.procedures
         schema, _, table = name.rpartition(".")
-        return bool(
-            self.con.execute(
-                "SELECT 1 FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?", [schema or "main", table]
-            ).fetchall()
-        )
+        key = ((schema or "main").lower(), table.lower())
+        return any((s.lower(), t.lower()) == key for s, t, _ in self.catalog.tables())
 
     # --- single statements ------------------------------------------------------------------------
 
@@ -176,6 +217,8 @@ class TsqlInterpreter:
             params[m.group(1)] = self._scalar(m.group(2), params)
         elif upper.startswith(("BEGIN TRAN", "COMMIT", "ROLLBACK")):
             self.con.execute("BEGIN TRANSACTION" if upper.startswith("BEGIN") else upper.split()[0])
+            if upper.startswith("ROLLBACK"):
+                self.catalog.changed(everywhere=False)  # what the transaction created is gone
         elif upper.startswith("COPY INTO"):
             self._copy(stmt)
         else:
@@ -207,6 +250,7 @@ class TsqlInterpreter:
         except Exception:
             if self._in_transaction():
                 self.con.execute("ROLLBACK")
+                self.catalog.changed(everywhere=False)
             raise
 
     def _in_transaction(self) -> bool:
@@ -247,7 +291,11 @@ class TsqlInterpreter:
             self.translations.note("rewritten", "UPDATE ... FROM ... JOIN")
         elif re.match(r"TRUNCATE\s+TABLE\b", sql, re.I):
             sql = re.sub(r"TRUNCATE\s+TABLE", "DELETE FROM", sql, flags=re.I)
-        self._run(sql, params)
+        try:
+            self._run(sql, params)
+        finally:
+            if _DDL.match(sql):
+                self.catalog.changed(everywhere=not _TEMPORARY_DDL.match(stmt))
 
     def _without_masks(self, sql: str) -> str:
         if re.search(r"\bMASKED\s+WITH\s*\(", sql, re.I):
@@ -273,7 +321,7 @@ class TsqlInterpreter:
         # (guarded: on a long literal the pattern would backtrack quadratically)
         identity = re.search(r"\[?(\w+)\]?\s+\w+\s+IDENTITY\s*\(\s*1\s*,\s*1\s*\)", tsql, re.I) \
             if "IDENTITY" in tsql.upper() else None
-        sql = to_duckdb(tsql, schema=warehouse_schema(self.con), translations=self.translations)
+        sql = to_duckdb(tsql, schema=schema_of(self.catalog.columns(), tsql), translations=self.translations)
         if identity:  # IDENTITY(1,1) → a sequence default
             sequence = f"seq_{identity.group(1)}"
             self.con.execute(f"CREATE SEQUENCE IF NOT EXISTS {sequence}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -29,28 +30,53 @@ FLOATS = (exp.DataType.Type.FLOAT, exp.DataType.Type.DOUBLE)
 DECIMALS = (exp.DataType.Type.DECIMAL,)
 TEXT = tuple(exp.DataType.TEXT_TYPES)
 DATES = (exp.DataType.Type.DATE,)
+_WORD = re.compile(r"\w+")
 _INTEGER_DIGITS = {exp.DataType.Type.TINYINT: 3, exp.DataType.Type.SMALLINT: 5, exp.DataType.Type.INT: 10,
                    exp.DataType.Type.BIGINT: 19}
 
 
-def catalog_schema(tables: Iterable[tuple[str, Iterable[Column], dict[str, str]]]) -> Schema:
-    """A schema from (``schema.table``, catalog columns, extra columns as DuckDB types)."""
+def catalog_schema(tables: Iterable[tuple[str, Iterable[Column], dict[str, str]]], *,
+                   within: str | None = None) -> Schema:
+    """A schema from (``schema.table``, catalog columns, extra columns as DuckDB types); with
+    ``within``, only the tables that SQL text names (see ``named_in``)."""
+    words = named_in(within) if within is not None else None
     out: Schema = {}
     for name, columns, extra in tables:
         db, _, table = name.lower().rpartition(".")
-        cols = {c.name.lower(): exp.DataType.build(duckdb_type(c.type), dialect="duckdb") for c in columns}
-        cols |= {k.lower(): exp.DataType.build(v, dialect="duckdb") for k, v in extra.items()}
+        if words is not None and table not in words:
+            continue
+        cols = {c.name.lower(): _duckdb_type(duckdb_type(c.type)).copy() for c in columns}
+        cols |= {k.lower(): _duckdb_type(v).copy() for k, v in extra.items()}
         out.setdefault(db or "main", {})[table] = cols
     return out
 
 
-def warehouse_schema(con: Any) -> Schema:
-    """The local warehouse's tables (and temporary tables) as a schema, from DuckDB's catalog."""
+def named_in(sql: str) -> set[str]:
+    """Every word of ``sql``, lower-cased: a superset of the tables it names. A statement's types
+    depend only on the tables it reads; qualifying it against the whole warehouse (or catalog)
+    made each statement's cost grow with the number of tables."""
+    return {w.lower() for w in _WORD.findall(sql)}
+
+
+WAREHOUSE_COLUMNS = ("SELECT schema_name, table_name, column_name, data_type FROM duckdb_columns() "
+                     "WHERE NOT internal")
+
+
+def warehouse_schema(con: Any, within: str | None = None) -> Schema:
+    """The local warehouse's tables (and temporary tables) as a schema, from DuckDB's catalog;
+    with ``within``, only the tables that SQL text names."""
+    return schema_of(con.execute(WAREHOUSE_COLUMNS).fetchall(), within)
+
+
+def schema_of(rows: Iterable[tuple[str, str, str, str]], within: str | None = None) -> Schema:
+    """A schema from (schema, table, column, DuckDB type) rows; with ``within``, only the tables
+    that SQL text names. (Filtered here: DuckDB's catalog functions cost the same ~20 ms at 200
+    tables whatever the filter, and a bound list of names makes them slower.)"""
+    words = named_in(within) if within is not None else None
     out: Schema = {}
-    rows = con.execute("SELECT schema_name, table_name, column_name, data_type FROM duckdb_columns() "
-                       "WHERE NOT internal").fetchall()
     for db, table, column, kind in rows:
-        out.setdefault(db.lower(), {}).setdefault(table.lower(), {})[column.lower()] = _duckdb_type(kind).copy()
+        if words is None or table.lower() in words:
+            out.setdefault(db.lower(), {}).setdefault(table.lower(), {})[column.lower()] = _duckdb_type(kind).copy()
     return out
 
 

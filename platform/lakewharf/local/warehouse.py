@@ -8,7 +8,7 @@ what could not be verified locally (dynamic data masking, grants, distribution).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -30,9 +30,15 @@ class Translations:
     rewritten: dict[str, int] = field(default_factory=dict)  # what → how many statements
     skipped: dict[str, int] = field(default_factory=dict)
 
-    def note(self, kind: str, what: str) -> None:
+    def note(self, kind: str, what: str, count: int = 1) -> None:
         bucket = self.rewritten if kind == "rewritten" else self.skipped
-        bucket[what] = bucket.get(what, 0) + 1
+        bucket[what] = bucket.get(what, 0) + count
+
+    def add(self, other: Translations) -> None:
+        for what, count in other.rewritten.items():
+            self.note("rewritten", what, count)
+        for what, count in other.skipped.items():
+            self.note("skipped", what, count)
 
 
 class Warehouse(Protocol):
@@ -44,7 +50,7 @@ class Warehouse(Protocol):
     def execute(self, tsql: str, params: dict[str, Any] | None = None) -> None: ...
     def load_parquet(self, table: str, columns: list[tuple[str, int]], glob: str) -> int: ...
     def query(self, tsql: str) -> tuple[list[str], list[tuple[Any, ...]]]: ...
-    def tables(self) -> dict[str, int]: ...
+    def tables(self, only: Collection[str] | None = None) -> dict[str, int]: ...
     def close(self) -> None: ...
 
 
@@ -104,6 +110,19 @@ class DuckDBWarehouse:
         self.translations = Translations()
         self.interpreter = TsqlInterpreter(self.con, self.translations, copy_into)
 
+    def for_item(self) -> DuckDBWarehouse:
+        """A view of this warehouse for an item run on another thread: its own cursor (its own
+        transactions and temporary tables, as a Synapse session has), its own translation counts
+        (the caller merges them) and COPY INTO handler, the procedures already defined."""
+        from lakewharf.local.tsql_local import TsqlInterpreter
+
+        view = object.__new__(DuckDBWarehouse)
+        view.con = self.con.cursor()
+        view.translations = Translations()
+        view.interpreter = TsqlInterpreter(view.con, view.translations, None)
+        view.interpreter.procedures = self.interpreter.procedures
+        return view
+
     @property
     def copy_into(self) -> Callable[[CopyInto], int] | None:
         return self.interpreter.copy_into
@@ -134,16 +153,16 @@ class DuckDBWarehouse:
         from lakewharf.local.tsql_types import warehouse_schema
 
         try:
-            sql = to_duckdb(tsql, schema=warehouse_schema(self.con), translations=self.translations)
+            sql = to_duckdb(tsql, schema=warehouse_schema(self.con, tsql), translations=self.translations)
             cursor = self.con.execute(sql)
         except duckdb.Error as exc:
             raise WarehouseError(f"{type(exc).__name__}: {str(exc).splitlines()[0]}") from None
         return [d[0] for d in cursor.description or []], cursor.fetchall()
 
-    def tables(self) -> dict[str, int]:
-        rows = self.con.execute(
-            "SELECT schema_name, table_name FROM duckdb_tables() WHERE NOT internal AND NOT temporary ORDER BY 1, 2"
-        ).fetchall()
+    def tables(self, only: Collection[str] | None = None) -> dict[str, int]:
+        """Rows per table (``schema.table``); with ``only``, just the tables named there (lower case)."""
+        rows = [(s, t) for s, t, temporary in self.interpreter.catalog.tables()
+                if not temporary and (only is None or f"{s}.{t}".lower() in only)]
         return {f"{s}.{t}": self.con.execute(f'SELECT COUNT(*) FROM "{s}"."{t}"').fetchone()[0] for s, t in rows}
 
     def close(self) -> None:
@@ -199,10 +218,11 @@ class SqlServerWarehouse:
         cursor.execute(tsql)
         return [d[0] for d in cursor.description or []], [tuple(r) for r in cursor.fetchall()]
 
-    def tables(self) -> dict[str, int]:
+    def tables(self, only: Collection[str] | None = None) -> dict[str, int]:
         _, rows = self.query(
             "SELECT s.name, t.name FROM sys.tables t JOIN sys.schemas s ON s.schema_id = t.schema_id ORDER BY 1, 2"
         )
+        rows = [(s, t) for s, t in rows if only is None or f"{s}.{t}".lower() in only]
         return {f"{s}.{t}": self.query(f"SELECT COUNT(*) FROM [{s}].[{t}]")[1][0][0] for s, t in rows}
 
     def close(self) -> None:

@@ -102,9 +102,48 @@ def share_expression_parser() -> None:
     # evaluates the same few worker expressions once per item: remember each text's result.
     transform, cache = transformer.transform_to_dftf_evaluator_expression, {}
 
+    import threading
+
+    transforming = threading.Lock()  # lark's transformer keeps state while it walks a tree
+
     def remembered(expression: str, state: Any) -> Any:
         if expression not in cache:
-            cache[expression] = transform(expression, state)
+            with transforming:
+                if expression not in cache:
+                    cache[expression] = transform(expression, state)
         return cache[expression]
 
     transformer.transform_to_dftf_evaluator_expression = remembered  # type: ignore[method-assign]
+    evaluator.evaluate = _scoped(evaluator.evaluate)  # type: ignore[method-assign]
+
+
+class _Scope:
+    """The parts of a run state the .NET evaluator reads, with only the activity results an
+    expression names."""
+
+    __slots__ = ("activity_results", "iteration_item", "parameters", "variables")
+
+    def __init__(self, state: Any, expression: str) -> None:
+        text = expression.lower()
+        self.parameters, self.variables, self.iteration_item = state.parameters, state.variables, state.iteration_item
+        self.activity_results = [r for r in state.activity_results if r.activity_name.lower() in text]
+
+
+def _scoped(evaluate: Any) -> Any:
+    """The framework's evaluator serialises every activity result of the run to JSON for each
+    expression it evaluates — an orchestrator's results hold its control files, so each item's
+    parameters cost the size of the whole catalog. An expression reads only the activities it
+    names (``activity('x')``): the others are left out (a name that merely occurs in the text is
+    kept, so what the expression can read is unchanged). One lock around the .NET call keeps the
+    evaluator to one thread at a time when items run in parallel (pythonnet objects are not
+    documented as thread-safe)."""
+    import threading
+
+    lock = threading.Lock()
+
+    def evaluated(expression: str, state: Any) -> Any:
+        scope = _Scope(state, expression)
+        with lock:
+            return evaluate(expression, scope)
+
+    return evaluated

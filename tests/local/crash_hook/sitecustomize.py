@@ -9,6 +9,7 @@ file WHARF_CRASH_COUNTS names, so a trial can aim at the middle of a load.
 import json
 import os
 import signal
+import threading
 
 _spec = os.environ.get("WHARF_CRASH_AT")
 if _spec:
@@ -16,23 +17,24 @@ if _spec:
     import lakewharf.local.tsql_local as _tsql
 
     _target, _, _nth = _spec.rpartition(":")
-    _state = {"target": "", "counts": {}}
+    # Items of a level run on threads: the item being run is per thread, the counts are shared.
+    _current, _counts, _lock = threading.local(), {}, threading.Lock()
     _execute, _run = _runner._execute, _tsql.TsqlInterpreter._run
 
     def _tracked_execute(ctx, activity):  # type: ignore[no-untyped-def]
-        _state["target"] = ctx.target
+        _current.target = ctx.target
         return _execute(ctx, activity)
 
     def _counted_run(self, tsql, params):  # type: ignore[no-untyped-def]
         result = _run(self, tsql, params)
-        target = _state["target"]
-        counts = _state["counts"]
-        counts[target] = counts.get(target, 0) + 1
-        if target == _target and counts[target] == int(_nth):
-            os.kill(os.getpid(), signal.SIGKILL)  # kill -9: no cleanup, no finally, no flush
-        if os.environ.get("WHARF_CRASH_COUNTS"):
-            with open(os.environ["WHARF_CRASH_COUNTS"], "w", encoding="utf-8") as out:
-                json.dump(counts, out)
+        target = getattr(_current, "target", "")
+        with _lock:
+            _counts[target] = _counts.get(target, 0) + 1
+            if target == _target and _counts[target] == int(_nth):
+                os.kill(os.getpid(), signal.SIGKILL)  # kill -9: no cleanup, no finally, no flush
+            if os.environ.get("WHARF_CRASH_COUNTS"):
+                with open(os.environ["WHARF_CRASH_COUNTS"], "w", encoding="utf-8") as out:
+                    json.dump(_counts, out)
         return result
 
     _runner._execute = _tracked_execute
