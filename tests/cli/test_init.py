@@ -27,8 +27,9 @@ CATALOG_FILES = ["catalog/platform.yaml", "catalog/sources/shop.yaml", "catalog/
 SCHEMA_OF = {"catalog/platform.yaml": "platform", "catalog/sources": "source", "catalog/datasets": "dataset",
              "catalog/warehouse": "table", "pipelines.yaml": "pipelines", "local.yaml": "local"}
 EXPECTED = [*CATALOG_FILES, "local.yaml", "README.md", ".gitignore", "Pulumi.yaml", "Pulumi.dev.yaml",
-            "infra/__main__.py", ".vscode/settings.json", ".schemas/platform.schema.json",
-            ".schemas/source.schema.json", ".schemas/common.schema.json", "templates/prepare/cetas.sql.j2"]
+            "infra/__main__.py", ".github/workflows/wharf.yml", ".vscode/settings.json",
+            ".schemas/platform.schema.json", ".schemas/source.schema.json", ".schemas/common.schema.json",
+            "templates/prepare/cetas.sql.j2"]
 
 
 def _init(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -130,6 +130,7 @@ def test_missing_template_is_a_located_error(project: Path) -> None:
 def test_diff_of_identical_trees_exits_zero(project: Path, tmp_path: Path) -> None:
     main(["--project", str(project), "generate", "--out", str(tmp_path / "b")])
     assert main(["--project", str(project), "diff", "--against", str(tmp_path / "b")]) == 0
+    assert main(["--project", str(project), "diff", "--against", str(tmp_path / "b"), "--exit-code"]) == 0
 
 
 def test_diff_shows_the_changed_sql_line_of_a_pipeline(project: Path, tmp_path: Path,
@@ -144,7 +145,7 @@ def test_diff_shows_the_changed_sql_line_of_a_pipeline(project: Path, tmp_path: 
           "  days_since_last_order_with_a_deliberately_long_name_that_runs_far_past_eighty_columns: {type: int}")
     _edit(project / "catalog/models/segmentation.yaml", "days_since_last_order, ", "")
     _edit(project / "catalog/models/churn.yaml", "  dataset: customer_features", "  dataset: churn_training")
-    assert main(["--project", str(project), "diff", "--against", str(tmp_path / "b")]) == 2
+    assert main(["--project", str(project), "diff", "--against", str(tmp_path / "b")]) == 0  # as git diff
     out = capsys.readouterr().out
     name = "days_since_last_order_with_a_deliberately_long_name_that_runs_far_past_eighty_columns"
     lines = out.splitlines()
@@ -174,7 +175,7 @@ def test_diff_flags_breaking_changes(project: Path, tmp_path: Path, capsys: pyte
         "  analyst:\n    kind: group\n    description: Reads the warehouse from BI tools.\n    clearance: none",
         "  analyst:\n    kind: group\n    description: Reads the warehouse from BI tools.\n    clearance: personal",
     )
-    assert main(["--project", str(project), "diff", "--against", str(tmp_path / "b"), "--json"]) == 2
+    assert main(["--project", str(project), "diff", "--against", str(tmp_path / "b"), "--json", "--exit-code"]) == 1
     report = json.loads(capsys.readouterr().out)
     kinds = {(b["kind"], b["object"]) for b in report["breaking"]}
     assert ("dropped_column", "table:mart.fact_sales") in kinds

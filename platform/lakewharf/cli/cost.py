@@ -34,6 +34,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="machine-readable output")
 
 
+EXAMPLES = """\
+  wharf cost                          # stack dev, 12 months
+  wharf cost --stack prod --months 24
+  wharf cost --pool-hours 8           # price a dedicated pool paused 16 hours a day
+  wharf cost --json | jq .total
+"""
+
+
 def run(args: argparse.Namespace) -> int:
     from lakewharf.cost.estimate import Assumptions
     from lakewharf.cost.report import Options, assumptions_of, measured_of, projection_for, to_dict

@@ -1,6 +1,8 @@
-"""``wharf diff [--against DIR | --against-ref GITREF] [--json]``: review what a change generates.
+"""``wharf diff [--against DIR | --against-ref GITREF] [--json] [--exit-code]``: review what a change generates.
 
-Exit status 0 when the trees are the same and 2 when they differ, like ``git diff --exit-code``.
+Exit status 0 whatever the trees hold, as ``git diff``; with ``--exit-code`` 1 when they differ
+(as ``git diff --exit-code``), which is also the status of an invalid catalog: ``--json``'s
+``identical`` tells the two apart.
 """
 
 from __future__ import annotations
@@ -27,6 +29,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--against", type=Path, metavar="DIR", help="a generated tree (default: build/)")
     group.add_argument("--against-ref", metavar="GITREF", help="the catalog at a git revision, generated afresh")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument("--exit-code", action="store_true",
+                        help="exit 1 when the trees differ, 0 when they are the same (as git diff --exit-code)")
+
+
+EXAMPLES = """\
+  wharf diff                                # the catalog now against build/ (run `wharf generate` first)
+  wharf diff --against-ref origin/main      # against the catalog of a branch, generated afresh, with its cost delta
+  wharf diff --against-ref HEAD --exit-code # exit 1 when the change generates anything new
+  wharf diff --against-ref origin/main --json > review.json
+"""
 
 
 def _tree(folder: Path) -> dict[str, bytes]:
@@ -90,12 +102,12 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         json.dump({**report.to_dict(), "cost_delta": delta}, sys.stdout, indent=2)
         sys.stdout.write("\n")
-        return 0 if report.identical else 2
+        return _status(args, report.identical)
     out = console()
     if report.identical:
         out.print(f"no changes to the generated files against {label}", markup=False)
         _print_delta(out, delta)  # a volume change generates nothing new, and still costs
-        return 0
+        return _status(args, True)
     counts = {s: sum(c.status == s for c in report.changes) for s in ("added", "removed", "changed")}
     out.print(f"[bold]against {label}[/]: {counts['added']} added, {counts['removed']} removed, "
               f"{counts['changed']} changed")
@@ -114,7 +126,11 @@ def run(args: argparse.Namespace) -> int:
         for b in report.breaking:
             out.print(f"  [red]{b.kind}[/] {b.object}: {b.message}", markup=True, highlight=False)
     _print_delta(out, delta)
-    return 2
+    return _status(args, False)
+
+
+def _status(args: argparse.Namespace, identical: bool) -> int:
+    return 1 if args.exit_code and not identical else 0
 
 
 def _delta(old: Any, new: Any) -> dict[str, Any] | str:

@@ -24,6 +24,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "loaders, sqlfluff T-SQL) over the result")
 
 
+EXAMPLES = """\
+  wharf generate                      # write build/
+  wharf generate --check              # and run the Data Factory, Azure ML and T-SQL validators over it
+  wharf generate --out /tmp/build     # somewhere else (what `wharf diff --against DIR` compares with)
+"""
+
+
 def run(args: argparse.Namespace) -> int:
     from lakewharf.generate.generate_all import generate_all
     from lakewharf.generate.writer import OutputRefused, write_tree

@@ -64,6 +64,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "digits, starting with a letter (default: derived from the folder name)")
 
 
+EXAMPLES = """\
+  wharf init shop                     # a new folder shop/, platform name "shop"
+  wharf init ~/work/data-platform --name acme
+  mkdir shop && cd shop && wharf init # into the current (empty) folder
+"""
+
+
 def run(args: argparse.Namespace) -> int:
     target: Path = args.dir or getattr(args, "project", None) or Path(".")
     try:

@@ -26,6 +26,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="with up: re-make lakewharf's copies of the unbound sources")
 
 
+EXAMPLES = """\
+  wharf local up                      # create the local lake and the sources' copies
+  wharf local status
+  wharf local up --reseed             # re-make lakewharf's copies of the sources
+  wharf local down
+"""
+
+
 def run(args: argparse.Namespace) -> int:
     from lakewharf.local import environment
     from lakewharf.local.settings import LocalSettings

@@ -12,8 +12,15 @@ from rich.console import Console
 from lakewharf.errors import CatalogError
 
 
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """rich's own handler exits 1; a closed pipe is cli/main.py's to handle, once for every command."""
+        self.quiet = True
+        raise BrokenPipeError
+
+
 def console(*, stderr: bool = False) -> Console:
-    out = Console(stderr=stderr, highlight=False, soft_wrap=True)
+    out = _Console(stderr=stderr, highlight=False, soft_wrap=True)
     if not out.is_terminal and "COLUMNS" not in os.environ:
         out.width = 160  # pipes and CI logs: report tables whole rather than cut at rich's 80 columns
     return out

@@ -30,6 +30,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "with inputs as sent to the provider")
 
 
+EXAMPLES = """\
+  wharf plan                          # stack dev: every resource `pulumi up` would create
+  wharf plan --stack prod
+  wharf plan --json > plan.json
+"""
+
+
 def run(args: argparse.Namespace) -> int:
     from lakewharf.infra.mocks import run_offline
     from lakewharf.project import resolve_project

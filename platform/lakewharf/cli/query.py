@@ -23,6 +23,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help='print {"rows": [{column: value}]}')
 
 
+EXAMPLES = """\
+  wharf query "SELECT TOP 5 * FROM mart.fact_orders"
+  wharf query "SELECT COUNT(*) AS n FROM mart.dim_customer" --json
+"""
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, decimal.Decimal):
         return float(value)

@@ -1,13 +1,17 @@
-"""``wharf run [PIPELINE…] [--report FILE]``: run the generated pipelines locally.
+"""``wharf run [PIPELINE…] [--report FILE] [--json]``: run the generated pipelines locally.
 
 With the embedded defaults nothing needs to be set up first: build/ is regenerated when stale,
 the lake and the sample sources are created, and the warehouse scripts are applied.
+
+``--json`` prints the report ``--report`` writes on stdout instead of the tables, and each
+activity's progress line on stderr; the exit status is the same (1 when the run failed).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +29,17 @@ if TYPE_CHECKING:  # type names only: the runner's modules load when the command
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("pipelines", nargs="*", metavar="PIPELINE", help="pipelines to run (default: all, in order)")
     parser.add_argument("--report", type=Path, metavar="FILE", help="also write the report as JSON")
+    parser.add_argument("--json", action="store_true",
+                        help="print the report as JSON on stdout (the --report shape); progress goes to stderr")
+
+
+EXAMPLES = """\
+  wharf run                           # every pipeline, in dependency order
+  wharf run nightly                   # one pipeline
+  wharf run --report build/run-report.json
+  wharf run --json > report.json      # the report as JSON on stdout, progress on stderr
+  WHARF_LAKE=azurite wharf run        # against Azurite instead of a folder
+"""
 
 
 def _count(value: int | None) -> str:
@@ -37,7 +52,8 @@ def run(args: argparse.Namespace) -> int:
 
     catalog = load_catalog(getattr(args, "project", None))
     unknown = [p for p in args.pipelines if p not in catalog.pipelines]
-    out, err = console(), console(stderr=True)
+    err = console(stderr=True)
+    out = err if args.json else console()  # with --json stdout holds the report and nothing else
     if unknown:
         err.print(
             f"wharf run: unknown pipeline(s) {', '.join(unknown)}; known: {', '.join(catalog.pipelines)}",
@@ -60,10 +76,14 @@ def run(args: argparse.Namespace) -> int:
 
     with out.status("running pipelines…"):  # a WharfError ends the command in cli/main, exit 1
         report = run_local(catalog, settings, args.pipelines or None, progress)
-    _print_report(out, report)
+    data = report.to_dict()
+    if args.json:
+        sys.stdout.write(_report_json(data))
+    else:
+        _print_report(out, report)
     if args.report:
         try:
-            _write_report(args.report, report.to_dict())
+            _write_report(args.report, data)
         except OSError as exc:
             err.print(f"wharf run: cannot write the report {args.report}: {exc.strerror or exc}", style="red",
                       markup=False)
@@ -71,12 +91,16 @@ def run(args: argparse.Namespace) -> int:
     return 0 if report.succeeded else 1
 
 
+def _report_json(data: dict) -> str:
+    return json.dumps(data, indent=2, default=str) + "\n"
+
+
 def _write_report(path: Path, data: dict) -> None:
     """Under a temporary name, then renamed: a reader never sees half a report."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial")
     try:
-        partial.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+        partial.write_text(_report_json(data), encoding="utf-8")
         partial.replace(path)
     finally:
         partial.unlink(missing_ok=True)

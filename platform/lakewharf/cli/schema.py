@@ -13,6 +13,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder to write the schemas to")
 
 
+EXAMPLES = """\
+  wharf schema --out .schemas         # the JSON Schemas the catalog files' modelines point at
+"""
+
+
 def run(args: argparse.Namespace) -> int:
     out: Path = args.out
     if out.exists() and not out.is_dir():

@@ -25,6 +25,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
+EXAMPLES = """\
+  wharf validate                      # problems as file:line:col: json.path: message (exit 1), or a summary
+  wharf validate --json | jq .counts
+  wharf --project ~/work/shop validate
+"""
+
+
 def counts(catalog: Catalog) -> dict[str, int]:
     return {
         "roles": len(catalog.platform.roles),
