@@ -18,7 +18,7 @@ ZONES = CATALOG.platform.zones
 def test_components_group_the_resources(dev: OfflineRun) -> None:
     assert {c.type for c in dev.components} == {f"lakewharf:infra:{n}" for n in
                                                  ("Network", "Lake", "Security", "Monitoring", "Warehouse",
-                                                  "Factory", "MachineLearning", "ControlFiles")}
+                                                  "Factory", "MachineLearning", "ControlFiles", "Alerts")}
     assert dev.component_of(dev.one("storage:StorageAccount", "lake-account")) == "lake"
     assert dev.component_of(dev.one("synapse:SqlPool", "synapse-sql-pool")) == "warehouse"
     assert dev.component_of(dev.one("resources:ResourceGroup", "resource-group")) == ""
