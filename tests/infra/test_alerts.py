@@ -16,6 +16,7 @@ from lakewharf.infra.mocks import OfflineRun, plain, run_offline, use_mocks
 from lakewharf.infra.settings import (
     OFFLINE_WEBHOOK_URL,
     StackConfigError,
+    load_settings,
     settings_from_pulumi_config,
     settings_from_values,
 )
@@ -163,3 +164,23 @@ def test_settings_from_engine_config_keep_only_the_receiver_names() -> None:
         settings_from_pulumi_config()
     assert "tokenABC" not in str(info.value)
     pulumi.runtime.set_all_config({}, [])
+
+
+def test_a_plain_webhook_url_in_the_stack_file_is_refused_at_its_line(tmp_path: Any) -> None:
+    text = (REPO_ROOT / "Pulumi.dev.yaml").read_text(encoding="utf-8")
+    old = "  # lakewharf:alertWebhooks:\n  #   oncall:\n  #     secure: v1:…\n"
+    assert old in text
+    plain_url = "  lakewharf:alertWebhooks:\n    oncall: https://hooks.example.com/services/T0/B0/XXXXSECRETXXXX\n"
+    (tmp_path / "Pulumi.dev.yaml").write_text(text.replace(old, plain_url), encoding="utf-8")
+    line = next(i for i, t in enumerate((tmp_path / "Pulumi.dev.yaml").read_text().splitlines(), 1)
+                if t.startswith("    oncall:"))
+    with pytest.raises(StackConfigError) as info:
+        load_settings(tmp_path, "dev")
+    [problem] = info.value.problems
+    assert problem.startswith(f"Pulumi.dev.yaml:{line}:13: lakewharf:alertWebhooks.oncall: a webhook URL must be a "
+                              "Pulumi secret")
+    assert "XXXXSECRETXXXX" not in str(info.value)
+    # Written the way `pulumi config set --secret --path` writes it, the same file passes.
+    secret = "  lakewharf:alertWebhooks:\n    oncall:\n      secure: v1:AAAABBBBCCCC\n"
+    (tmp_path / "Pulumi.dev.yaml").write_text(text.replace(old, secret), encoding="utf-8")
+    assert load_settings(tmp_path, "dev").alert_webhooks == ("oncall",)
