@@ -37,7 +37,7 @@ def test_plan_json_lists_every_resource_with_provider_inputs(deployable: Project
     assert code == 0, err
     doc: dict[str, Any] = json.loads(out)
     resources = doc["resources"]
-    assert len(resources) == 148
+    assert len(resources) == 153
     assert doc["policy"] == {"rules": 30, "violations": []}  # the baseline holds
     assert all(set(r) >= {"type", "name", "inputs"} for r in resources)
     lake = next(r for r in resources if r["name"] == "lake-account")
@@ -62,7 +62,7 @@ def test_plan_tree_groups_by_component_and_counts_by_type(deployable: Project,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = _plan(capsys, deployable.root)
     assert code == 0, err
-    assert "would create 148 resources in stack dev" in out
+    assert "would create 153 resources in stack dev" in out
     for component in ("lake", "security", "monitoring", "warehouse", "factory", "ml"):
         assert f"{component} lakewharf:infra:" in out
     assert "resources by type" in out and "azure-native:authorization:RoleAssignment" in out

@@ -18,7 +18,7 @@ ZONES = CATALOG.platform.zones
 def test_components_group_the_resources(dev: OfflineRun) -> None:
     assert {c.type for c in dev.components} == {f"lakewharf:infra:{n}" for n in
                                                  ("Network", "Lake", "Security", "Monitoring", "Warehouse",
-                                                  "Factory", "MachineLearning", "ControlFiles")}
+                                                  "Factory", "MachineLearning", "ControlFiles", "Alerts")}
     assert dev.component_of(dev.one("storage:StorageAccount", "lake-account")) == "lake"
     assert dev.component_of(dev.one("synapse:SqlPool", "synapse-sql-pool")) == "warehouse"
     assert dev.component_of(dev.one("resources:ResourceGroup", "resource-group")) == ""
@@ -224,4 +224,6 @@ def test_resource_totals(dev: OfflineRun) -> None:
     assert by_type["privatedns:PrivateZone"] == by_type["privatedns:VirtualNetworkLink"] == 15
     # Data Factory's managed network: the network (an ARM deployment), its runtime, 6 managed private endpoints.
     assert by_type["datafactory:ManagedPrivateEndpoint"] == 6 and by_type["datafactory:IntegrationRuntime"] == 1
-    assert len(dev.resources) == 148
+    # Alerts: one action group (the dev stack names an email receiver) and 4 metric alert rules.
+    assert by_type["monitor:ActionGroup"] == 1 and by_type["monitor:MetricAlert"] == 4
+    assert len(dev.resources) == 153

@@ -123,7 +123,7 @@ def test_infra_main_runs_the_program(project: Any, fake_adf: Path) -> None:
         runpy.run_path(str(root / "infra" / "__main__.py"), run_name="__main__")
 
     run()
-    assert sum(1 for r in mocks.records if r.custom) == 148
+    assert sum(1 for r in mocks.records if r.custom) == 153
     assert {r.inputs.get("containerName") for r in mocks.records if r.type.endswith("BlobContainer")} == {
         "landing", "development", "trusted", "restricted", "synapse", "wharf-control"}
 

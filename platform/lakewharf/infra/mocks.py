@@ -64,6 +64,8 @@ _ARM_PATHS = {
     "network:PrivateEndpoint": "Microsoft.Network/privateEndpoints/{privateEndpointName}",
     "privatedns:PrivateZone": "Microsoft.Network/privateDnsZones/{privateZoneName}",
     "monitor:PrivateLinkScope": "Microsoft.Insights/privateLinkScopes/{scopeName}",
+    "monitor:ActionGroup": "Microsoft.Insights/actionGroups/{actionGroupName}",
+    "monitor:MetricAlert": "Microsoft.Insights/metricAlerts/{ruleName}",
     "datafactory:IntegrationRuntime":
         "Microsoft.DataFactory/factories/{factoryName}/integrationRuntimes/{integrationRuntimeName}",
 }
@@ -184,7 +186,8 @@ def _physical_name(short: str, inputs: Mapping[str, Any], logical: str) -> str:
            "privatedns:VirtualNetworkLink": "virtualNetworkLinkName",
            "datafactory:IntegrationRuntime": "integrationRuntimeName",
            "datafactory:ManagedPrivateEndpoint": "managedPrivateEndpointName",
-           "monitor:PrivateLinkScopedResource": "name", "storage:BlobServiceProperties": "blobServicesName",
+           "monitor:PrivateLinkScopedResource": "name", "monitor:ActionGroup": "actionGroupName",
+           "monitor:MetricAlert": "ruleName", "storage:BlobServiceProperties": "blobServicesName",
            "synapse:SqlPoolTransparentDataEncryption": "transparentDataEncryptionName",
            "synapse:WorkspaceAadAdmin": None}.get(short, "")
     if own is None:

@@ -104,6 +104,20 @@ class Names:
         return self.dashed("ampls", max_len=255)
 
     @property
+    def action_group(self) -> str:
+        return self.dashed("ag", max_len=260)
+
+    @property
+    def action_group_short(self) -> str:
+        """The sender name in alert emails and SMS: at most 12 characters.
+        https://learn.microsoft.com/azure/azure-monitor/alerts/action-groups"""
+        return self.prefix[: max(1, 12 - len(self.environment))] + self.environment
+
+    def alert(self, what: str) -> str:
+        """``al-retail-dev-pipeline-failed``: one metric alert rule."""
+        return f"{self.dashed('al', max_len=200)}-{what}"
+
+    @property
     def ml_identity(self) -> str:
         return self.dashed("id", extra="ml", max_len=128)
 

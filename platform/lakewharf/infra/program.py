@@ -17,6 +17,7 @@ from pulumi_azure_native import authorization, resources
 
 from lakewharf.artifacts.adf_tree import AdfTree, AdfTreeError, load_adf_tree
 from lakewharf.infra import access
+from lakewharf.infra.alerts import FACTORY, ML_WORKSPACE, SQL_POOL, Alerts, webhook_urls
 from lakewharf.infra.common import Context, assign_role, stack_tags
 from lakewharf.infra.control import ControlFiles
 from lakewharf.infra.factory import Factory
@@ -51,6 +52,7 @@ class Platform:
     ml: MachineLearning
     factory: Factory
     control: ControlFiles
+    alerts: Alerts
     grants: list[access.Grant]
     outputs: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -62,6 +64,7 @@ def _no_slash(url: str | None) -> str:
 
 def build_platform(settings: StackSettings, catalog: Catalog, adf: AdfTree | None) -> Platform:
     settings.check_catalog(catalog)
+    webhooks = webhook_urls(settings)  # secrets from the engine's config, checked before any resource
     names = stack_names(settings, catalog)
     client = authorization.get_client_config_output()
     rg = resources.ResourceGroup("resource-group", resource_group_name=names.resource_group,
@@ -129,8 +132,10 @@ def build_platform(settings: StackSettings, catalog: Catalog, adf: AdfTree | Non
     monitoring.send_diagnostics("synapse-workspace", warehouse.workspace.id)
     monitoring.send_diagnostics("synapse-sql-pool", warehouse.pool.id)
     monitoring.send_diagnostics("data-factory", factory.factory.id, dedicated_tables=True)
+    alerts = Alerts("alerts", ctx, {FACTORY: factory.factory.id, SQL_POOL: warehouse.pool.id,
+                                    ML_WORKSPACE: ml.workspace.id}, webhooks)
 
-    platform = Platform(net, lake, security, monitoring, warehouse, ml, factory, control, grants,
+    platform = Platform(net, lake, security, monitoring, warehouse, ml, factory, control, alerts, grants,
                         warnings=list(factory.warnings))
     platform.outputs = {
         "resource_group": rg.name,
@@ -161,6 +166,8 @@ def build_platform(settings: StackSettings, catalog: Catalog, adf: AdfTree | Non
         "ml_data_identity_principal_id": ml.principal_id,
         "log_analytics_workspace": monitoring.workspace.name,
         "app_insights": monitoring.app_insights.name,
+        "alert_action_group": alerts.action_group.name if alerts.action_group else None,
+        "alert_rules": {what: rule.name for what, rule in alerts.rules.items()},
         "post_deploy_sql": post_deploy_sql(factory.factory_name, warehouse.pool_name, settings.admin_group_name),
     }
     return platform

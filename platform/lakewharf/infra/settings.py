@@ -46,7 +46,15 @@ KEYS: dict[str, tuple[str, Any]] = {
     # Who runs `pulumi up`: it writes the control files with its own Entra identity (infra/control.py),
     # and ARM refuses a role assignment whose principalType does not match the principal.
     "deployerPrincipalType": ("str", "User"),
+    # Who hears about failures (infra/alerts.py): email addresses, and webhooks whose URLs are Pulumi
+    # secrets (a webhook URL carries its token); the SQL pool alert's threshold.
+    "alertEmails": ("object", []),
+    "alertWebhooks": ("object", {}),
+    "alertDwuPercent": ("int", 90),
 }
+WEBHOOKS = "alertWebhooks"
+# What an encrypted webhook URL reads as offline (`wharf plan`, tests): .invalid never resolves (RFC 2606).
+OFFLINE_WEBHOOK_URL = "https://offline-plan.invalid/webhook-url-is-a-secret"
 # Service roles the catalog may declare, and the managed identity each one stands for.
 SERVICE_ROLES = ("factory", "synapse", "ml")
 
@@ -109,7 +117,14 @@ class StackSettings:
     key_vault_retention_days: int = 90
     tags: Mapping[str, str] = field(default_factory=dict)
     deployer_principal_type: str = "User"
+    alert_emails: tuple[str, ...] = ()
+    alert_webhooks: tuple[str, ...] = ()  # receiver names only: the URLs are secrets (infra/alerts.py)
+    alert_dwu_percent: int = 90
     source: stack_file.StackSource | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def has_alert_receivers(self) -> bool:
+        return bool(self.alert_emails or self.alert_webhooks)
 
     @property
     def public_access(self) -> bool:
@@ -165,7 +180,9 @@ def settings_from_source(source: stack_file.StackSource) -> StackSettings:
         synapse_allow_azure_services=bool(v["synapseAllowAzureServices"]), storage_sku=v["storageSku"],
         vnet_address_space=v["vnetAddressSpace"],
         log_retention_days=v["logRetentionDays"], key_vault_retention_days=v["keyVaultRetentionDays"],
-        tags=dict(v["tags"]), deployer_principal_type=v["deployerPrincipalType"], source=source,
+        tags=dict(v["tags"]), deployer_principal_type=v["deployerPrincipalType"],
+        alert_emails=tuple(v["alertEmails"]), alert_webhooks=tuple(sorted(v["alertWebhooks"])),
+        alert_dwu_percent=v["alertDwuPercent"], source=source,
     )
 
 
@@ -194,9 +211,31 @@ def settings_from_pulumi_config() -> StackSettings:
     import pulumi
 
     config = pulumi.Config(NAMESPACE)
-    raw = {key: config.get(key) for key in KEYS}
+    raw = {key: config.get(key) for key in KEYS if key != WEBHOOKS}
     kinds = {key: kind for key, (kind, _default) in KEYS.items()}
-    return settings_from_values(stack_file.engine_values(raw, kinds), "pulumi config")
+    values = stack_file.engine_values(raw, kinds)
+    values[WEBHOOKS] = _engine_webhooks()
+    return settings_from_values(values, "pulumi config")
+
+
+def _engine_webhooks() -> Any:
+    """``alertWebhooks`` as the schema expects a stack file to hold it ({name: {secure: …}}), if the engine
+    holds it as a secret; a plain map stays plain, and the schema refuses it. The URLs are not kept."""
+    import json
+
+    import pulumi
+
+    full = f"{NAMESPACE}:{WEBHOOKS}"
+    text = pulumi.runtime.get_config(full)
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    if not isinstance(value, dict) or not pulumi.runtime.is_config_secret(full):
+        return value
+    return {name: {"secure": "[secret]"} for name in value}
 
 
 def stack_file_config(data: Mapping[str, Any]) -> dict[str, str]:
@@ -206,6 +245,11 @@ def stack_file_config(data: Mapping[str, Any]) -> dict[str, str]:
 
     out: dict[str, str] = {}
     for key, value in (data.get("config") or {}).items():
+        if key == f"{NAMESPACE}:{WEBHOOKS}" and isinstance(value, Mapping) and "secure" not in value:
+            # Offline there is no key to decrypt them with: each secret URL becomes a placeholder that
+            # can reach nobody (the plan shows it as [secret], like every secret).
+            value = {name: OFFLINE_WEBHOOK_URL if isinstance(v, Mapping) and "secure" in v else v
+                     for name, v in value.items()}
         if isinstance(value, Mapping) and "secure" in value:
             raise StackConfigError([f"{key}: encrypted values cannot be read offline; lakewharf keeps no secrets "
                                     "in stack config"])

@@ -33,6 +33,10 @@ _BROADEST_PREFIX = 8
 # https://learn.microsoft.com/azure/storage/common/storage-network-security#restrictions-for-ip-network-rules
 _NOT_PUBLIC = tuple(ipaddress.IPv4Network(n) for n in (
     "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16"))
+# Environments whose alerts may notify nobody (the fired alerts still show in the portal): sandboxes.
+# Every other environment (prod, and anything named otherwise) must name a receiver.
+RECEIVERS_OPTIONAL = ("dev", "test")
+_WEBHOOK_HINT = "pulumi config set --secret --path 'lakewharf:alertWebhooks.<name>' <https URL>"
 _TLS = "1.2"  # the one minimum allowed: below is refused, and Azure Storage offers no 1.3 minimum
 
 
@@ -104,7 +108,10 @@ def check(source: StackSource) -> dict[str, Any]:
     errors = [_with_hint(source, e) for e in _schema_errors(source)]
     config = source.config()
     for key, value in config.items():
-        if isinstance(value, dict) and "secure" in value:
+        if key == f"{NAMESPACE}:alertWebhooks" and isinstance(value, dict) and "secure" in value:
+            errors.append(source.error((_CONFIG, key), "the whole map is one secret: its receiver names cannot be "
+                                       "read offline", f"one secret per receiver: {_WEBHOOK_HINT}"))
+        elif isinstance(value, dict) and "secure" in value:
             errors.append(source.error((_CONFIG, key), "encrypted values cannot be read offline",
                                        "lakewharf keeps no secrets in stack config: remove the secure value"))
     # The values a schema cannot judge, wherever their shape is right (every problem is reported at once).
@@ -114,6 +121,7 @@ def check(source: StackSource) -> dict[str, Any]:
     if isinstance(config.get(f"{NAMESPACE}:vnetAddressSpace"), str):
         errors += _vnet_errors(source, config[f"{NAMESPACE}:vnetAddressSpace"])
     errors += _tls_errors(source, config.get(f"{NAMESPACE}:minimumTlsVersion"))
+    errors += _receiver_errors(source, config)
     if errors:
         raise StackConfigError(errors)
     return {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith(f"{NAMESPACE}:")}
@@ -130,6 +138,10 @@ def _is_overridden(source: StackSource, path: tuple[str | int, ...]) -> bool:
 
 
 def _with_hint(source: StackSource, e: CatalogError) -> CatalogError:
+    if len(e.path) == 3 and e.path[:2] == (_CONFIG, f"{NAMESPACE}:alertWebhooks"):
+        # A plain URL (or anything but {secure: …}): the token in it would sit in the file and the plan.
+        return CatalogError(e.file, e.line, e.column, e.path, "a webhook URL must be a Pulumi secret: it carries "
+                            "the token that lets anyone post to the receiver", _WEBHOOK_HINT)
     if e.message.startswith("missing required field 'lakewharf:") and len(e.path) <= 1:
         key = e.message.split("'")[1]
         return CatalogError(e.file, e.line, e.column, e.path, e.message, f"pulumi config set {key} <value>")
@@ -173,6 +185,21 @@ def _ip_range_errors(source: StackSource, ranges: Mapping[str, Any]) -> list[Cat
             out.append(source.error(path, f"{text} is not a public range: firewalls see your public egress address",
                                     "private networks reach the platform through its private endpoints"))
     return out
+
+
+def _receiver_errors(source: StackSource, config: Mapping[str, Any]) -> list[CatalogError]:
+    """Alert rules that notify nobody are only seen by whoever opens the portal: outside the sandbox
+    environments a stack must name at least one receiver."""
+    environment = config.get(f"{NAMESPACE}:environment")
+    if not isinstance(environment, str) or environment in RECEIVERS_OPTIONAL:
+        return []
+    if config.get(f"{NAMESPACE}:alertEmails") or config.get(f"{NAMESPACE}:alertWebhooks"):
+        return []
+    return [source.error((_CONFIG, f"{NAMESPACE}:environment"),
+                         f"environment {environment!r} names no alert receiver: failed pipeline runs, triggers and "
+                         "Azure ML jobs, and a SQL pool at its limit, would notify nobody",
+                         "add lakewharf:alertEmails: [oncall@example.com], or a webhook: " + _WEBHOOK_HINT
+                         + f" (receivers are optional only in {', '.join(RECEIVERS_OPTIONAL)})", key=True)]
 
 
 def _tls_errors(source: StackSource, value: Any) -> list[CatalogError]:
