@@ -69,6 +69,21 @@ def test_a_longer_string_than_the_column_fails_naming_table_and_column(tmp_path:
     warehouse.close()
 
 
+def test_a_declared_length_counts_characters_not_bytes_and_ignores_trailing_spaces(tmp_path: Path) -> None:
+    """The length check decides on the byte count first: a value with more bytes than characters
+    (é is two bytes in UTF-8) must still be measured in characters, trailing spaces not counted."""
+    warehouse = DuckDBWarehouse(tmp_path / "wh.duckdb")
+    warehouse.execute("CREATE SCHEMA mart; CREATE TABLE mart.code (c NVARCHAR(3) NULL);")
+    for fits in ("ééé", "ab     ", "é      ", "abc"):
+        warehouse.execute(f"INSERT INTO mart.code (c) VALUES (N'{fits}');")
+    warehouse.execute("INSERT INTO mart.code (c) VALUES (NULL);")
+    for longer in ("éééé", "abcd ", "ab é"):
+        with pytest.raises(WarehouseError, match="would be truncated in table 'code', column 'c'"):
+            warehouse.execute(f"INSERT INTO mart.code (c) VALUES (N'{longer}');")
+    assert warehouse.query("SELECT COUNT(*) FROM mart.code")[1] == [(5,)]
+    warehouse.close()
+
+
 def test_untranslatable_constructs_are_refused_with_the_construct_named() -> None:
     from lakewharf.local.warehouse import WarehouseError as Refused
 
