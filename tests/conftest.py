@@ -81,6 +81,14 @@ def copy_sample(target: Path) -> Path:
     return target
 
 
+def runnable_sample(target: Path) -> Path:
+    """A copy of the sample that ``wharf run`` can run: its templates, and Azurite from the checkout."""
+    copy_sample(target)
+    shutil.copytree(REPO_ROOT / "templates", target / "templates", ignore=shutil.ignore_patterns("__pycache__"))
+    (target / "node_modules").symlink_to(REPO_ROOT / "node_modules")
+    return target
+
+
 @pytest.fixture(scope="session")
 def sample_root() -> Path:
     """The repository root, which is also the sample project."""

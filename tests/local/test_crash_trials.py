@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -19,23 +18,16 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from tests.conftest import runnable_sample
 
 pytestmark = pytest.mark.integration
-ROOT = Path(__file__).resolve().parents[2]
 HOOK = Path(__file__).with_name("crash_hook")
 SCALE = "0.12"
 RUN_COLUMNS = {"model_version", "run_id", "scored_at", "valid_from", "valid_to"}  # differ between runs by design
 
 
 def _project(where: Path) -> Path:
-    root = where / "project"
-    root.mkdir(parents=True)
-    for name in ("catalog", "templates"):
-        shutil.copytree(ROOT / name, root / name)
-    for name in ("pipelines.yaml", "local.yaml"):
-        shutil.copy(ROOT / name, root / name)
-    (root / "node_modules").symlink_to(ROOT / "node_modules")
-    return root
+    return runnable_sample(where / "project")
 
 
 def _wharf_run(root: Path, **env: str) -> subprocess.CompletedProcess[str]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
+import json
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from tests.conftest import runnable_sample
 
 from lakewharf.local import item_pool, runner
 from lakewharf.local.session import run_local
@@ -17,23 +18,20 @@ ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden" / "adf" / "pipeline"
 
 
+def _properties(pipeline: str) -> dict:
+    return json.loads((GOLDEN / f"{pipeline}.json").read_text(encoding="utf-8"))["properties"]
+
+
 def test_only_a_parallel_foreach_with_one_execute_pipeline_runs_its_items_at_once() -> None:
-    batches = item_pool.parallel_items(GOLDEN / "pl_nightly.json")
+    batches = item_pool.parallel_items(_properties("pl_nightly"))
     assert batches["L03_load__run"] == 20
     assert all(name.endswith("__run") for name in batches)
     # A worker's own ForEach is sequential (its batches run in order): never handed to threads.
-    assert item_pool.parallel_items(GOLDEN / "wk_load.json") == {}
+    assert item_pool.parallel_items(_properties("wk_load")) == {}
 
 
 def _project(where: Path) -> Path:
-    root = where / "project"
-    root.mkdir(parents=True)
-    for name in ("catalog", "templates"):
-        shutil.copytree(ROOT / name, root / name)
-    for name in ("pipelines.yaml", "local.yaml"):
-        shutil.copy(ROOT / name, root / name)
-    (root / "node_modules").symlink_to(ROOT / "node_modules")
-    return root
+    return runnable_sample(where / "project")
 
 
 def _lines(root: Path) -> tuple[list[tuple], dict[str, int], list[str]]:

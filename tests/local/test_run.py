@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.conftest import runnable_sample
 
 from lakewharf.cli.main import main
 from lakewharf.local.report import RunReport
@@ -31,14 +31,7 @@ STAR = ("mart.dim_customer", "mart.dim_product", "mart.dim_date", "mart.fact_sal
 
 
 def _project(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
-    root.mkdir()
-    for name in ("catalog", "templates"):
-        shutil.copytree(ROOT / name, root / name)
-    shutil.copy(ROOT / "pipelines.yaml", root / "pipelines.yaml")
-    shutil.copy(ROOT / "local.yaml", root / "local.yaml")
-    (root / "node_modules").symlink_to(ROOT / "node_modules")
-    return root
+    return runnable_sample(tmp_path / "project")
 
 
 def _run(root: Path, settings: LocalSettings | None = None, pipelines: list[str] | None = None) -> RunReport:

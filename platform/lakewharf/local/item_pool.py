@@ -21,14 +21,12 @@ DuckDB's queries, Parquet I/O and the training subprocesses do not, and overlap.
 
 from __future__ import annotations
 
-import json
 import os
 import queue
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 from lakewharf.local.context import RunContext
@@ -40,9 +38,10 @@ def workers() -> int:
     return max(1, cores or 1)
 
 
-def parallel_items(pipeline_json: Path) -> dict[str, int]:
-    """Execute Pipeline activities that are the one activity of a parallel ForEach → its batchCount."""
-    top = json.loads(pipeline_json.read_text(encoding="utf-8"))["properties"]["activities"]
+def parallel_items(pipeline: Mapping[str, Any]) -> dict[str, int]:
+    """Execute Pipeline activities that are the one activity of a parallel ForEach (in a pipeline's
+    ``properties``) → its batchCount."""
+    top = pipeline["activities"]
     out = {}
     for a in top:
         props = a.get("typeProperties", {})

@@ -113,7 +113,7 @@ def run_pipeline(
     ctx.pipeline, ctx.run_id = adf_name, str(uuid.uuid4())
     started = time.perf_counter()
     run = PipelineRun(name, ctx.run_id, "Succeeded", 0.0)
-    batches = parallel_items(ctx.adf.root / "pipeline" / f"{adf_name}.json") if can_run_items_at_once(ctx) else {}
+    batches = parallel_items(ctx.adf.get("pipeline", adf_name).properties) if can_run_items_at_once(ctx) else {}
     size = min([workers(), *batches.values()]) if batches else 0
     with _framework_folder(ctx) as folder:
         def make() -> Any:
@@ -295,13 +295,7 @@ def _run_worker(ctx: RunContext, framework: Any, *, pipeline: str, worker: str, 
 
 def _containers(ctx: RunContext, worker: str) -> dict[str, str]:
     """Activities nested in a caught ForEach or Until of ``worker`` → that container's name."""
-    path = ctx.adf.root / "pipeline" / f"{worker}.json"
-    return _containers_of(str(path), path.stat().st_mtime_ns)
-
-
-@functools.lru_cache(maxsize=64)
-def _containers_of(path: str, _mtime_ns: int) -> dict[str, str]:
-    top = json.loads(Path(path).read_text(encoding="utf-8"))["properties"]["activities"]
+    top = ctx.adf.get("pipeline", worker).properties["activities"]
     caught = {d["activity"] for a in top if a.get("type") == "Fail" for d in a.get("dependsOn", [])}
     return {inner["name"]: a["name"] for a in top if a["name"] in caught
             for inner in a.get("typeProperties", {}).get("activities", [])}
@@ -329,9 +323,9 @@ def _framework_folder(ctx: RunContext) -> Iterator[Path]:
 
     path = ctx.files.scratch()
     (path / "pipeline").mkdir()
-    for source in sorted((ctx.adf.root / "pipeline").glob("*.json")):
-        raw = json.loads(source.read_text(encoding="utf-8"))
-        (path / "pipeline" / source.name).write_text(json.dumps(wrap_plain_expressions(raw)))
+    for pipeline in ctx.adf.of_kind("pipeline"):
+        raw = {"name": pipeline.name, "properties": pipeline.properties}
+        (path / "pipeline" / f"{pipeline.name}.json").write_text(json.dumps(wrap_plain_expressions(raw)))
     try:
         yield path
     finally:
@@ -346,10 +340,8 @@ def _globals(ctx: RunContext) -> dict[str, str]:
         "ml_endpoint_suffix": LOCAL_STACK_SUFFIX,
         "key_vault_url": "https://local-vault.vault.azure.net",
     }
-    for path in sorted((ctx.adf.root / "factory").glob("*.json")):
-        declared = json.loads(path.read_text(encoding="utf-8"))["properties"].get("globalParameters", {})
-        for key in declared:
-            values.setdefault(key, f"local-{key}")
+    for key in ctx.adf.global_parameters if ctx.adf.factory_file else ():
+        values.setdefault(key, f"local-{key}")
     return values
 
 
