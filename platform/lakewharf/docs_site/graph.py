@@ -50,8 +50,10 @@ def lineage_elements(catalog: Catalog, lin: ColumnLineage, href: dict[str, str])
 
     for z in catalog.platform.zones.values():
         node(f"zone:{z.name}", f"zone {z.name}", "zone")
-    node(ML, "Azure ML", "group")
-    node(WAREHOUSE, "Synapse warehouse", "group")
+    if catalog.models:
+        node(ML, "Azure ML", "group")
+    if catalog.tables:
+        node(WAREHOUSE, "Synapse warehouse", "group")
     for s in catalog.sources.values():
         node(f"source:{s.name}", s.name, "source")
         for e in s.entities.values():
