@@ -88,8 +88,8 @@ def render_site(catalog: Catalog, build: Path, out: Path, report: dict[str, Any]
     element = env.get_template("element.html.j2")
     for page in pages:
         rel = hrefs[page.id]
-        folder = out / Path(rel).parent
-        links = [(a, Path(os.path.relpath(build / a, folder)).as_posix()) for a in page.artifacts]
+        to_build = Path(os.path.relpath(build, out / Path(rel).parent)).as_posix()  # once per page, not per link
+        links = [(a, f"{to_build}/{a}") for a in page.artifacts]
         files[rel] = element.render(**common, title=page.name, root="../", hrefs=hrefs, page=page,
                                     kind_title=KIND_TITLES[page.kind], artifacts=links).encode()
     files["lineage-data.js"] = ("// The lineage graph of wharf docs, as Cytoscape.js elements (a script, so\n"

@@ -20,7 +20,8 @@
       { selector: "node", style: {
         "label": "data(label)", "font-size": 11, "text-valign": "center", "text-halign": "center",
         "width": "label", "height": 22, "padding": "6px", "shape": "round-rectangle",
-        "background-color": "#e8eef7", "border-width": 1, "border-color": "#6b7f99", "color": "#1b2733" } },
+        "background-color": "#e8eef7", "border-width": 1, "border-color": "#6b7f99", "color": "#1b2733",
+        "min-zoomed-font-size": 5 } },
       { selector: "node[kind = 'source']", style: { "background-color": "#f3e9d2", "shape": "barrel" } },
       { selector: "node[kind = 'entity']", style: { "background-color": "#fbf4e4" } },
       { selector: "node[kind = 'model']", style: { "background-color": "#efe3f6", "shape": "hexagon" } },
@@ -32,8 +33,9 @@
       { selector: "edge", style: {
         "curve-style": "bezier", "target-arrow-shape": "triangle", "width": 1.5,
         "line-color": "#9aa7b5", "target-arrow-color": "#9aa7b5", "font-size": 9, "color": "#1d6f42",
-        "text-background-color": "#ffffff", "text-background-opacity": 0.8 } },
+        "text-background-color": "#ffffff", "text-background-opacity": 0.8, "min-zoomed-font-size": 7 } },
       { selector: "edge[protects]", style: { "label": "data(label)", "line-style": "dashed",
+        "text-rotation": "autorotate", "text-margin-y": -7,
         "line-color": "#1d6f42", "target-arrow-color": "#1d6f42", "width": 2.5 } },
       // Personal data still flowing wins over what is protected on the same edge.
       { selector: "edge[carries]", style: { "line-style": "solid", "line-color": "#c0392b",
@@ -41,8 +43,20 @@
       { selector: ".faded", style: { "opacity": 0.15 } },
       { selector: "node.focus", style: { "border-width": 4, "border-color": "#1f5fa8" } }
     ],
-    layout: { name: "dagre", rankDir: "LR", nodeSep: 12, rankSep: 70, edgeSep: 6, animate: false }
+    layout: { name: "dagre", rankDir: "LR", nodeSep: 12, rankSep: 70, edgeSep: 6, animate: false },
+    // A big catalog stays fluid: edges are hidden while panning or zooming.
+    hideEdgesOnViewport: elements.length > 1500
   });
+
+  // Fitting hundreds of chains makes every label a dot: start readable at the top left instead
+  // ("fit" shows everything, "find" jumps to an element).
+  if (cy.zoom() < 0.45) {
+    var bb = cy.elements().boundingBox();
+    cy.zoom(0.9);
+    cy.pan({ x: 20 - bb.x1 * 0.9, y: 20 - bb.y1 * 0.9 });
+    var hint = document.getElementById("graph-hint");
+    if (hint) { hint.textContent = cy.nodes().length + " nodes: shown from the top left; fit shows all of them."; }
+  }
 
   cy.on("tap", "node", function (evt) {
     var href = evt.target.data("href");
