@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 EXAMPLES = """\
   wharf docs                          # write build/docs; open build/docs/index.html in a browser
-  wharf generate && wharf run --report build/run-report.json && wharf docs   # with links, rows and statuses
+  wharf docs --report build/run-report.json   # with the rows and statuses of a local run
   wharf docs --out /tmp/site --serve --port 8080                            # and serve it on 127.0.0.1:8080
 """
 
