@@ -176,3 +176,18 @@ def test_serve_answers_on_localhost_and_ctrl_c_ends_quietly(project: Project) ->
         out, err = process.communicate(timeout=30)
     assert process.returncode == 0, err
     assert "Traceback" not in err and f"127.0.0.1:{port}" in out
+
+
+def test_templates_and_vendored_files_ship_as_package_data() -> None:
+    import glob
+    import os
+
+    pyproject = (REPO_ROOT / "pyproject.toml").read_text()
+    found = re.search(r"^lakewharf = \[(.*)\]", pyproject, flags=re.MULTILINE)
+    assert found
+    root = REPO_ROOT / "platform/lakewharf"
+    shipped = {Path(p).relative_to(root).as_posix() for g in found[1].split(",")
+               for p in glob.glob(os.path.join(root, g.strip().strip('"')), recursive=True)}
+    for folder in ("docs_site/static", "docs_site/templates"):
+        for path in (root / folder).iterdir():
+            assert path.relative_to(root).as_posix() in shipped, path
