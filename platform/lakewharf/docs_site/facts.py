@@ -36,6 +36,7 @@ class Page:
     run: list[dict[str, Any]] = field(default_factory=list)  # measured activities of the last local run
     rows: int | None = None  # a warehouse table's measured row count after the last run
     links: list[str] = field(default_factory=list)  # ids of related elements (entities of a source…)
+    links_title: str = "Entities"
     dropped: list[dict[str, str]] = field(default_factory=list)  # upstream columns this dataset drops
 
 
@@ -125,7 +126,11 @@ def collect(catalog: Catalog, build: Path, report: dict[str, Any] | None) -> lis
             ("filesystem", z.filesystem), ("format", z.format),
             ("retention", f"{z.retention_days} days" if z.retention_days else "kept"),
             ("readers (clearance)", _readers(catalog, z.readers)), ("writers", _readers(catalog, z.writers)),
-            ("may hold unmasked", str(p.clearance_of(z.audience)))]))
+            ("may hold unmasked", str(p.clearance_of(z.audience)))],
+            links=sorted([f"entity:{e.ref}" for s in catalog.sources.values() if s.landing_zone == z.name
+                          for e in s.entities.values()]) + sorted(f"dataset:{d.name}" for d in catalog.datasets.values()
+                                                                  if d.zone == z.name),
+            links_title="Holds"))
     for s in sorted(catalog.sources.values(), key=lambda s: s.name):
         pages.append(Page(f"source:{s.name}", "source", s.name, s.description, [
             ("kind", s.kind), ("format", s.format or ""), ("schedule", schedule_text(s.schedule)),

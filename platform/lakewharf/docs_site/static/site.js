@@ -50,6 +50,7 @@
 
   // Fitting hundreds of chains makes every label a dot: start readable at the top left instead
   // ("fit" shows everything, "find" jumps to an element).
+  if (cy.zoom() > 1.5) { cy.zoom(1.5); cy.center(); }  // a page's few elements, not a poster
   if (cy.zoom() < 0.45) {
     var bb = cy.elements().boundingBox();
     cy.zoom(0.9);
@@ -107,6 +108,7 @@
   document.body.setAttribute("data-graph-nodes", String(placed.length));
 
   // A page's own graph: the element, what it reads and what reads it, transitively.
+  // (A walk per direction: "u"/"d" marks where it has been, keep[n] what is shown.)
   function neighbourhood(all, id) {
     var up = {}, down = {}, byId = {};
     all.forEach(function (el) {
@@ -127,8 +129,10 @@
         (next[n] || []).forEach(function (m) { todo.push(m); });
       }
     }
-    walk(id, up);
-    walk(id, down);
+    // A zone's page: the zone's own elements and their paths.
+    var starts = [id].concat(all.filter(function (el) { return el.data.parent === id; })
+      .map(function (el) { return el.data.id; }));
+    starts.forEach(function (s) { walk(s, up); walk(s, down); });
     Object.keys(keep).forEach(function (n) {
       var el = byId[n];
       while (el && el.data.parent) { keep[el.data.parent] = true; el = byId[el.data.parent]; }
