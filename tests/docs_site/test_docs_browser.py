@@ -107,3 +107,23 @@ def test_a_changed_sample_still_renders_every_element(chromium: str, project: Pr
     out = tmp_path / "site"
     render_site(catalog, project.root / "build", out, None)
     assert rendered_nodes(chromium, out / "index.html", tmp_path / "profile") == elements_of(catalog)
+
+
+def test_a_hundred_table_catalog_renders_every_element(chromium: str, tmp_path: Path) -> None:
+    """bench/scale_catalog.py's synthetic 100-table project: every element still laid out."""
+    import sys
+
+    sys.path.insert(0, str(REPO_ROOT / "bench"))
+    try:
+        import scale_catalog
+    finally:
+        sys.path.remove(str(REPO_ROOT / "bench"))
+    from lakewharf.project import load_catalog
+
+    root = scale_catalog.write(100, tmp_path / "scale")
+    catalog = load_catalog(root)
+    assert len(catalog.tables) >= 100
+    out = tmp_path / "site"
+    render_site(catalog, root / "build", out, None)
+    assert rendered_nodes(chromium, out / "index.html", tmp_path / "profile") == elements_of(catalog)
+    screenshot(chromium, out / "index.html", tmp_path / "profile", "docs-scale-100-index")
