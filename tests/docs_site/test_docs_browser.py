@@ -111,14 +111,14 @@ def test_a_changed_sample_still_renders_every_element(chromium: str, project: Pr
 
 def test_a_hundred_table_catalog_renders_every_element(chromium: str, tmp_path: Path) -> None:
     """bench/scale_catalog.py's synthetic 100-table project: every element still laid out."""
-    import sys
+    import importlib.util
 
-    sys.path.insert(0, str(REPO_ROOT / "bench"))
-    try:
-        import scale_catalog
-    finally:
-        sys.path.remove(str(REPO_ROOT / "bench"))
     from lakewharf.project import load_catalog
+
+    spec = importlib.util.spec_from_file_location("scale_catalog", REPO_ROOT / "bench" / "scale_catalog.py")
+    assert spec and spec.loader
+    scale_catalog = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(scale_catalog)
 
     root = scale_catalog.write(100, tmp_path / "scale")
     catalog = load_catalog(root)
