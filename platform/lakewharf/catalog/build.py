@@ -258,7 +258,7 @@ class Builder:
             declared = {c.name: c for c in self.columns(d["columns"], o.at("columns"))}
             if len(declared) < len(d["columns"]):
                 return None  # a bad column type, reported
-            lineage, errors = check_sql(d["sql"], resolved, declared, o)
+            lineage, sql_sources, errors = check_sql(d["sql"], resolved, declared, o)
             self.errors.extend(errors)
             if errors:
                 return None
@@ -266,6 +266,7 @@ class Builder:
                          for c in declared.values())
             steps: tuple[Step, ...] = ()
         else:
+            sql_sources = {}
             if "steps" not in d:
                 d = {**d, "steps": []}
             steps = tuple(parse_step(op, args, o.at("steps", i, op))
@@ -277,7 +278,8 @@ class Builder:
             self.errors.extend(e for e in errors if e.path not in quiet)
             if errors:
                 return None
-        return Dataset(f.name, d["zone"], tuple(refs), steps, d.get("sql"), cols, d.get("description", ""), o)
+        return Dataset(f.name, d["zone"], tuple(refs), steps, d.get("sql"), cols, d.get("description", ""), o,
+                       sql_sources=sql_sources)
 
     # --- models ---------------------------------------------------------------------------------
 

@@ -41,6 +41,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "query": ("lakewharf.cli.query", "run a read-only SELECT on the local warehouse"),
     "plan": ("lakewharf.cli.plan", "show offline what `pulumi up` would create for a stack"),
     "cost": ("lakewharf.cli.cost", "estimate the monthly Azure cost of the platform, with a projection"),
+    "docs": ("lakewharf.cli.docs", "write a static docs and lineage site of the catalog, build/ and the last run"),
 }
 
 EPILOG = """\

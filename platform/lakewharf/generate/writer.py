@@ -18,6 +18,9 @@ from lakewharf.errors import WharfError
 from lakewharf.generate.artifact import Artifact
 
 MANIFEST = "manifest.json"
+# The file ``wharf docs`` leaves in the site it writes (build/docs by default): a build/ holding only
+# that site (docs run before generate) is still ours to replace.
+DOCS_MARKER = ".wharf-docs"
 
 
 class DuplicateArtifact(ValueError):
@@ -92,10 +95,14 @@ def refuse_foreign_folder(out: Path) -> None:
         return
     if not out.is_dir():
         raise OutputRefused(f"{out} exists and is not a folder")
-    if not any(out.iterdir()) or is_generated_tree(out):
+    if not any(out.iterdir()) or is_generated_tree(out) or _only_docs_site(out):
         return
     raise OutputRefused(f"{out} holds files that wharf did not generate (no lakewharf {MANIFEST}); "
                         "it would be replaced as a whole, so choose a new or empty folder")
+
+
+def _only_docs_site(folder: Path) -> bool:
+    return all(p.is_dir() and (p / DOCS_MARKER).is_file() for p in folder.iterdir())
 
 
 def is_generated_tree(folder: Path) -> bool:

@@ -148,6 +148,9 @@ class Dataset:
     columns: tuple[Column, ...]  # the output contract, derived from steps or declared with sql
     description: str = ""
     origin: Origin = _ORIGIN
+    # A SQL preparation's column lineage, as the privacy check traced it (catalog.preparations):
+    # output column → the (input, column) pairs it is computed from. Steps trace their own.
+    sql_sources: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def column_map(self) -> dict[str, Column]:

@@ -86,6 +86,18 @@ class Aggregate(Step):
         # A sum or an average of one person's values reveals them; min and max reveal a real value.
         return before[m.column].privacy
 
+    def derives_from(self, name: str, before: Columns) -> tuple[tuple[str | None, str], ...]:
+        m = self.measures.get(name)
+        if m is None:
+            return super().derives_from(name, before)
+        return ((None, m.column),) if m.column and m.column in before else ()
+
+    def treatment(self, name: str) -> str:
+        m = self.measures.get(name)
+        if m is None:
+            return "group by" if name in self.group_by else ""
+        return f"{m.fn}({m.column or '*'})"
+
     def sql(self, chain: Chain, ctx: StepSql) -> None:
         from sqlglot import exp
 

@@ -76,6 +76,19 @@ class Step(ABC):
         """
         return before[name].privacy
 
+    def derives_from(self, name: str, before: Columns) -> tuple[tuple[str | None, str], ...]:
+        """Column lineage: the columns output column ``name`` is computed from, as (ref, column) with
+        ref None for the step's input and a dataset or entity name for one it reads (a join's ``with``).
+
+        The same rule as ``privacy``: by default a column comes from the input column of its name;
+        the steps that override ``privacy`` override this too (``wharf docs`` draws it).
+        """
+        return ((None, name),) if name in before else ()
+
+    def treatment(self, name: str) -> str:
+        """What the step does to the values of output column ``name`` (``hash``, ``cast to int``…), or ''."""
+        return ""
+
     @abstractmethod
     def sql(self, chain: Chain, ctx: StepSql) -> None:
         """Add the step's CTEs (and, for a rejecting step, its reject query) to ``chain``."""

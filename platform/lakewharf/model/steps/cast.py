@@ -33,6 +33,9 @@ class Cast(Step):
             out[name] = replace(before[name], type=parse_type(type_text, self.origin.at(name)))
         return out
 
+    def treatment(self, name: str) -> str:
+        return f"cast to {self.types[name]}" if name in self.types else ""
+
     def sql(self, chain: Chain, ctx: StepSql) -> None:
         from sqlglot import exp
 

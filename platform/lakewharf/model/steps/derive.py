@@ -71,6 +71,17 @@ class Derive(Step):
         read = expression_columns(spec.expr, self.origin.at(name, "expr"))
         return max((before[c].privacy for c in read), default=Privacy.NONE)
 
+    def derives_from(self, name: str, before: Columns) -> tuple[tuple[str | None, str], ...]:
+        spec = self.derived.get(name)
+        if spec is None:
+            return super().derives_from(name, before)
+        read = expression_columns(spec.expr, self.origin.at(name, "expr"))
+        return tuple((None, c) for c in sorted(read) if c in before)
+
+    def treatment(self, name: str) -> str:
+        spec = self.derived.get(name)
+        return f"derived: {spec.expr}" if spec else ""
+
     def sql(self, chain: Chain, ctx: StepSql) -> None:
         from sqlglot import exp
 

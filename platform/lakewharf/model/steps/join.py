@@ -67,6 +67,14 @@ class Join(Step):
             return self._right(columns_of)[name].privacy
         return super().privacy(name, before, columns_of)
 
+    def derives_from(self, name: str, before: Columns) -> tuple[tuple[str | None, str], ...]:
+        if name in self.columns_taken:
+            return ((self.other, name),)
+        return super().derives_from(name, before)
+
+    def treatment(self, name: str) -> str:
+        return f"{self.how} join with {self.other}" if name in self.columns_taken else ""
+
     def sql(self, chain: Chain, ctx: StepSql) -> None:
         from sqlglot import exp
 

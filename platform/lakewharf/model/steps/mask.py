@@ -48,6 +48,9 @@ class Mask(Step):
             return Privacy.NONE
         return super().privacy(name, before, columns_of)
 
+    def treatment(self, name: str) -> str:
+        return self.methods.get(name, "")  # hash | redact (a dropped column has no output to describe)
+
     def sql(self, chain: Chain, ctx: StepSql) -> None:
         from sqlglot import exp
 

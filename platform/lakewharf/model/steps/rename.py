@@ -40,6 +40,14 @@ class Rename(Step):
         old = next((o for o, n in self.names.items() if n == name), name)
         return before[old].privacy
 
+    def derives_from(self, name: str, before: Columns) -> tuple[tuple[str | None, str], ...]:
+        old = next((o for o, n in self.names.items() if n == name), name)
+        return ((None, old),) if old in before else ()
+
+    def treatment(self, name: str) -> str:
+        old = next((o for o, n in self.names.items() if n == name and o != n), None)
+        return f"renamed from {old}" if old else ""
+
     def sql(self, chain: Chain, ctx: StepSql) -> None:
         from sqlglot import exp
 
