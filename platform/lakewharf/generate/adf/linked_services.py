@@ -14,11 +14,12 @@ https://learn.microsoft.com/azure/data-factory/parameterize-linked-services
   the workspace's ``-ondemand`` endpoint and the lakehouse database.
   https://learn.microsoft.com/azure/data-factory/connector-azure-sql-data-warehouse
 - one per source *kind*, not per source (``ls_src_sqlserver``, ``ls_src_postgresql``,
-  ``ls_src_blob``): SQL Server and Azure Database for PostgreSQL take the whole connection string
-  from Key Vault; file drops and logs are Azure Blob Storage with the container's SAS URL
-  (``sasUri``) from Key Vault. The Key Vault secret *name* is itself a linked-service parameter
-  (``secret_name``), which each worker item fills with its source's secret, so a factory holds
-  three source linked services whatever the number of sources:
+  ``ls_src_blob``): each kind module in ``lakewharf.sources`` declares its type and properties
+  (SQL Server and PostgreSQL take the whole connection string from Key Vault; file drops and logs
+  share Azure Blob Storage with the container's SAS URL, ``sasUri``, from Key Vault). The Key
+  Vault secret *name* is itself a linked-service parameter (``secret_name``), which each worker
+  item fills with its source's secret, so a factory holds one source linked service per kind
+  whatever the number of sources:
   https://learn.microsoft.com/azure/data-factory/store-credentials-in-key-vault
   https://learn.microsoft.com/azure/data-factory/parameterize-linked-services
 """
@@ -31,6 +32,7 @@ from lakewharf.generate.adf.common import GLOBAL_PARAMETERS, ls_ref, string_para
 from lakewharf.generate.artifact import Artifact, json_artifact
 from lakewharf.model import naming
 from lakewharf.model.catalog import Catalog, Source
+from lakewharf.sources.registry import kind_of, linked_service_kinds
 
 KV = "key_vault_url"
 LAKE = "lake_dfs_endpoint"
@@ -67,8 +69,8 @@ def _param(name: str) -> str:
 
 
 def source_kind_key(source: Source) -> str:
-    """The linked service / dataset family of a source: file drops and logs are both Blob Storage."""
-    return "blob" if source.kind in ("file_drop", "log") else source.kind
+    """The linked service / dataset family of a source (its kind's key: file kinds share ``blob``)."""
+    return kind_of(source).linked_service_key
 
 
 def key_vault_secret(secret_name: str) -> dict[str, Any]:
@@ -103,18 +105,11 @@ def platform_linked_services(catalog: Catalog) -> list[dict[str, Any]]:
     ]
 
 
-def source_linked_service(kind: str) -> dict[str, Any]:
-    """The linked service of one source kind (``sqlserver``, ``postgresql`` or ``blob``)."""
-    type_ = {"sqlserver": "SqlServer", "postgresql": "AzurePostgreSql", "blob": "AzureBlobStorage"}[kind]
-    secret = key_vault_secret(_param(SECRET))
-    if type_ == "AzureBlobStorage":
-        # sasUri may reference a Key Vault secret holding the container-level (service) SAS URL:
-        # https://learn.microsoft.com/azure/data-factory/connector-azure-blob-storage#shared-access-signature-authentication
-        props: dict[str, Any] = {"sasUri": secret}
-    else:
-        props = {"connectionString": secret}
-    description = f"Every {kind} source; the credential is the Key Vault secret named by parameter secret_name."
-    return _ls(naming.source_linked_service_name(kind), type_, description, props, SOURCE_PARAMETERS)
+def source_linked_service(key: str) -> dict[str, Any]:
+    """The linked service shared by the source kinds of one key (``sqlserver``, ``blob``…)."""
+    type_, props = linked_service_kinds()[key].linked_service(key_vault_secret(_param(SECRET)))
+    description = f"Every {key} source; the credential is the Key Vault secret named by parameter secret_name."
+    return _ls(naming.source_linked_service_name(key), type_, description, props, SOURCE_PARAMETERS)
 
 
 def factory_document(catalog: Catalog) -> dict[str, Any]:
