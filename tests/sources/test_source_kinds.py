@@ -50,7 +50,8 @@ def test_every_kind_answers_every_hook(name: str) -> None:
     formats = [None] if kind.is_database else list(FORMATS)
     for fmt in formats:
         source = _source(name, fmt)
-        type_, props = kind.linked_service({"type": "AzureKeyVaultSecret", "secretName": "x"})
+        secret = {"type": "AzureKeyVaultSecret", "secretName": "x"}
+        type_, props = kind.linked_service(secret, lambda p: f"@{{linkedService().{p}}}")
         assert type_ and props
         shape = kind.dataset(source, lambda p: {"value": f"@dataset().{p}", "type": "Expression"})
         assert shape.type and shape.description

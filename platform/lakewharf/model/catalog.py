@@ -132,6 +132,8 @@ class Source:
     entities: Mapping[str, Entity]
     description: str = ""
     origin: Origin = _ORIGIN
+    runtime: str = "managed"  # "self_hosted": Data Factory reaches it through the self-hosted runtime
+    location: str = "cloud"  # "on_premises": in a company network (needs the self-hosted runtime)
 
 
 @dataclass(frozen=True)

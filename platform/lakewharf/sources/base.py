@@ -44,6 +44,11 @@ class SourceKind:
     title: str  # for docs and messages: "SQL Server"
     options: Mapping[str, Any] = field(default_factory=dict)  # JSON Schema properties of `options`
     not_verified_locally: tuple[str, ...] = ()  # run-report lines whenever a source of the kind runs
+    on_premises: bool = False  # may run in a company network (``location: on_premises``, self-hosted runtime)
+    needs_secret: bool = True  # its linked service reads `connection.secret` from Key Vault
+    # Linked service parameters beyond the vault and the secret, each filled from the source's
+    # option of the same name (e.g. an Azure SQL server reached with the factory's identity).
+    connection_parameters: tuple[str, ...] = ()
 
     is_database: ClassVar[bool]
     incremental: ClassVar[str]  # "watermark" or "modified_time"
@@ -56,8 +61,9 @@ class SourceKind:
         """Sources sharing a key share one linked service (``ls_src_<key>``)."""
         raise NotImplementedError
 
-    def linked_service(self, secret: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        """(type, typeProperties) of the linked service; ``secret`` is the Key Vault reference."""
+    def linked_service(self, secret: dict[str, Any], param: Param) -> tuple[str, dict[str, Any]]:
+        """(type, typeProperties) of the linked service; ``secret`` is the Key Vault reference of the
+        source's secret, ``param`` spells a reference to one of its parameters."""
         raise NotImplementedError
 
     def dataset_family(self, source: Source) -> str:
@@ -70,7 +76,9 @@ class SourceKind:
     # --- catalog --------------------------------------------------------------------------
     def problems(self, source: dict[str, Any]) -> list[tuple[tuple[str, ...], str, str]]:
         """(path, message, hint) for what the schema cannot say about one source document."""
-        return []
+        options = source.get("options", {})
+        return [(("options",) if "options" in source else (), f"a {self.name} source needs options.{name}",
+                 f"options: {{{name}: ...}}") for name in self.connection_parameters if name not in options]
 
 
 @dataclass(frozen=True)
@@ -91,7 +99,7 @@ class DatabaseKind(SourceKind):
     def linked_service_key(self) -> str:
         return self.name
 
-    def linked_service(self, secret: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    def linked_service(self, secret: dict[str, Any], param: Param) -> tuple[str, dict[str, Any]]:
         return self.linked_service_type, {"connectionString": secret}
 
     def dataset_family(self, source: Source) -> str:
@@ -116,7 +124,7 @@ class FileKind(SourceKind):
     def linked_service_key(self) -> str:
         return "blob"
 
-    def linked_service(self, secret: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    def linked_service(self, secret: dict[str, Any], param: Param) -> tuple[str, dict[str, Any]]:
         # sasUri may reference a Key Vault secret holding the container-level (service) SAS URL:
         # https://learn.microsoft.com/azure/data-factory/connector-azure-blob-storage#shared-access-signature-authentication
         return "AzureBlobStorage", {"sasUri": secret}

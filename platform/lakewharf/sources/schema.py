@@ -43,6 +43,9 @@ def source_schema(schema: dict[str, Any]) -> dict[str, Any]:
                                 else f"a {name} source takes no options"),
             }}},
         })
+    secret = [name for name, kind in SOURCE_KINDS.items() if kind.needs_secret]
+    rules.append({"if": {"properties": {"kind": {"enum": secret}}, "required": ["kind"]},
+                  "then": {"required": ["connection"]}})  # the others log in with the factory's identity
     if rules:
         schema["allOf"] = rules
     else:

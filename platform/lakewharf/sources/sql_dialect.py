@@ -28,6 +28,10 @@ class SqlDialect:
     def ident(self, name: str) -> str:
         return f'"{name}"'
 
+    def alias(self, name: str) -> str:
+        """A result column the pipeline reads by name (``firstRow.watermark``): its case must hold."""
+        return self.ident(name)
+
     def table(self, table: str) -> str:
         schema, name = split_table(table)
         return ".".join(self.ident(p) for p in (schema, name) if p)

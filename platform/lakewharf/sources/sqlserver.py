@@ -38,5 +38,5 @@ SQLSERVER = DatabaseKind(
     not_verified_locally=("the SQL Server connector and its login (generated queries ran on DuckDB, translated "
                           "from T-SQL, unless a SQL Server is bound in local.yaml)",),
     dialect=TSqlDialect(), linked_service_type="SqlServer", dataset_type="SqlServerTable",
-    copy_source_type="SqlServerSource", query_property="sqlReaderQuery", default_schema="dbo",
+    copy_source_type="SqlServerSource", query_property="sqlReaderQuery", default_schema="dbo", on_premises=True,
 )

@@ -24,7 +24,7 @@ from lakewharf.generate.adf.linked_services import KV, LAKE, POOL, SECRET, sourc
 from lakewharf.generate.artifact import Artifact, json_artifact
 from lakewharf.model import naming
 from lakewharf.model.catalog import Catalog, Source
-from lakewharf.sources.registry import kind_of
+from lakewharf.sources.registry import family_of, kind_of
 from lakewharf.sources.sql_dialect import split_table
 
 __all__ = ["split_table"]  # re-exported for the generators that name tables
@@ -35,7 +35,7 @@ DS_LAKE_PARQUET, DS_LAKE_BINARY, DS_LAKE_JSON = "ds_lake_parquet", "ds_lake_bina
 
 def source_dataset_name(source: Source) -> str:
     """``ds_src_<family>``: the kind for databases, the format for file sources."""
-    return f"ds_src_{kind_of(source).dataset_family(source)}"
+    return f"ds_src_{family_of(source)}"
 
 
 def _dataset(name: str, type_: str, linked_service: dict[str, Any], parameters: dict[str, str],
@@ -67,9 +67,11 @@ def _lake_location(with_file: bool = False) -> dict[str, Any]:
 
 def source_dataset(source: Source) -> dict[str, Any]:
     """The dataset of a source family; its shape is the kind's (``lakewharf.sources``)."""
-    linked = ls_ref(naming.source_linked_service_name(source_kind_key(source)), {KV: _p(KV), SECRET: _p(SECRET)})
-    shape = kind_of(source).dataset(source, _p)
-    params = {KV: "String", SECRET: "String", **shape.parameters}
+    kind = kind_of(source)
+    connection = (KV, SECRET, *kind.connection_parameters)
+    linked = ls_ref(naming.source_linked_service_name(source_kind_key(source)), {p: _p(p) for p in connection})
+    shape = kind.dataset(source, _p)
+    params = {**dict.fromkeys(connection, "String"), **shape.parameters}
     return _dataset(source_dataset_name(source), shape.type, linked, params, dict(shape.type_properties),
                     shape.description)
 

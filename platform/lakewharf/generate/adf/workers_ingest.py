@@ -33,7 +33,7 @@ from lakewharf.generate.adf.workers import p, pe, policy, script, worker
 from lakewharf.model import naming
 from lakewharf.model.lake import LOADED_AT, RUN_ID
 from lakewharf.sources.blob_files import FORMAT_PARAMETERS, FORMAT_SOURCES
-from lakewharf.sources.registry import database_kind
+from lakewharf.sources.registry import database_kind, split_family
 
 
 def _chain(activities: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -44,10 +44,12 @@ def _chain(activities: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _source_ref(family: str) -> dict[str, Any]:
     params: dict[str, Any] = {KV: expr(gp(KV)), SECRET: pe("secret")}
-    if database_kind(family):
+    kind = database_kind(family)
+    if kind:
+        params |= {name: pe(name) for name in kind.connection_parameters}
         params |= {"schema": pe("schema"), "table": pe("table")}
     else:
-        params |= {name: pe(name) for name in FORMAT_PARAMETERS[family]}
+        params |= {name: pe(name) for name in FORMAT_PARAMETERS[split_family(family)[0]]}
     return ds_ref(f"ds_src_{family}", params)
 
 
@@ -111,7 +113,8 @@ def database_worker(family: str, incremental: bool) -> dict[str, Any]:
     assert kind is not None
     params = {"secret": "String", "schema": "String", "table": "String", "query": "String", "rejects_path": "String",
               "filesystem": "String", "folder": "String", "translator": "Object",
-              "pipeline": "String", "run_id": "String", "trigger_time": "String", "landing_time": "String"}
+              "pipeline": "String", "run_id": "String", "trigger_time": "String", "landing_time": "String",
+              **dict.fromkeys(kind.connection_parameters, "String")}
     name = f"ingest_{family}_{'incremental' if incremental else 'full'}"
     if not incremental:
         copy = _copy(family, kind.copy_source(pe("query")), files=False)
@@ -140,12 +143,13 @@ def file_worker(family: str, mode: str) -> dict[str, Any]:
             folder = _day_part(folder, token, fmt)
     store: dict[str, Any] = {"type": "AzureBlobStorageReadSettings", "recursive": True,
                              "wildcardFolderPath": expr(f"@{folder}"), "wildcardFileName": pe("wildcard_file")}
-    source_type, read_settings = FORMAT_SOURCES[family]
+    source_type, read_settings = FORMAT_SOURCES[split_family(family)[0]]  # the format, whatever the runtime
     source: dict[str, Any] = {"type": source_type, "storeSettings": store}
     if read_settings:
         source["formatSettings"] = {"type": read_settings}
+    fmt = split_family(family)[0]
     params = {"secret": "String", "wildcard_folder": "String", "wildcard_file": "String", "rejects_path": "String",
-              "filesystem": "String", "folder": "String", "translator": "Object", **FORMAT_PARAMETERS[family],
+              "filesystem": "String", "folder": "String", "translator": "Object", **FORMAT_PARAMETERS[fmt],
               "pipeline": "String", "run_id": "String", "trigger_time": "String", "landing_time": "String"}
     kind = f"ingest_{family}_{mode}"
     if mode == "full":
@@ -165,7 +169,7 @@ def file_worker(family: str, mode: str) -> dict[str, Any]:
 
 
 def ingest_worker(kind: str) -> dict[str, Any]:
-    _, family, mode = kind.split("_")
+    family, _, mode = kind.removeprefix("ingest_").rpartition("_")  # families may hold "_" (azure_sql)
     if database_kind(family):
         return database_worker(family, mode == "incremental")
     return file_worker(family, mode)
