@@ -120,3 +120,12 @@ def test_azure_sql_needs_its_server(project: Path, tmp_path: Path) -> None:
     text = (project / "catalog" / "sources" / "billing.yaml").read_text(encoding="utf-8")
     errors = _errors(project, "billing", text.replace("server: billing-prod.database.windows.net, ", ""), tmp_path)
     assert len(errors) == 1 and "needs options.server" in errors[0]
+
+
+def test_oracle_result_columns_keep_the_case_the_pipeline_reads(built: Path) -> None:
+    """Oracle folds unquoted names to upper case; the worker reads firstRow.watermark."""
+    items = json.loads((built.parent / "control" / "pl_land_new_kinds" /
+                        "L01_ingest_oracle_self_hosted_incremental.json").read_text(encoding="utf-8"))
+    new_query = items[0]["new_query"]
+    assert 'AS "watermark"' in new_query and 'AS "rows_without_watermark"' in new_query
+    assert "FROM FIN.INVOICES" in new_query and "TO_CHAR(MAX(changed_at)" in new_query

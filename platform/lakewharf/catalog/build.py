@@ -36,7 +36,6 @@ from lakewharf.model.steps import Step, parse_step
 from lakewharf.model.steps.join import Join
 from lakewharf.model.type_map import DEFAULT_COLLATION
 from lakewharf.model.types import DataType, Privacy, TypeSyntaxError
-from lakewharf.sources.base import SourceKind
 from lakewharf.sources.registry import SOURCE_KINDS
 
 
@@ -168,7 +167,7 @@ class Builder:
 
     def source(self, f: LoadedFile, platform: Platform) -> Source:
         d, o = f.doc.data, Origin(f.doc)
-        kind = SOURCE_KINDS[d["kind"]]  # the schema admits only registered kinds
+        kind = SOURCE_KINDS[d["kind"]]  # the schema admits only registered kinds; they check the rest
         entities = {}
         for n, e in d["entities"].items():
             eo = o.at("entities", n)
@@ -184,7 +183,6 @@ class Builder:
                                  e.get("description", ""), eo, self.volume(e.get("volume"), eo.at("volume")))
         for path, message, hint in kind.problems(d):
             self.errors.append(o.at(*path).error(message, hint))
-        self._check_reach(d, o, kind)
         landing = d.get("landing_zone", "landing")
         if landing not in platform.zones:
             self.unknown(o.at("landing_zone") if "landing_zone" in d else o, "zone", landing, platform.zones,
@@ -193,21 +191,6 @@ class Builder:
         return Source(f.name, d["kind"], d.get("format"), d.get("options", {}), secret,
                       self.cron(d.get("schedule"), o.at("schedule")), landing, entities, d.get("description", ""), o,
                       d.get("runtime", "managed"), d.get("location", "cloud"))
-
-    def _check_reach(self, d: dict[str, Any], o: Origin, kind: SourceKind) -> None:
-        """An on-premises source is reached only through a self-hosted integration runtime: the
-        managed (VNet) runtime cannot route into a company network.
-        https://learn.microsoft.com/azure/data-factory/concepts-integration-runtime#self-hosted-integration-runtime"""
-        if d.get("location") != "on_premises":
-            return
-        if not kind.on_premises:
-            self.errors.append(o.at("location").error(
-                f"a {d['kind']} source ({kind.title}) is an Azure service, never on premises",
-                "remove location, or use the kind of the server you run (sqlserver, oracle, mysql)"))
-        elif d.get("runtime") != "self_hosted":
-            self.errors.append(o.at("location").error(
-                f"an on-premises {d['kind']} source needs the self-hosted integration runtime",
-                "add 'runtime: self_hosted' (the stack prints how to register its node; docs/deploy.md)"))
 
     def datasets(self, files: list[LoadedFile], sources: dict[str, Source], platform: Platform) -> dict[str, Dataset]:
         """Build datasets in dependency order, since each one's columns derive from its inputs'."""

@@ -77,8 +77,23 @@ class SourceKind:
     def problems(self, source: dict[str, Any]) -> list[tuple[tuple[str, ...], str, str]]:
         """(path, message, hint) for what the schema cannot say about one source document."""
         options = source.get("options", {})
-        return [(("options",) if "options" in source else (), f"a {self.name} source needs options.{name}",
-                 f"options: {{{name}: ...}}") for name in self.connection_parameters if name not in options]
+        found = [(("options",) if "options" in source else (), f"a {self.name} source needs options.{name}",
+                  f"options: {{{name}: ...}}") for name in self.connection_parameters if name not in options]
+        return found + self._reach(source)
+
+    def _reach(self, source: dict[str, Any]) -> list[tuple[tuple[str, ...], str, str]]:
+        """An on-premises source is reached only through a self-hosted integration runtime: the
+        managed (VNet) runtime cannot route into a company network.
+        https://learn.microsoft.com/azure/data-factory/concepts-integration-runtime#self-hosted-integration-runtime"""
+        if source.get("location") != "on_premises":
+            return []
+        if not self.on_premises:
+            return [(("location",), f"a {self.name} source ({self.title}) is an Azure service, never on premises",
+                     "remove location, or use the kind of the server you run (sqlserver, oracle, mysql)")]
+        if source.get("runtime") != "self_hosted":
+            return [(("location",), f"an on-premises {self.name} source needs the self-hosted integration runtime",
+                     "add 'runtime: self_hosted' (the stack prints how to register its node; docs/deploy.md)")]
+        return []
 
 
 @dataclass(frozen=True)
@@ -139,6 +154,7 @@ class FileKind(SourceKind):
         return format_dataset(source, param)
 
     def problems(self, source: dict[str, Any]) -> list[tuple[tuple[str, ...], str, str]]:
+        found = super().problems(source)
         if "format" not in source:
-            return [((), f"a {self.name} source needs 'format'", "csv, jsonl or parquet")]
-        return []
+            found.append(((), f"a {self.name} source needs 'format'", "csv, jsonl or parquet"))
+        return found
