@@ -1,5 +1,5 @@
 """Imports point down the floors (cli → infra / local → artifacts → project → generate → verify →
-catalog → model → errors): the import-linter contract in pyproject.toml, run on the package as it is and
+catalog → sources → model → errors): the import-linter contract in pyproject.toml, run on the package as it is and
 on a copy with one arrow planted upwards, which it must refuse."""
 
 from __future__ import annotations

@@ -145,3 +145,24 @@ def test_real_generated_build_adf_deploys_verbatim(tmp_path: Path) -> None:
     assert set(params) == set(declared)
     assert all(p["value"] for p in params.values()), "every declared global parameter gets a deployed value"
     assert secret_findings(run) == []
+
+
+def test_a_self_hosted_runtime_is_deployed_and_its_registration_printed(tmp_path: Path, run_dev: Any) -> None:
+    runtime = {"name": "ir-self-hosted", "properties": {"type": "SelfHosted", "description": "on-premises sources"}}
+    linked = {"name": "ls_src_oracle_self_hosted", "properties": {
+        "type": "Oracle", "typeProperties": {"connectionString": "@{linkedService().secret_name}"},
+        "parameters": {"secret_name": {"type": "String"}},
+        "connectVia": {"referenceName": "ir-self-hosted", "type": "IntegrationRuntimeReference"}}}
+    adf = write_adf_tree(tmp_path, extra={"integrationRuntime/ir-self-hosted.json": runtime,
+                                          "linkedService/ls_src_oracle_self_hosted.json": linked})
+    run = run_dev(adf_dir=adf)
+    deployed = run.one("datafactory:IntegrationRuntime", "adf-integrationRuntime-ir-self-hosted")
+    assert deployed.inputs["integrationRuntimeName"] == "ir-self-hosted"
+    assert plain(deployed.inputs["properties"]) == runtime["properties"]
+    # The managed VNet runtime stays as it was: cloud sources keep running there.
+    managed = run.one("datafactory:IntegrationRuntime", "adf-runtime-managed-vnet")
+    assert managed.inputs["properties"]["type"] == "Managed"
+    [command] = run.outputs["self_hosted_runtime_registration"]
+    assert command.startswith("az datafactory integration-runtime list-auth-key --factory-name ")
+    assert "--integration-runtime-name ir-self-hosted" in command
+    assert "self_hosted_runtime_registration" not in run_dev().outputs  # only stacks with such sources

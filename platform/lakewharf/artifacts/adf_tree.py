@@ -31,8 +31,11 @@ from typing import Any
 from lakewharf.errors import WharfError
 from lakewharf.generate.adf.common import GLOBAL_PARAMETERS
 
-KINDS = ("linkedService", "dataset", "pipeline", "trigger")  # also the deployment order of kinds
-_REFERENCE_KIND = {"LinkedServiceReference": "linkedService", "DatasetReference": "dataset",
+# Also the deployment order of kinds; integrationRuntime/ holds only self-hosted runtimes (the
+# managed one is the infra program's, lakewharf.infra.factory_network).
+KINDS = ("integrationRuntime", "linkedService", "dataset", "pipeline", "trigger")
+_REFERENCE_KIND = {"IntegrationRuntimeReference": "integrationRuntime",
+                   "LinkedServiceReference": "linkedService", "DatasetReference": "dataset",
                    "PipelineReference": "pipeline", "TriggerReference": "trigger"}
 # Global parameters the generator declares (build/adf/factory/<platform>.json); used when the
 # generated tree has no factory file.

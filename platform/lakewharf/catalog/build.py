@@ -36,6 +36,7 @@ from lakewharf.model.steps import Step, parse_step
 from lakewharf.model.steps.join import Join
 from lakewharf.model.type_map import DEFAULT_COLLATION
 from lakewharf.model.types import DataType, Privacy, TypeSyntaxError
+from lakewharf.sources.registry import SOURCE_KINDS
 
 
 class Builder:
@@ -166,6 +167,7 @@ class Builder:
 
     def source(self, f: LoadedFile, platform: Platform) -> Source:
         d, o = f.doc.data, Origin(f.doc)
+        kind = SOURCE_KINDS[d["kind"]]  # the schema admits only registered kinds; they check the rest
         entities = {}
         for n, e in d["entities"].items():
             eo = o.at("entities", n)
@@ -175,20 +177,20 @@ class Builder:
             load = e["load"]
             if load["mode"] == "incremental":
                 self._check_watermark(eo.at("load", "watermark"), load["watermark"], cols, e["columns"])
-            if d["kind"] in ("sqlserver", "postgresql") and "table" not in e:
-                self.errors.append(eo.error(f"a {d['kind']} entity needs 'table'", "e.g. table: dbo.customers"))
-            if d["kind"] in ("file_drop", "log") and "path" not in e:
-                self.errors.append(eo.error(f"a {d['kind']} entity needs 'path'", "a glob under the drop container"))
+            if kind.entity_field not in e:
+                self.errors.append(eo.error(f"a {d['kind']} entity needs '{kind.entity_field}'", kind.entity_hint))
             entities[n] = Entity(f.name, n, e.get("table"), e.get("path"), load["mode"], load.get("watermark"), cols,
                                  e.get("description", ""), eo, self.volume(e.get("volume"), eo.at("volume")))
-        if d["kind"] in ("file_drop", "log") and "format" not in d:
-            self.errors.append(o.error(f"a {d['kind']} source needs 'format'", "csv, jsonl or parquet"))
+        for path, message, hint in kind.problems(d):
+            self.errors.append(o.at(*path).error(message, hint))
         landing = d.get("landing_zone", "landing")
         if landing not in platform.zones:
             self.unknown(o.at("landing_zone") if "landing_zone" in d else o, "zone", landing, platform.zones,
                          "" if "landing_zone" in d else "set landing_zone, or define a zone named 'landing'")
-        return Source(f.name, d["kind"], d.get("format"), d.get("options", {}), d["connection"]["secret"],
-                      self.cron(d.get("schedule"), o.at("schedule")), landing, entities, d.get("description", ""), o)
+        secret = d.get("connection", {}).get("secret", "")  # none for kinds that log in with an identity
+        return Source(f.name, d["kind"], d.get("format"), d.get("options", {}), secret,
+                      self.cron(d.get("schedule"), o.at("schedule")), landing, entities, d.get("description", ""), o,
+                      d.get("runtime", "managed"), d.get("location", "cloud"))
 
     def datasets(self, files: list[LoadedFile], sources: dict[str, Source], platform: Platform) -> dict[str, Dataset]:
         """Build datasets in dependency order, since each one's columns derive from its inputs'."""

@@ -3,7 +3,8 @@
 The schemas are package data (``schemas/*.schema.json``); ``wharf schema --out DIR`` exports them
 so editors (yaml-language-server) flag problems while people type. The step list of
 ``dataset.schema.json`` is written from the step classes (``lakewharf.model.steps``):
-``python -m lakewharf.catalog.schema --write`` after adding or changing a step kind.
+``python -m lakewharf.catalog.schema --write`` after adding or changing a step kind; the
+source kinds and their options come from ``lakewharf.sources`` the same way.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from lakewharf.catalog.yaml_source import YamlDocument
 from lakewharf.errors import CatalogError
 from lakewharf.model.steps import steps_schema
+from lakewharf.sources.schema import source_schema_text
 
 if TYPE_CHECKING:  # jsonschema (~0.2 s to import) only words the errors of a file that fails
     from jsonschema import Draft202012Validator
@@ -139,7 +141,8 @@ def _to_catalog_error(doc: YamlDocument, e: ValidationError) -> CatalogError:
         allowed = sorted(schema.get("properties", {}))
         unknown = [k for k in e.instance if k not in allowed]
         field = unknown[0] if unknown else "?"
-        return doc.error((*path, field), f"unknown field {field!r}", _suggest(field, allowed), key=True)
+        hint = _suggest(field, allowed) if allowed else schema.get("description", "")  # e.g. "takes no options"
+        return doc.error((*path, field), f"unknown field {field!r}", hint, key=True)
     if v == "required":
         missing = str(e.message).split("'")[1] if "'" in e.message else str(e.validator_value)
         return doc.error(path, f"missing required field {missing!r}", hint, key=bool(path))
@@ -171,17 +174,19 @@ def _to_catalog_error(doc: YamlDocument, e: ValidationError) -> CatalogError:
     return doc.error(path, e.message, hint)
 
 
-def _write_dataset_schema() -> None:
-    """Rewrite the source tree's dataset.schema.json from the step classes (tests check they agree)."""
-    path = Path(__file__).with_name("schemas") / "dataset.schema.json"
-    old = path.read_text(encoding="utf-8")
-    new = dataset_schema_text(old)
-    if new != old:
-        path.write_text(new, encoding="utf-8")
-    print(f"{path}: {'rewritten' if new != old else 'up to date'}")
+def _write_assembled_schemas() -> None:
+    """Rewrite the source tree's dataset.schema.json from the step classes and source.schema.json
+    from the source kinds (tests check they agree)."""
+    for name, assemble in (("dataset.schema.json", dataset_schema_text), ("source.schema.json", source_schema_text)):
+        path = Path(__file__).with_name("schemas") / name
+        old = path.read_text(encoding="utf-8")
+        new = assemble(old)
+        if new != old:
+            path.write_text(new, encoding="utf-8")
+        print(f"{path}: {'rewritten' if new != old else 'up to date'}")
 
 
 if __name__ == "__main__":
     if sys.argv[1:] != ["--write"]:
         sys.exit("usage: python -m lakewharf.catalog.schema --write")
-    _write_dataset_schema()
+    _write_assembled_schemas()

@@ -43,6 +43,7 @@ class Factory(pulumi.ComponentResource):
         self.principal_id: pulumi.Output[str] = self.factory.identity.principal_id
         self.objects: dict[tuple[str, str], pulumi.CustomResource] = {}
         self.sources: dict[str, str] = {}  # logical resource name → build/adf file it was deployed from
+        self.self_hosted_runtimes: list[str] = []
         for obj in tree.objects if tree else ():
             self.objects[obj.key] = self._deploy(ctx, obj)
         self.url: pulumi.Output[str] = self.factory.id.apply(
@@ -75,6 +76,13 @@ class Factory(pulumi.ComponentResource):
         opts = child(self, depends_on=deps)
         logical = f"adf-{obj.kind}-{obj.name}"
         self.sources[logical] = obj.path
+        if obj.kind == "integrationRuntime":
+            # A self-hosted runtime (type SelfHosted): the generated JSON as ARM takes it; its nodes
+            # register with the auth key the stack prints (docs/deploy.md).
+            # https://learn.microsoft.com/azure/data-factory/create-self-hosted-integration-runtime
+            self.self_hosted_runtimes.append(obj.name)
+            return datafactory.IntegrationRuntime(logical, integration_runtime_name=obj.name, properties=obj.properties,
+                                                  opts=opts, **common)
         if obj.kind == "linkedService":
             return datafactory.LinkedService(logical, linked_service_name=obj.name, properties=obj.properties,
                                              opts=opts, **common)

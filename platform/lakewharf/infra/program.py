@@ -170,6 +170,11 @@ def build_platform(settings: StackSettings, catalog: Catalog, adf: AdfTree | Non
         "alert_rules": {what: rule.name for what, rule in alerts.rules.items()},
         "post_deploy_sql": post_deploy_sql(factory.factory_name, warehouse.pool_name, settings.admin_group_name),
     }
+    if factory.self_hosted_runtimes:  # sources with runtime: self_hosted — the step to register its nodes
+        platform.outputs["self_hosted_runtime_registration"] = rg.name.apply(lambda group: [
+            f"az datafactory integration-runtime list-auth-key --factory-name {factory.factory_name} "
+            f"--resource-group {group} --integration-runtime-name {name}  # paste a key into the runtime installer"
+            for name in factory.self_hosted_runtimes])
     return platform
 
 

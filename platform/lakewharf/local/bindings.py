@@ -29,6 +29,7 @@ from typing import Any
 
 from lakewharf.errors import CatalogError, CatalogInvalid, WharfError
 from lakewharf.model.catalog import Catalog, Source
+from lakewharf.sources.registry import is_database
 
 LOCAL_FILE = "local.yaml"
 BOUND = ("database", "folder")  # the user's data, read in place
@@ -154,7 +155,7 @@ def _resolve(root: Path, value: str) -> Path:
 def _check(root: Path, source: Source, kind: str, value: Any) -> tuple[str, str] | None:
     """(message, hint) when a binding cannot serve this source."""
     if kind == "database":
-        if not source.is_database:
+        if not is_database(source):
             return (f"{source.name} is a {source.kind} source; a database binding serves SQL sources",
                     "bind files with {folder: DIR} or {fixtures: DIR}")
         engine = engine_of(value) if "://" in value else ""
@@ -168,7 +169,7 @@ def _check(root: Path, source: Source, kind: str, value: Any) -> tuple[str, str]
                     "paths are relative to the project folder; sqlite:////abs/path for an absolute one")
         return None
     if kind == "folder":
-        if source.is_database:
+        if is_database(source):
             return (f"{source.name} is a {source.kind} source; a folder binding serves file and log sources",
                     "bind a database with {database: URL}, or its tables with {fixtures: DIR}")
         if not _resolve(root, value).is_dir():

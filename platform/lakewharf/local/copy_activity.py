@@ -34,7 +34,7 @@ from lakewharf.local.duck import connect
 from lakewharf.local.json_lines import read_json_lines
 from lakewharf.local.row_checks import catalog_types, checked, column_types, duck_type
 from lakewharf.local.source_readers import matching, raw_column
-from lakewharf.local.source_systems import DIALECTS
+from lakewharf.local.source_systems import query_dialect, source_query
 from lakewharf.model.catalog import Entity, Source
 from lakewharf.model.lake import LOADED_AT, RUN_ID
 
@@ -124,8 +124,7 @@ def _count(con: Any, relation: str) -> int:
 def _database_read(ctx: RunContext, con: Any, source: Source, entity: Entity, dataset: dict[str, Any],
                    props: dict[str, Any], measured: Measured) -> Read:
     """The generated query's rows; its own count is rows read."""
-    # SQL Server sources say sqlReaderQuery, PostgreSQL ones query.
-    query = props.get("sqlReaderQuery") or props.get("query")
+    query = source_query(source, props)  # each kind names its query property (sqlReaderQuery, query…)
     if not query:
         schema = dataset.get("schema")
         query = f"SELECT * FROM {schema + '.' if schema else ''}{dataset.get('table')}"
@@ -137,7 +136,7 @@ def _database_read(ctx: RunContext, con: Any, source: Source, entity: Entity, da
             measured.warnings.append(
                 f"{entity.ref}: {unselectable:,} row(s) have no {entity.watermark} (NULL watermark): no "
                 "incremental copy selects them, here or in Azure")
-    selected = db.query(con, query, DIALECTS[source.kind], every_column=True)
+    selected = db.query(con, query, query_dialect(source), every_column=True)
     stored = db.stores_raw
     relation = f"(SELECT *, {_NO_FILE} FROM ({selected}))"
     # The query's own result, counted by its own execution: the writer's count is measured apart.

@@ -18,6 +18,7 @@ from typing import Any
 
 from lakewharf.local.sources import EntityRows, SeedError
 from lakewharf.model.catalog import Entity, Source
+from lakewharf.sources.registry import is_database
 
 EXTENSIONS = {"csv": "csv", "parquet": "parquet", "jsonl": "jsonl", "json": "jsonl"}
 
@@ -61,7 +62,7 @@ def fixture_rows(source: Source, folder: Path) -> dict[str, EntityRows]:
     with duckdb.connect() as con:
         for entity in source.entities.values():
             path = _fixture(folder, entity)
-            if source.is_database:
+            if is_database(source):
                 out[entity.ref] = EntityRows(_read(con, path), {})
                 continue
             fmt = EXTENSIONS[path.suffix.lstrip(".")]

@@ -13,6 +13,7 @@ from typing import Any
 from lakewharf.local.settings import LocalSettings
 from lakewharf.local.sources import EntityRows
 from lakewharf.model.catalog import Entity, Source
+from lakewharf.sources.registry import is_database
 
 
 def sample_rows(source: Source, settings: LocalSettings, cache: dict[str, Any]) -> dict[str, EntityRows]:
@@ -24,7 +25,7 @@ def sample_rows(source: Source, settings: LocalSettings, cache: dict[str, Any]) 
     data = cache["data"]
     out = {}
     for entity in source.entities.values():
-        if source.is_database:
+        if is_database(source):
             if entity.ref in data.tables:
                 out[entity.ref] = EntityRows(data.tables[entity.ref], {})
         else:

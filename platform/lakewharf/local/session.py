@@ -20,6 +20,7 @@ from lakewharf.local.source_systems import SourceSystems
 from lakewharf.local.sources import SeedReport
 from lakewharf.model.catalog import Catalog
 from lakewharf.model.schedule import TumblingWindow
+from lakewharf.sources.registry import SOURCE_KINDS
 
 
 def refresh_build(catalog: Catalog, build: Path) -> bool:
@@ -83,6 +84,12 @@ def _not_verified(ctx: RunContext, runs: list[PipelineRun]) -> list[str]:
         ]
     if "Script" in types:
         notes.append("Synapse serverless SQL (the CETAS SELECTs ran on DuckDB)")
+    # What each source kind that was read says a local run cannot check (its module declares it).
+    pipelines = ctx.catalog.pipelines
+    read = {ctx.catalog.sources[s.target.partition(".")[0]].kind for r in runs if r.pipeline in pipelines
+            and r.status != "Skipped" for s in pipelines[r.pipeline].steps if s.kind == "ingest"}
+    for kind in sorted(read):
+        notes += [n for n in SOURCE_KINDS[kind].not_verified_locally if n not in notes]
     return notes
 
 

@@ -28,6 +28,14 @@ from typing import Any, Protocol
 from lakewharf.local.bindings import BindingError, database_path, engine_of, expand_env, redact
 from lakewharf.local.row_checks import converted
 from lakewharf.model.catalog import Entity, Source
+from lakewharf.sources.base import DatabaseKind
+from lakewharf.sources.registry import database_kind
+
+
+def database_kind_of(source: Source) -> DatabaseKind:
+    kind = database_kind(source.kind)
+    assert kind is not None, f"{source.name} is not a database source"
+    return kind
 
 
 def qualified_table(entity: Entity, source: Source) -> tuple[str, str]:
@@ -36,7 +44,7 @@ def qualified_table(entity: Entity, source: Source) -> tuple[str, str]:
     if "." in entity.table:
         schema, _, table = entity.table.partition(".")
         return schema, table
-    return ("dbo" if source.kind == "sqlserver" else "public"), entity.table
+    return database_kind_of(source).default_schema, entity.table
 
 
 class SourceDatabase(Protocol):
@@ -259,7 +267,7 @@ class ServerDatabase:
         import sqlalchemy
 
         schema, table = qualified_table(entity, source)
-        ident = (lambda n: f"[{n}]") if source.kind == "sqlserver" else (lambda n: f'"{n}"')
+        ident = database_kind_of(source).dialect.ident
         with self._connect() as server:
             sql = (f"SELECT COUNT(*) FROM {ident(schema)}.{ident(table)} "
                    f"WHERE {ident(entity.watermark or '')} IS NULL")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 from lakewharf.local.bindings import BindingError, LocalBindings
 from lakewharf.local.files import LocalFiles
@@ -26,9 +27,22 @@ from lakewharf.local.source_readers import (
     check_drop,
     open_database,
 )
-from lakewharf.model.catalog import Catalog
+from lakewharf.model.catalog import Catalog, Source
+from lakewharf.sources.registry import database_kind
 
-DIALECTS = {"sqlserver": "tsql", "postgresql": "postgres"}  # the generated queries' dialects
+
+def query_dialect(source: Source) -> str:
+    """The sqlglot dialect of a database source's generated queries (its kind's)."""
+    kind = database_kind(source.kind)
+    assert kind is not None, f"{source.name} is not a database source"
+    return kind.dialect.sqlglot
+
+
+def source_query(source: Source, copy_source: dict[str, Any]) -> str | None:
+    """The query of a Copy or Lookup source, from the property its kind puts it in."""
+    kind = database_kind(source.kind)
+    assert kind is not None, f"{source.name} is not a database source"
+    return copy_source.get(kind.query_property)
 
 
 def drop_container(source: str) -> str:

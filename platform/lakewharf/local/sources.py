@@ -31,6 +31,7 @@ from lakewharf.local.settings import LocalSettings
 from lakewharf.local.source_readers import qualified_table
 from lakewharf.local.source_systems import drop_container, seed_database
 from lakewharf.model.catalog import Catalog, Entity, Source
+from lakewharf.sources.registry import is_database
 
 
 class SeedError(WharfError, ValueError):
@@ -107,7 +108,7 @@ def materialize(catalog: Catalog, settings: LocalSettings, lake: Lake, bindings:
 
 
 def _present(settings: LocalSettings, lake: Lake, source: Source, previous: dict[str, Any]) -> bool:
-    if source.is_database:
+    if is_database(source):
         return seed_database(settings, source.name).is_file()
     have = set(lake.list(drop_container(source.name)))
     return all(name in have for name in previous.get("files", []))
@@ -151,7 +152,7 @@ def _select_list(entity: Entity, table: Any, report: SeedReport) -> str:
 def _write(settings: LocalSettings, lake: Lake, source: Source, rows: dict[str, EntityRows],
            previous: dict[str, Any] | None, report: SeedReport) -> list[str]:
     """Write the source's copy; returns the drop files written. Checks all before changing anything."""
-    if source.is_database:
+    if is_database(source):
         _write_database(settings, source, rows, previous, report)
         return []
     container = drop_container(source.name)

@@ -211,7 +211,7 @@ def _named_tables(ctx: RunContext, scripts: list[str]) -> set[str] | None:
 def run_lookup(ctx: RunContext, props: dict[str, Any], dataset: dict[str, Any]) -> tuple[dict[str, Any], Measured]:
     import duckdb
 
-    from lakewharf.local.source_systems import DIALECTS
+    from lakewharf.local.source_systems import query_dialect, source_query
 
     source = props["source"]
     query = source.get("sqlReaderQuery") or source.get("query")
@@ -230,7 +230,7 @@ def run_lookup(ctx: RunContext, props: dict[str, Any], dataset: dict[str, Any]) 
         db = ctx.sources.database(system.name)
         with duckdb.connect() as con:
             db.expose(con, entity, system)
-            cursor = con.execute(db.query(con, query, DIALECTS[system.kind]))
+            cursor = con.execute(db.query(con, source_query(system, source) or "", query_dialect(system)))
             columns, rows = [d[0] for d in cursor.description], cursor.fetchall()
     records = [
         dict(

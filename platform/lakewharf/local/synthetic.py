@@ -39,6 +39,7 @@ from lakewharf.local import synthetic_files as sf
 from lakewharf.local import synthetic_values as sv
 from lakewharf.model.catalog import Catalog, Column, Entity
 from lakewharf.model.types import DataType
+from lakewharf.sources.registry import is_database
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,6 @@ class EntityData:
     #                               "bad_types": n}
 
 
-FILE_KINDS = ("file_drop", "log")
 _ARROW = {"boolean": pyarrow.bool_(), "smallint": pyarrow.int16(), "int": pyarrow.int32(), "bigint": pyarrow.int64(),
           "float": pyarrow.float32(), "double": pyarrow.float64(), "string": pyarrow.string(),
           "binary": pyarrow.binary(), "date": pyarrow.date32(), "timestamp": pyarrow.timestamp("us")}
@@ -154,7 +154,7 @@ class _Plan:
         source = self.catalog.sources[entity.source]
         k = min(round(self.options.dirty_rate * n), n - 1)  # a file keeps at least one good row
         typed = [c for c in entity.columns if c.type.base not in sv.TEXT_BASES]
-        if source.kind not in FILE_KINDS or source.format not in ("csv", "jsonl") or not typed or k <= 0:
+        if is_database(source) or source.format not in ("csv", "jsonl") or not typed or k <= 0:
             return np.zeros(0, dtype=np.int64)
         return np.sort(sv.rng_for(self.options.seed, entity.ref, "", "bad_rows").choice(n, k, replace=False))
 
@@ -229,7 +229,7 @@ def _generate(plan: _Plan, entity: Entity) -> EntityData:
         schema=pyarrow.schema([pyarrow.field(c.name, arrow_type(c.type), c.nullable) for c in entity.columns]))
     last_day = opts.start + datetime.timedelta(days=max(1, opts.days) - 1)
     files = (sf.entity_files(source, entity, frame.values, frame.nulls, frame.time, bad, table, opts.seed, last_day)
-             if source.kind in FILE_KINDS else {})
+             if not is_database(source) else {})
     dirty = {"missing": sum(int(v.sum()) for v in kept.nulls.values()),
              "outliers": sum(int(v.sum()) for v in kept.outliers.values()),
              "duplicates": int((kept.original < 0).sum()), "bad_types": int(bad.sum())}

@@ -32,17 +32,34 @@ def to_duckdb(tsql: str, *, schema: Schema | None = None, case_insensitive: bool
 
 
 def source_query_to_duckdb(sql: str, dialect: str) -> str:
-    """A Copy or Lookup query of a SQL Server (tsql) or PostgreSQL (postgres) source, for DuckDB."""
+    """A Copy or Lookup query of a database source in its kind's sqlglot dialect (tsql, postgres,
+    mysql, oracle…), for DuckDB."""
     import sqlglot
     from sqlglot import exp
 
     if dialect == "tsql":
         return to_duckdb(sql)
+    from sqlglot.dialects.dialect import Dialect
+
     tree = sqlglot.parse_one(sql, read=dialect)
+    for char in list(tree.find_all(exp.ToChar)):  # Oracle's TO_CHAR(ts, format): sqlglot drops the format
+        fmt = char.args.get("format")
+        if isinstance(fmt, exp.Literal):
+            spelled = Dialect.get_or_raise(dialect).format_time(fmt)
+            char.replace(exp.TimeToStr(this=char.this, format=spelled))
     for node in tree.find_all(exp.TimeToStr):
         fmt = node.args.get("format")
         if isinstance(fmt, exp.Literal):  # to_char's quoted literals ("T") are not strftime syntax
             node.set("format", exp.Literal.string(fmt.name.replace('"', "")))
+    for parse in list(tree.find_all(exp.StrToTime)):  # Oracle's TO_TIMESTAMP(text, format)
+        fmt = parse.args.get("format")
+        if isinstance(fmt, exp.Literal):
+            # Oracle accepts text that ends before the format does (no fraction after the seconds,
+            # as the initial watermark has); DuckDB's strptime takes the alternatives as a list.
+            full = fmt.name.replace('"', "")
+            formats = [full, full.removesuffix(".%f")] if full.endswith(".%f") else [full]
+            parse.replace(exp.Anonymous(this="STRPTIME", expressions=[
+                parse.this, exp.Array(expressions=[exp.Literal.string(f) for f in formats])]))
     return tree.sql(dialect="duckdb")
 
 

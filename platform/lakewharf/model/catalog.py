@@ -123,7 +123,7 @@ class Entity:
 @dataclass(frozen=True)
 class Source:
     name: str
-    kind: str  # sqlserver | postgresql | file_drop | log
+    kind: str  # a key of lakewharf.sources.SOURCE_KINDS, which says what the kind can do
     format: str | None
     options: Mapping[str, Any]
     secret: str
@@ -132,10 +132,8 @@ class Source:
     entities: Mapping[str, Entity]
     description: str = ""
     origin: Origin = _ORIGIN
-
-    @property
-    def is_database(self) -> bool:
-        return self.kind in ("sqlserver", "postgresql")
+    runtime: str = "managed"  # "self_hosted": Data Factory reaches it through the self-hosted runtime
+    location: str = "cloud"  # "on_premises": in a company network (needs the self-hosted runtime)
 
 
 @dataclass(frozen=True)

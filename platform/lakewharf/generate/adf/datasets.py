@@ -4,18 +4,15 @@ count does not grow with the catalog (Data Factory allows 5,000 entities per fac
 Every dataset is parameterised; the worker pipelines fill the parameters from their item:
 https://learn.microsoft.com/azure/data-factory/parameterize-linked-services
 
-- ``ds_src_sqlserver`` / ``ds_src_postgresql``: a table of a database source (the Copy runs its
-  generated query; the table parameters name what it reads for monitoring).
-- ``ds_src_csv`` / ``ds_src_jsonl`` / ``ds_src_parquet``: the root of the container a file
-  source's SAS URL grants; the entity's path (with wildcards) is applied by the Copy source's
-  ``storeSettings``, which is where Data Factory takes wildcard filters and modified-time windows:
-  https://learn.microsoft.com/azure/data-factory/connector-azure-blob-storage#copy-activity-properties
+- ``ds_src_<family>``: one per source family, shaped by its kind module (``lakewharf.sources``):
+  ``ds_src_sqlserver`` / ``ds_src_postgresql`` a table of a database source (the Copy runs its
+  generated query; the table parameters name what it reads for monitoring), ``ds_src_csv`` /
+  ``ds_src_jsonl`` / ``ds_src_parquet`` the root of the container a file source's SAS URL grants
+  (``lakewharf.sources.blob_files``).
 - ``ds_lake_parquet``: a folder of Parquet files in a lake filesystem (landing, zones, scores).
 - ``ds_lake_binary``: a lake folder for Delete activities (CETAS targets, rejects, score outputs).
 - ``ds_lake_json``: one JSON file in the lake: the orchestrators' control files (item lists).
 - ``ds_synapse_pool``: query-only dataset on the dedicated pool for the watermark Lookups.
-Formats: https://learn.microsoft.com/azure/data-factory/format-delimited-text,
-https://learn.microsoft.com/azure/data-factory/format-json, https://learn.microsoft.com/azure/data-factory/format-parquet
 """
 
 from __future__ import annotations
@@ -27,14 +24,18 @@ from lakewharf.generate.adf.linked_services import KV, LAKE, POOL, SECRET, sourc
 from lakewharf.generate.artifact import Artifact, json_artifact
 from lakewharf.model import naming
 from lakewharf.model.catalog import Catalog, Source
+from lakewharf.sources.registry import family_of, kind_of
+from lakewharf.sources.sql_dialect import split_table
+
+__all__ = ["split_table"]  # re-exported for the generators that name tables
 
 DS_SYNAPSE_POOL = "ds_synapse_pool"
 DS_LAKE_PARQUET, DS_LAKE_BINARY, DS_LAKE_JSON = "ds_lake_parquet", "ds_lake_binary", "ds_lake_json"
 
 
 def source_dataset_name(source: Source) -> str:
-    """``ds_src_<kind>`` for databases, ``ds_src_<format>`` for file sources."""
-    return f"ds_src_{source.kind if source.is_database else source.format}"
+    """``ds_src_<family>``: the kind for databases, the format for file sources."""
+    return f"ds_src_{family_of(source)}"
 
 
 def _dataset(name: str, type_: str, linked_service: dict[str, Any], parameters: dict[str, str],
@@ -64,33 +65,15 @@ def _lake_location(with_file: bool = False) -> dict[str, Any]:
     return location
 
 
-def split_table(table: str) -> tuple[str | None, str]:
-    schema, _, name = table.rpartition(".")
-    return (schema or None), name
-
-
 def source_dataset(source: Source) -> dict[str, Any]:
-    name = source_dataset_name(source)
-    linked = ls_ref(naming.source_linked_service_name(source_kind_key(source)), {KV: _p(KV), SECRET: _p(SECRET)})
-    params = {KV: "String", SECRET: "String"}
-    if source.is_database:
-        type_ = "SqlServerTable" if source.kind == "sqlserver" else "AzurePostgreSqlTable"
-        return _dataset(name, type_, linked, params | {"schema": "String", "table": "String"},
-                        {"schema": _p("schema"), "table": _p("table")}, f"A table of a {source.kind} source.")
-    location = {"type": "AzureBlobStorageLocation"}  # the container the SAS URL grants
-    if source.format == "csv":
-        return _dataset(name, "DelimitedText", linked,
-                        params | {"delimiter": "String", "header": "Bool", "encoding": "String", "quote": "String"}, {
-                            "location": location, "columnDelimiter": _p("delimiter"),
-                            "firstRowAsHeader": _p("header"), "encodingName": _p("encoding"),
-                            "quoteChar": _p("quote"), "escapeChar": "\\",
-                        }, "CSV files of a file source (options per source as parameters).")
-    if source.format == "jsonl":  # JSON lines are detected by the Copy source (setOfObjects)
-        return _dataset(name, "Json", linked, params | {"encoding": "String"},
-                        {"location": location, "encodingName": _p("encoding")}, "JSON-lines files of a file source.")
-    if source.format == "parquet":
-        return _dataset(name, "Parquet", linked, params, {"location": location}, "Parquet files of a file source.")
-    raise ValueError(f"source {source.name}: no Data Factory dataset for format {source.format!r}")
+    """The dataset of a source family; its shape is the kind's (``lakewharf.sources``)."""
+    kind = kind_of(source)
+    connection = (KV, SECRET, *kind.connection_parameters)
+    linked = ls_ref(naming.source_linked_service_name(source_kind_key(source)), {p: _p(p) for p in connection})
+    shape = kind.dataset(source, _p)
+    params = {**dict.fromkeys(connection, "String"), **shape.parameters}
+    return _dataset(source_dataset_name(source), shape.type, linked, params, dict(shape.type_properties),
+                    shape.description)
 
 
 def lake_datasets() -> list[dict[str, Any]]:

@@ -20,7 +20,6 @@ from lakewharf.generate.adf.datasets import split_table
 from lakewharf.generate.adf.sql_dialects import (
     FILE_EPOCH,
     INITIAL_WATERMARK,
-    Dialect,
     select_sql,
     translator,
     watermark_kind,
@@ -29,6 +28,7 @@ from lakewharf.generate.artifact import Artifact
 from lakewharf.generate.preparations import script_path, split_batches
 from lakewharf.model import lake, naming
 from lakewharf.model.catalog import Catalog, Entity, Model, PipelineStep, Source
+from lakewharf.sources.registry import database_kind, family_of, kind_of
 
 OLD, NEW = "{{old_watermark}}", "{{new_watermark}}"
 UNSELECTABLE = "{{rows_without_watermark}}"  # the new-watermark Lookup's count of NULL watermarks
@@ -68,9 +68,9 @@ def worker_kind(catalog: Catalog, step: PipelineStep, entity: Entity | None = No
     if step.kind == "ingest":
         assert entity is not None
         source = catalog.sources[entity.source]
-        family = source.kind if source.is_database else source.format
+        family = family_of(source)
         mode = "incremental" if entity.load_mode == "incremental" else "full"
-        if mode == "incremental" and windowed and not source.is_database:
+        if mode == "incremental" and windowed and kind_of(source).incremental == "modified_time":
             mode = "window"
         return f"ingest_{family}_{mode}"
     if step.kind == "prepare":
@@ -109,22 +109,24 @@ def ingest_item(catalog: Catalog, step: PipelineStep, source: Source, entity: En
     item |= {"secret": source.secret, "filesystem": landing, "folder": lake.landing_folder(source.name, entity.name),
              "translator": translator(source, entity), "rejects_path": f"{landing}/{lake.rejects_folder(entity.ref)}"}
     incremental = entity.load_mode == "incremental"
-    if source.is_database:
+    db = database_kind(source.kind)
+    if db is not None:
         assert entity.table is not None
-        dialect = Dialect(source.kind)
+        dialect = db.dialect
         schema, table = split_table(entity.table)
         select = select_sql(dialect, entity)
-        item |= {"schema": schema or "", "table": table, "query": select}
+        item |= {"schema": schema or "", "table": table, "query": select,
+                 **{name: str(source.options[name]) for name in db.connection_parameters}}
         if incremental:
             kind = watermark_kind(entity)
             assert entity.watermark is not None
             column = dialect.ident(entity.watermark)
             unselectable = (f"COALESCE(SUM(CASE WHEN {column} IS NULL THEN 1 ELSE 0 END), 0) AS "
-                            f"{dialect.ident('rows_without_watermark')}")
+                            f"{dialect.alias('rows_without_watermark')}")
             item |= {
                 "old_query": _watermark_read(entity, INITIAL_WATERMARK[kind]),
                 "new_query": (f"SELECT COALESCE({dialect.as_text(f'MAX({column})', kind)}, {dialect.text(OLD)}) AS "
-                              f"{dialect.ident('watermark')}, {unselectable} "
+                              f"{dialect.alias('watermark')}, {unselectable} "
                               f"FROM {dialect.table(entity.table)}"),
                 "query": (f"{select} WHERE {column} > {dialect.typed(OLD, kind)} "
                           f"AND {column} <= {dialect.typed(NEW, kind)}"),

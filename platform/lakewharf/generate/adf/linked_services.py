@@ -14,11 +14,12 @@ https://learn.microsoft.com/azure/data-factory/parameterize-linked-services
   the workspace's ``-ondemand`` endpoint and the lakehouse database.
   https://learn.microsoft.com/azure/data-factory/connector-azure-sql-data-warehouse
 - one per source *kind*, not per source (``ls_src_sqlserver``, ``ls_src_postgresql``,
-  ``ls_src_blob``): SQL Server and Azure Database for PostgreSQL take the whole connection string
-  from Key Vault; file drops and logs are Azure Blob Storage with the container's SAS URL
-  (``sasUri``) from Key Vault. The Key Vault secret *name* is itself a linked-service parameter
-  (``secret_name``), which each worker item fills with its source's secret, so a factory holds
-  three source linked services whatever the number of sources:
+  ``ls_src_blob``): each kind module in ``lakewharf.sources`` declares its type and properties
+  (SQL Server and PostgreSQL take the whole connection string from Key Vault; file drops and logs
+  share Azure Blob Storage with the container's SAS URL, ``sasUri``, from Key Vault). The Key
+  Vault secret *name* is itself a linked-service parameter (``secret_name``), which each worker
+  item fills with its source's secret, so a factory holds one source linked service per kind
+  whatever the number of sources:
   https://learn.microsoft.com/azure/data-factory/store-credentials-in-key-vault
   https://learn.microsoft.com/azure/data-factory/parameterize-linked-services
 """
@@ -31,6 +32,8 @@ from lakewharf.generate.adf.common import GLOBAL_PARAMETERS, ls_ref, string_para
 from lakewharf.generate.artifact import Artifact, json_artifact
 from lakewharf.model import naming
 from lakewharf.model.catalog import Catalog, Source
+from lakewharf.sources.registry import SELF_HOSTED_RUNTIME, linked_service_kind, split_family
+from lakewharf.sources.registry import linked_service_key as _linked_service_key
 
 KV = "key_vault_url"
 LAKE = "lake_dfs_endpoint"
@@ -67,8 +70,8 @@ def _param(name: str) -> str:
 
 
 def source_kind_key(source: Source) -> str:
-    """The linked service / dataset family of a source: file drops and logs are both Blob Storage."""
-    return "blob" if source.kind in ("file_drop", "log") else source.kind
+    """The linked service / dataset family of a source (its kind's key: file kinds share ``blob``)."""
+    return _linked_service_key(source)
 
 
 def key_vault_secret(secret_name: str) -> dict[str, Any]:
@@ -103,18 +106,28 @@ def platform_linked_services(catalog: Catalog) -> list[dict[str, Any]]:
     ]
 
 
-def source_linked_service(kind: str) -> dict[str, Any]:
-    """The linked service of one source kind (``sqlserver``, ``postgresql`` or ``blob``)."""
-    type_ = {"sqlserver": "SqlServer", "postgresql": "AzurePostgreSql", "blob": "AzureBlobStorage"}[kind]
-    secret = key_vault_secret(_param(SECRET))
-    if type_ == "AzureBlobStorage":
-        # sasUri may reference a Key Vault secret holding the container-level (service) SAS URL:
-        # https://learn.microsoft.com/azure/data-factory/connector-azure-blob-storage#shared-access-signature-authentication
-        props: dict[str, Any] = {"sasUri": secret}
-    else:
-        props = {"connectionString": secret}
-    description = f"Every {kind} source; the credential is the Key Vault secret named by parameter secret_name."
-    return _ls(naming.source_linked_service_name(kind), type_, description, props, SOURCE_PARAMETERS)
+def source_linked_service(key: str) -> dict[str, Any]:
+    """The linked service shared by the source kinds of one key (``sqlserver``, ``blob``…); a key
+    ending ``_self_hosted`` connects through the self-hosted integration runtime (``connectVia``):
+    https://learn.microsoft.com/azure/data-factory/create-self-hosted-integration-runtime"""
+    kind = linked_service_kind(key)
+    type_, props = kind.linked_service(key_vault_secret(_param(SECRET)), _param)
+    description = (f"Every {key} source; the credential is the Key Vault secret named by parameter secret_name."
+                   if kind.needs_secret else f"Every {key} source, reached with the factory's managed identity.")
+    doc = _ls(naming.source_linked_service_name(key), type_, description, props,
+              SOURCE_PARAMETERS + kind.connection_parameters)
+    if split_family(key)[1]:
+        doc["properties"]["connectVia"] = {"referenceName": SELF_HOSTED_RUNTIME, "type": "IntegrationRuntimeReference"}
+    return doc
+
+
+def self_hosted_runtime() -> dict[str, Any]:
+    """The factory's self-hosted integration runtime; its nodes are installed in the company network
+    and registered with the runtime's auth key (docs/deploy.md)."""
+    return {"name": SELF_HOSTED_RUNTIME, "properties": {
+        "type": "SelfHosted",
+        "description": "Reaches on-premises sources (runtime: self_hosted); install a node and register it.",
+    }}
 
 
 def factory_document(catalog: Catalog) -> dict[str, Any]:
@@ -139,4 +152,8 @@ def artifacts(catalog: Catalog) -> list[Artifact]:
     for kind, names in sorted(kinds.items()):
         doc = source_linked_service(kind)
         out.append(json_artifact(f"adf/linkedService/{doc['name']}.json", doc, tuple(f"source:{n}" for n in names)))
+    hosted = sorted(n for n, s in catalog.sources.items() if s.runtime == "self_hosted")
+    if hosted:
+        out.append(json_artifact(f"adf/integrationRuntime/{SELF_HOSTED_RUNTIME}.json", self_hosted_runtime(),
+                                 tuple(f"source:{n}" for n in hosted)))
     return out

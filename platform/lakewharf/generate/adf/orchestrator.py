@@ -42,6 +42,7 @@ from lakewharf.model import naming
 from lakewharf.model.catalog import Catalog, Pipeline, PipelineStep
 from lakewharf.model.lake import CONTROL_FILESYSTEM
 from lakewharf.model.schedule import TumblingWindow
+from lakewharf.sources.registry import kind_of
 
 WINDOW_PARAMETERS = ("windowStart", "windowEnd")
 ITEMS_PER_FILE = 5000  # Lookup returns at most 5,000 rows ...
@@ -210,7 +211,8 @@ def _level_block(pipeline: Pipeline, group: Group, worker_params: Mapping[str, A
 def concurrency(catalog: Catalog, pipeline: Pipeline) -> int:
     schedule = pipeline.schedule
     if isinstance(schedule, TumblingWindow) and all(
-            s.kind == "ingest" and not catalog.sources[s.target.partition(".")[0]].is_database for s in pipeline.steps):
+            s.kind == "ingest" and kind_of(catalog.sources[s.target.partition(".")[0]]).incremental == "modified_time"
+            for s in pipeline.steps):
         return schedule.max_concurrency
     return 1
 

@@ -23,19 +23,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from lakewharf.generate.adf.datasets import split_table
 from lakewharf.model.catalog import Column, Entity, Source
 from lakewharf.model.lake import LOADED_AT, RUN_ID
+from lakewharf.sources.sql_dialect import SqlDialect
 
 _INTERIM = {"boolean": "Boolean", "smallint": "Int16", "int": "Int32", "bigint": "Int64", "float": "Single",
             "double": "Double", "decimal": "Decimal", "string": "String", "date": "DateTime",
             "timestamp": "DateTime", "binary": "Byte[]"}
-FILE_SOURCES = {"csv": ("DelimitedTextSource", "DelimitedTextReadSettings"),
-                 "jsonl": ("JsonSource", "JsonReadSettings"), "parquet": ("ParquetSource", None)}
 FILE_EPOCH = "1900-01-01T00:00:00Z"
 
 
-# --- SQL dialects of the watermark pattern ---------------------------------------------------
+# --- the watermark pattern (each database kind's SqlDialect spells it) --------------------------
 
 
 def watermark_kind(entity: Entity) -> str:
@@ -52,41 +50,8 @@ def watermark_kind(entity: Entity) -> str:
 INITIAL_WATERMARK = {"timestamp": "1900-01-01T00:00:00", "date": "1900-01-01", "integer": "-9223372036854775808"}
 
 
-class Dialect:
-    def __init__(self, kind: str) -> None:
-        self.sqlserver = kind == "sqlserver"
-
-    def ident(self, name: str) -> str:
-        return f"[{name}]" if self.sqlserver else f'"{name}"'
-
-    def table(self, table: str) -> str:
-        schema, name = split_table(table)
-        return ".".join(self.ident(p) for p in (schema, name) if p)
-
-    def text(self, value: str) -> str:
-        return f"N'{value}'" if self.sqlserver else f"'{value}'"
-
-    def as_text(self, expression: str, kind: str) -> str:
-        """MAX(column) as ISO 8601 (or decimal) text, so every dialect stores the same format."""
-        if kind == "integer":
-            return f"CAST({expression} AS NVARCHAR(33))" if self.sqlserver else f"CAST({expression} AS varchar)"
-        if self.sqlserver:
-            return f"CONVERT(NVARCHAR(33), {expression}, 126)"
-        fmt = "YYYY-MM-DD" if kind == "date" else 'YYYY-MM-DD"T"HH24:MI:SS.US'
-        return f"to_char({expression}, '{fmt}')"
-
-    def typed(self, text: str, kind: str) -> str:
-        if self.sqlserver:
-            if kind == "integer":
-                return f"CAST({self.text(text)} AS BIGINT)"
-            return f"CONVERT({'DATE' if kind == 'date' else 'DATETIME2'}, {self.text(text)}, 126)"
-        return f"CAST({self.text(text)} AS {'bigint' if kind == 'integer' else kind})"
-
-
-def select_sql(dialect: Dialect, entity: Entity) -> str:
-    assert entity.table is not None
-    columns = ", ".join(dialect.ident(c.name) for c in entity.columns)
-    return f"SELECT {columns} FROM {dialect.table(entity.table)}"
+def select_sql(dialect: SqlDialect, entity: Entity) -> str:
+    return dialect.select(entity)
 
 
 # --- column mapping ---------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Ingest workers: copy one source entity into its dated landing folder as Parquet.
 
 One worker per source family and load mode (``wk_ingest_<sqlserver|postgresql|csv|jsonl|parquet>
-_<full|incremental|window>``), generated only when the catalog uses it:
+_<full|incremental|window>``), generated only when the catalog uses it; the Copy source of a
+database family is its kind's (``lakewharf.sources``), a file format's is in ``sources.blob_files``:
 
 - full: one Copy of the item's query (databases) or of the files matching its wildcards, the
   date placeholders of the path replaced by the run's day;
@@ -28,14 +29,11 @@ from lakewharf.generate.adf.common import ds_ref, expr, gp, gp_args, ls_ref
 from lakewharf.generate.adf.datasets import DS_LAKE_PARQUET, DS_SYNAPSE_POOL, lake_ref
 from lakewharf.generate.adf.items import NEW, OLD, UNSELECTABLE
 from lakewharf.generate.adf.linked_services import KV, POOL, SECRET
-from lakewharf.generate.adf.sql_dialects import FILE_SOURCES
 from lakewharf.generate.adf.workers import p, pe, policy, script, worker
 from lakewharf.model import naming
 from lakewharf.model.lake import LOADED_AT, RUN_ID
-
-_DB_SOURCE = {"sqlserver": ("SqlServerSource", "sqlReaderQuery"), "postgresql": ("AzurePostgreSqlSource", "query")}
-_FORMAT_PARAMS = {"csv": {"delimiter": "String", "header": "Bool", "encoding": "String", "quote": "String"},
-                  "jsonl": {"encoding": "String"}, "parquet": {}}
+from lakewharf.sources.blob_files import FORMAT_PARAMETERS, FORMAT_SOURCES
+from lakewharf.sources.registry import database_kind, split_family
 
 
 def _chain(activities: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -46,10 +44,12 @@ def _chain(activities: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _source_ref(family: str) -> dict[str, Any]:
     params: dict[str, Any] = {KV: expr(gp(KV)), SECRET: pe("secret")}
-    if family in _DB_SOURCE:
+    kind = database_kind(family)
+    if kind:
+        params |= {name: pe(name) for name in kind.connection_parameters}
         params |= {"schema": pe("schema"), "table": pe("table")}
     else:
-        params |= {name: pe(name) for name in _FORMAT_PARAMS[family]}
+        params |= {name: pe(name) for name in FORMAT_PARAMETERS[split_family(family)[0]]}
     return ds_ref(f"ds_src_{family}", params)
 
 
@@ -109,25 +109,27 @@ def _watermark(activity: str) -> str:
 
 
 def database_worker(family: str, incremental: bool) -> dict[str, Any]:
-    source_type, query_key = _DB_SOURCE[family]
+    kind = database_kind(family)
+    assert kind is not None
     params = {"secret": "String", "schema": "String", "table": "String", "query": "String", "rejects_path": "String",
               "filesystem": "String", "folder": "String", "translator": "Object",
-              "pipeline": "String", "run_id": "String", "trigger_time": "String", "landing_time": "String"}
-    kind = f"ingest_{family}_{'incremental' if incremental else 'full'}"
+              "pipeline": "String", "run_id": "String", "trigger_time": "String", "landing_time": "String",
+              **dict.fromkeys(kind.connection_parameters, "String")}
+    name = f"ingest_{family}_{'incremental' if incremental else 'full'}"
     if not incremental:
-        copy = _copy(family, {"type": source_type, query_key: pe("query")}, files=False)
-        return worker(kind, f"Full copy of one {family} table (one item).", [copy], params)
+        copy = _copy(family, kind.copy_source(pe("query")), files=False)
+        return worker(name, f"Full copy of one {family} table (one item).", [copy], params)
     old, new = _watermark("old_watermark"), _watermark("new_watermark")
     new_query = expr(f"@replace({p('new_query')}, '{OLD}', {old})")
     copy_query = expr(f"@replace(replace({p('query')}, '{OLD}', {old}), '{NEW}', {new})")
     activities = _chain([
         _old_watermark(),
-        _lookup("new_watermark", _source_ref(family), {"type": source_type, query_key: new_query}),
-        _copy(family, {"type": source_type, query_key: copy_query}, files=False),
+        _lookup("new_watermark", _source_ref(family), kind.copy_source(new_query)),
+        _copy(family, kind.copy_source(copy_query), files=False),
         _save_watermark(new, "activity('new_watermark').output.firstRow.rows_without_watermark"),
     ])
     params |= {"old_query": "String", "new_query": "String", "save_script": "String"}
-    return worker(kind, f"Watermark copy of one {family} table (one item).", activities, params)
+    return worker(name, f"Watermark copy of one {family} table (one item).", activities, params)
 
 
 def _day_part(folder: str, token: str, fmt: str) -> str:
@@ -141,12 +143,13 @@ def file_worker(family: str, mode: str) -> dict[str, Any]:
             folder = _day_part(folder, token, fmt)
     store: dict[str, Any] = {"type": "AzureBlobStorageReadSettings", "recursive": True,
                              "wildcardFolderPath": expr(f"@{folder}"), "wildcardFileName": pe("wildcard_file")}
-    source_type, read_settings = FILE_SOURCES[family]
+    source_type, read_settings = FORMAT_SOURCES[split_family(family)[0]]  # the format, whatever the runtime
     source: dict[str, Any] = {"type": source_type, "storeSettings": store}
     if read_settings:
         source["formatSettings"] = {"type": read_settings}
+    fmt = split_family(family)[0]
     params = {"secret": "String", "wildcard_folder": "String", "wildcard_file": "String", "rejects_path": "String",
-              "filesystem": "String", "folder": "String", "translator": "Object", **_FORMAT_PARAMS[family],
+              "filesystem": "String", "folder": "String", "translator": "Object", **FORMAT_PARAMETERS[fmt],
               "pipeline": "String", "run_id": "String", "trigger_time": "String", "landing_time": "String"}
     kind = f"ingest_{family}_{mode}"
     if mode == "full":
@@ -166,7 +169,7 @@ def file_worker(family: str, mode: str) -> dict[str, Any]:
 
 
 def ingest_worker(kind: str) -> dict[str, Any]:
-    _, family, mode = kind.split("_")
-    if family in _DB_SOURCE:
+    family, _, mode = kind.removeprefix("ingest_").rpartition("_")  # families may hold "_" (azure_sql)
+    if database_kind(family):
         return database_worker(family, mode == "incremental")
     return file_worker(family, mode)
