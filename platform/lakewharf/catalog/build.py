@@ -277,12 +277,7 @@ class Builder:
             self.errors.extend(e for e in errors if e.path not in quiet)
             if errors:
                 return None
-        from lakewharf.catalog.data_tests import build_tests
-
-        tests, problems = build_tests(f.name, {c.name: c.type for c in cols}, d.get("tests"), o.at("tests"))
-        self.errors.extend(problems)
-        return Dataset(f.name, d["zone"], tuple(refs), steps, d.get("sql"), cols, d.get("description", ""), o,
-                       tests)
+        return Dataset(f.name, d["zone"], tuple(refs), steps, d.get("sql"), cols, d.get("description", ""), o)
 
     # --- models ---------------------------------------------------------------------------------
 

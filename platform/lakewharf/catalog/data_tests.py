@@ -1,9 +1,9 @@
-"""``tests:`` of a table or dataset file → ``DataTest`` objects, with located errors.
+"""``tests:`` of a warehouse table file → ``DataTest`` objects, with located errors.
 
-Per file (while the table or dataset is built): the columns a test names exist, accepted values
+Per file (while the table is built): the columns a test names exist, accepted values
 have the column's type, a freshness column is a date or timestamp, min ≤ max, custom SQL is one
-SELECT with a name, names are unique. Across files (``check_data_tests``, once every table and
-dataset resolved): a relationship points at an existing table or dataset column of a comparable
+SELECT with a name, names are unique. Across files (``check_data_tests``, once every
+table resolved): a relationship points at an existing table column of a comparable
 type, and ``unknown_member`` sits on a dimension whose one merge key is an integer primary key.
 """
 
@@ -132,16 +132,12 @@ def _comparable(a: DataType, b: DataType) -> bool:
 
 def check_data_tests(catalog: Catalog) -> list[CatalogError]:
     errors: list[CatalogError] = []
+    targets = {t.name: {c.name: c.column.type for c in t.columns} for t in catalog.tables.values()}
     for table in catalog.tables.values():
         types = {c.name: c.column.type for c in table.columns}
-        targets = {t.name: {c.name: c.column.type for c in t.columns} for t in catalog.tables.values()}
         errors += _relationships(table.tests, types, targets, "table")
         if table.unknown_member:
             errors += _unknown_member_problems(table)
-    for dataset in catalog.datasets.values():
-        types = {c.name: c.type for c in dataset.columns}
-        targets = {d.name: {c.name: c.type for c in d.columns} for d in catalog.datasets.values()}
-        errors += _relationships(dataset.tests, types, targets, "dataset")
     return errors
 
 

@@ -149,7 +149,6 @@ class Dataset:
     columns: tuple[Column, ...]  # the output contract, derived from steps or declared with sql
     description: str = ""
     origin: Origin = _ORIGIN
-    tests: tuple[DataTest, ...] = ()  # data tests on the prepared output (serverless audit)
 
     @property
     def column_map(self) -> dict[str, Column]:

@@ -16,23 +16,23 @@ BEGIN
 
     -- dim_customer.unique_customer_id (error): no two rows share customer_id (failing rows: the
     -- duplicated values)
-    DECLARE @failing_1 BIGINT = (SELECT COUNT_BIG(*) FROM (SELECT [customer_id] FROM [mart].[dim_customer] WHERE [customer_id] IS NOT NULL GROUP BY [customer_id] HAVING COUNT_BIG(*) > 1) AS f);
+    DECLARE @failing_1 BIGINT = (SELECT COUNT_BIG(*) FROM (SELECT [customer_id] FROM [mart].[dim_customer] WHERE [customer_id] IS NOT NULL AND ([customer_id] IS NULL OR [customer_id] <> -1) GROUP BY [customer_id] HAVING COUNT_BIG(*) > 1) AS f);
     INSERT INTO [etl].[test_results] ([run_id], [test_name], [table_name], [severity], [status], [failing_rows], [measured], [checked_at])
     SELECT @run_id, N'dim_customer.unique_customer_id', N'mart.dim_customer', N'error', CASE WHEN @failing_1 = 0 THEN N'pass' ELSE N'fail' END, @failing_1, NULL, @now;
 
     -- dim_customer.not_null_customer_id (error): customer_id never NULL
-    DECLARE @failing_2 BIGINT = (SELECT COUNT_BIG(*) FROM (SELECT 1 AS [failing] FROM [mart].[dim_customer] WHERE [customer_id] IS NULL) AS f);
+    DECLARE @failing_2 BIGINT = (SELECT COUNT_BIG(*) FROM (SELECT 1 AS [failing] FROM [mart].[dim_customer] WHERE ([customer_id] IS NULL) AND ([customer_id] IS NULL OR [customer_id] <> -1)) AS f);
     INSERT INTO [etl].[test_results] ([run_id], [test_name], [table_name], [severity], [status], [failing_rows], [measured], [checked_at])
     SELECT @run_id, N'dim_customer.not_null_customer_id', N'mart.dim_customer', N'error', CASE WHEN @failing_2 = 0 THEN N'pass' ELSE N'fail' END, @failing_2, NULL, @now;
 
     -- dim_customer.accepted_values_loyalty_tier (error): loyalty_tier is one of none, silver, gold,
     -- platinum
-    DECLARE @failing_3 BIGINT = (SELECT COUNT_BIG(*) FROM (SELECT [loyalty_tier] FROM [mart].[dim_customer] WHERE [loyalty_tier] IS NOT NULL AND [loyalty_tier] NOT IN (N'none', N'silver', N'gold', N'platinum')) AS f);
+    DECLARE @failing_3 BIGINT = (SELECT COUNT_BIG(*) FROM (SELECT [loyalty_tier] FROM [mart].[dim_customer] WHERE [loyalty_tier] IS NOT NULL AND [loyalty_tier] NOT IN (N'none', N'silver', N'gold', N'platinum') AND ([customer_id] IS NULL OR [customer_id] <> -1)) AS f);
     INSERT INTO [etl].[test_results] ([run_id], [test_name], [table_name], [severity], [status], [failing_rows], [measured], [checked_at])
     SELECT @run_id, N'dim_customer.accepted_values_loyalty_tier', N'mart.dim_customer', N'error', CASE WHEN @failing_3 = 0 THEN N'pass' ELSE N'fail' END, @failing_3, NULL, @now;
 
     -- dim_customer.row_count (error): row count at least 1, within 50% of the last load's
-    DECLARE @rows_4 BIGINT = (SELECT COUNT_BIG(*) FROM [mart].[dim_customer]);
+    DECLARE @rows_4 BIGINT = (SELECT COUNT_BIG(*) FROM [mart].[dim_customer] WHERE ([customer_id] IS NULL OR [customer_id] <> -1));
     DECLARE @previous_4 BIGINT = (SELECT TOP 1 r.[measured] FROM [etl].[test_results] AS r WHERE r.[test_name] = N'dim_customer.row_count' AND r.[run_id] <> @run_id ORDER BY r.[checked_at] DESC);
     DECLARE @failing_4 BIGINT = CASE WHEN @rows_4 < 1 OR (@previous_4 > 0 AND ABS(@rows_4 - @previous_4) * 100.0 > 50 * @previous_4) THEN 1 ELSE 0 END;
     INSERT INTO [etl].[test_results] ([run_id], [test_name], [table_name], [severity], [status], [failing_rows], [measured], [checked_at])

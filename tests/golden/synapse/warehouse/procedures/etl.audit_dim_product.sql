@@ -16,22 +16,22 @@ BEGIN
 
     -- dim_product.unique_product_id (error): no two rows share product_id (failing rows: the duplicated
     -- values)
-    DECLARE @failing_1 BIGINT = (SELECT COUNT_BIG(*) FROM (SELECT [product_id] FROM [mart].[dim_product] WHERE [product_id] IS NOT NULL GROUP BY [product_id] HAVING COUNT_BIG(*) > 1) AS f);
+    DECLARE @failing_1 BIGINT = (SELECT COUNT_BIG(*) FROM (SELECT [product_id] FROM [mart].[dim_product] WHERE [product_id] IS NOT NULL AND ([product_id] IS NULL OR [product_id] <> -1) GROUP BY [product_id] HAVING COUNT_BIG(*) > 1) AS f);
     INSERT INTO [etl].[test_results] ([run_id], [test_name], [table_name], [severity], [status], [failing_rows], [measured], [checked_at])
     SELECT @run_id, N'dim_product.unique_product_id', N'mart.dim_product', N'error', CASE WHEN @failing_1 = 0 THEN N'pass' ELSE N'fail' END, @failing_1, NULL, @now;
 
     -- dim_product.unique_sku (error): no two rows share sku (failing rows: the duplicated values)
-    DECLARE @failing_2 BIGINT = (SELECT COUNT_BIG(*) FROM (SELECT [sku] FROM [mart].[dim_product] WHERE [sku] IS NOT NULL GROUP BY [sku] HAVING COUNT_BIG(*) > 1) AS f);
+    DECLARE @failing_2 BIGINT = (SELECT COUNT_BIG(*) FROM (SELECT [sku] FROM [mart].[dim_product] WHERE [sku] IS NOT NULL AND ([product_id] IS NULL OR [product_id] <> -1) GROUP BY [sku] HAVING COUNT_BIG(*) > 1) AS f);
     INSERT INTO [etl].[test_results] ([run_id], [test_name], [table_name], [severity], [status], [failing_rows], [measured], [checked_at])
     SELECT @run_id, N'dim_product.unique_sku', N'mart.dim_product', N'error', CASE WHEN @failing_2 = 0 THEN N'pass' ELSE N'fail' END, @failing_2, NULL, @now;
 
     -- dim_product.not_null_product_id_sku_name (error): product_id, sku, name never NULL
-    DECLARE @failing_3 BIGINT = (SELECT COUNT_BIG(*) FROM (SELECT 1 AS [failing] FROM [mart].[dim_product] WHERE [product_id] IS NULL OR [sku] IS NULL OR [name] IS NULL) AS f);
+    DECLARE @failing_3 BIGINT = (SELECT COUNT_BIG(*) FROM (SELECT 1 AS [failing] FROM [mart].[dim_product] WHERE ([product_id] IS NULL OR [sku] IS NULL OR [name] IS NULL) AND ([product_id] IS NULL OR [product_id] <> -1)) AS f);
     INSERT INTO [etl].[test_results] ([run_id], [test_name], [table_name], [severity], [status], [failing_rows], [measured], [checked_at])
     SELECT @run_id, N'dim_product.not_null_product_id_sku_name', N'mart.dim_product', N'error', CASE WHEN @failing_3 = 0 THEN N'pass' ELSE N'fail' END, @failing_3, NULL, @now;
 
     -- dim_product.row_count (error): row count at least 1
-    DECLARE @rows_4 BIGINT = (SELECT COUNT_BIG(*) FROM [mart].[dim_product]);
+    DECLARE @rows_4 BIGINT = (SELECT COUNT_BIG(*) FROM [mart].[dim_product] WHERE ([product_id] IS NULL OR [product_id] <> -1));
     DECLARE @failing_4 BIGINT = CASE WHEN @rows_4 < 1 THEN 1 ELSE 0 END;
     INSERT INTO [etl].[test_results] ([run_id], [test_name], [table_name], [severity], [status], [failing_rows], [measured], [checked_at])
     SELECT @run_id, N'dim_product.row_count', N'mart.dim_product', N'error', CASE WHEN @failing_4 = 0 THEN N'pass' ELSE N'fail' END, @failing_4, @rows_4, @now;
