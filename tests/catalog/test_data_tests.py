@@ -107,3 +107,18 @@ def test_unknown_member_only_on_a_dimension_with_an_integer_merge_key(project: P
                     "load: {mode: merge, keys: [order_id, line_no]}\nunknown_member: true")
     check(only_error(project), FACT, project.line_of(FACT, "unknown_member"), ("unknown_member",),
           "unknown_member is for dimensions", "fact_sales is a fact table")
+
+
+def test_a_misplaced_severity_is_named_in_its_test(project: Project) -> None:
+    """The kind names the alternative meant, so the error is the unknown field, not another kind."""
+    project.replace(FACT, "  - freshness: {column: order_date, max_age_hours: 48}\n    severity: warn",
+                    "  - freshness: {column: order_date, max_age_hours: 48, severity: warn}")
+    check(only_error(project), FACT, project.line_of(FACT, "freshness:"), ("tests", 7, "freshness", "severity"),
+          "unknown field 'severity'", "allowed: column, max_age_hours")
+
+
+def test_a_column_whose_type_fails_is_reported_once(project: Project) -> None:
+    project.replace(FACT, "  customer_id: {type: int, nullable: false}",
+                    "  customer_id: {type: integer, nullable: false}")
+    error = only_error(project)
+    assert error.path == ("columns", "customer_id", "type"), str(error)

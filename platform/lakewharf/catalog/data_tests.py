@@ -21,7 +21,7 @@ from lakewharf.model.types import DataType
 _SELECT = re.compile(r"^\s*(?:--[^\n]*\n\s*)*SELECT\b", re.I)
 
 
-def build_tests(owner: str, columns: dict[str, DataType], specs: list[dict[str, Any]] | None,
+def build_tests(owner: str, columns: dict[str, DataType | None], specs: list[dict[str, Any]] | None,
                 origin: Origin) -> tuple[tuple[DataTest, ...], list[CatalogError]]:
     tests: list[DataTest] = []
     errors: list[CatalogError] = []
@@ -43,7 +43,7 @@ def build_tests(owner: str, columns: dict[str, DataType], specs: list[dict[str, 
     return tuple(tests), errors
 
 
-def _build(owner: str, kind: str, spec: dict[str, Any], columns: dict[str, DataType],
+def _build(owner: str, kind: str, spec: dict[str, Any], columns: dict[str, DataType | None],
            o: Origin) -> tuple[DataTest | None, list[CatalogError]]:
     arg = spec[kind]
     at = o.at(kind)
@@ -68,12 +68,12 @@ def _build(owner: str, kind: str, spec: dict[str, Any], columns: dict[str, DataT
                         to_column=to_column, **common)
     elif kind == "accepted_values":
         col = column(arg["column"], at.at("column"))
-        if col in columns:
-            for j, value in enumerate(arg["values"]):
-                problem = _value_problem(value, columns[col])
-                if problem:
-                    errors.append(at.at("values", j).error(f"{value!r} is not a {columns[col]} value: {problem}",
-                                                           f"{col} is {columns[col]}"))
+        dtype = columns.get(col)
+        for j, value in enumerate(arg["values"] if dtype is not None else []):
+            problem = _value_problem(value, dtype)
+            if problem:
+                errors.append(at.at("values", j).error(f"{value!r} is not a {dtype} value: {problem}",
+                                                       f"{col} is {dtype}"))
         test = DataTest(name=name or f"accepted_values_{col}", columns=(col,), values=tuple(arg["values"]), **common)
     elif kind == "row_count":
         low, high = arg.get("min"), arg.get("max")
@@ -83,8 +83,9 @@ def _build(owner: str, kind: str, spec: dict[str, Any], columns: dict[str, DataT
                         max_change_percent=arg.get("max_change_percent"), **common)
     elif kind == "freshness":
         col = column(arg["column"], at.at("column"))
-        if col in columns and columns[col].base not in ("date", "timestamp"):
-            errors.append(at.at("column").error(f"freshness needs a date or timestamp column; {col} is {columns[col]}"))
+        dtype = columns.get(col)
+        if dtype is not None and dtype.base not in ("date", "timestamp"):
+            errors.append(at.at("column").error(f"freshness needs a date or timestamp column; {col} is {dtype}"))
         test = DataTest(name=name or f"freshness_{col}", columns=(col,), max_age_hours=float(arg["max_age_hours"]),
                         **common)
     else:
@@ -145,7 +146,7 @@ def _relationships(tests: tuple[DataTest, ...], types: dict[str, DataType],
                    targets: dict[str, dict[str, DataType]], kind: str) -> list[CatalogError]:
     errors = []
     for t in tests:
-        if t.kind != "relationships":
+        if t.kind != "relationships" or t.column not in types:  # a column whose type failed: reported
             continue
         where = t.origin.at("relationships", "to")
         assert t.to_owner is not None and t.to_column is not None
