@@ -11,7 +11,8 @@ Synapse dedicated SQL pool rules this follows (Microsoft Learn):
 - The audit runs outside any transaction, so the results recorded before THROW stay.
 - THROW takes a literal or a variable as its message, at most 2,048 characters, error number
   50000 or more. https://learn.microsoft.com/sql/t-sql/language-elements/throw-transact-sql?view=azure-sqldw-latest
-- A variable is assigned once with DECLARE ... = (scalar subquery); no SET needed.
+- Each variable gets its own DECLARE ... = (scalar subquery): a variable initialised in a DECLARE
+  cannot be used in that same DECLARE.
   https://learn.microsoft.com/azure/synapse-analytics/sql/develop-variable-assignment
 """
 
@@ -24,8 +25,6 @@ from lakewharf.generate.templates import bracket
 from lakewharf.model import naming
 from lakewharf.model.catalog import Catalog, Table
 from lakewharf.model.data_tests import UNKNOWN_MEMBER_KEY, DataTest
-
-MESSAGE_LIMIT = 2048  # THROW's message length
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ BEGIN
     INSERT INTO [etl].[test_results] ([run_id], [test_name], [table_name], [severity], [status], [failing_rows], [measured], [checked_at])
     SELECT @run_id, N'dim_customer.row_count', N'mart.dim_customer', N'error', CASE WHEN @failing_4 = 0 THEN N'pass' ELSE N'fail' END, @failing_4, @rows_4, @now;
 
-    -- Error-severity tests that failed: one message, at most 2048 characters (THROW's limit).
+    -- Error-severity tests that failed: one message, at most 2,048 characters (THROW's limit).
     DECLARE @errors NVARCHAR(2048) = LTRIM(CONCAT(N'',
         CASE WHEN @failing_1 > 0 THEN CONCAT(N' data test dim_customer.unique_customer_id failed: ', @failing_1, N' failing row(s) in mart.dim_customer.') END,
         CASE WHEN @failing_2 > 0 THEN CONCAT(N' data test dim_customer.not_null_customer_id failed: ', @failing_2, N' failing row(s) in mart.dim_customer.') END,

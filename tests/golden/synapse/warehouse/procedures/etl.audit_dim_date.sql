@@ -31,7 +31,7 @@ BEGIN
     INSERT INTO [etl].[test_results] ([run_id], [test_name], [table_name], [severity], [status], [failing_rows], [measured], [checked_at])
     SELECT @run_id, N'dim_date.not_null_date_key_calendar_date', N'mart.dim_date', N'error', CASE WHEN @failing_3 = 0 THEN N'pass' ELSE N'fail' END, @failing_3, NULL, @now;
 
-    -- Error-severity tests that failed: one message, at most 2048 characters (THROW's limit).
+    -- Error-severity tests that failed: one message, at most 2,048 characters (THROW's limit).
     DECLARE @errors NVARCHAR(2048) = LTRIM(CONCAT(N'',
         CASE WHEN @failing_1 > 0 THEN CONCAT(N' data test dim_date.unique_date_key failed: ', @failing_1, N' failing row(s) in mart.dim_date.') END,
         CASE WHEN @failing_2 > 0 THEN CONCAT(N' data test dim_date.unique_calendar_date failed: ', @failing_2, N' failing row(s) in mart.dim_date.') END,

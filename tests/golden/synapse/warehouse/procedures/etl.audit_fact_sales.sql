@@ -61,7 +61,7 @@ BEGIN
     INSERT INTO [etl].[test_results] ([run_id], [test_name], [table_name], [severity], [status], [failing_rows], [measured], [checked_at])
     SELECT @run_id, N'fact_sales.freshness_order_date', N'mart.fact_sales', N'warn', CASE WHEN @failing_8 = 0 THEN N'pass' ELSE N'warn' END, @failing_8, NULL, @now;
 
-    -- Error-severity tests that failed: one message, at most 2048 characters (THROW's limit).
+    -- Error-severity tests that failed: one message, at most 2,048 characters (THROW's limit).
     DECLARE @errors NVARCHAR(2048) = LTRIM(CONCAT(N'',
         CASE WHEN @failing_1 > 0 THEN CONCAT(N' data test fact_sales.unique_order_id_line_no failed: ', @failing_1, N' failing row(s) in mart.fact_sales.') END,
         CASE WHEN @failing_2 > 0 THEN CONCAT(N' data test fact_sales.not_null_customer_id_product_id_order_date failed: ', @failing_2, N' failing row(s) in mart.fact_sales.') END,
