@@ -109,6 +109,23 @@ def test_training_reports_held_out_metrics(first: tuple[Path, RunReport]) -> Non
     assert recommender["precision_at_10"] > recommender["popularity_precision_at_10"]
 
 
+def test_every_data_test_of_the_sample_runs_and_the_unknown_customer_is_visible(
+    first: tuple[Path, RunReport],
+) -> None:
+    root, report = first
+    catalog = load_catalog(root)
+    declared = {t.full_name for table in catalog.tables.values() for t in table.tests}
+    ran = {t["test_name"]: t for t in report.data_tests}
+    assert set(ran) == declared
+    assert [n for n, t in ran.items() if t["severity"] == "error" and t["status"] != "pass"] == []
+    # Sales whose customer was rejected upstream load on the unknown member, and the warning counts
+    # them: the same number the warehouse holds.
+    unknown = ran["fact_sales.sales_on_unknown_customer"]
+    on_minus_one = _query(root, "SELECT COUNT(*) AS n FROM mart.fact_sales WHERE customer_id = -1")["rows"][0]["n"]
+    assert unknown["status"] == "warn" and unknown["failing_rows"] == on_minus_one > 0
+    assert ran["fact_sales.relationships_customer_id_to_dim_customer"]["status"] == "pass"
+
+
 def test_privacy_is_checked_on_the_data(first: tuple[Path, RunReport]) -> None:
     _, report = first
     assert report.privacy.violations == []
