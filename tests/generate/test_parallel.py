@@ -28,6 +28,8 @@ def _pids(texts: list[str]) -> set[int]:
 @pytest.fixture
 def two_workers(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(parallel.WORKERS_ENV, "2")
+    # Other test modules of this process may have loaded DuckDB; these workers only render.
+    monkeypatch.setattr(parallel, "_NATIVE_THREADS", ("lakewharf_test_native_threads",))
 
 
 @pytest.mark.usefixtures("two_workers")
@@ -54,6 +56,15 @@ def test_no_fork_while_another_thread_runs() -> None:
     finally:
         stop.set()
         other.join()
+
+
+@pytest.mark.usefixtures("two_workers")
+def test_no_fork_once_a_library_with_native_threads_is_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+    import types
+
+    monkeypatch.setitem(sys.modules, "lakewharf_test_native_threads", types.ModuleType("lakewharf_test_native_threads"))
+    assert _pids(parallel.render_each(_pid_of, list(range(parallel.MIN_ITEMS)))) == {os.getpid()}
 
 
 def test_one_worker_configured_renders_in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,7 +8,8 @@ one process gives, only sooner.
 
 The pool is used only where forking is safe and pays: a platform with ``fork``, the main thread of
 a process running no other thread (the local runner's item threads, DuckDB's or .NET's state must
-never be forked mid-flight), more than one usable core and at least ``MIN_ITEMS`` items. Anything
+never be forked mid-flight: ``wharf run`` regenerating build/ renders in its own process), more
+than one usable core and at least ``MIN_ITEMS`` items. Anything
 going wrong in a worker (a template error, a worker killed) makes the caller render everything
 itself, so the user sees the same error, located the same way, as without the pool.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -42,9 +44,16 @@ def workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
+# Libraries running threads of their own, invisible to ``threading``: once one is loaded (the local
+# runner's DuckDB, the expression engine's .NET runtime), a fork could copy a lock another thread
+# holds. ``wharf generate``, ``plan``, ``diff`` and ``cost`` load none of them.
+_NATIVE_THREADS = ("duckdb", "clr", "pythonnet", "pyarrow")
+
+
 def _can_fork() -> bool:
     return ("fork" in multiprocessing.get_all_start_methods()
-            and threading.current_thread() is threading.main_thread() and threading.active_count() == 1)
+            and threading.current_thread() is threading.main_thread() and threading.active_count() == 1
+            and not any(name in sys.modules for name in _NATIVE_THREADS))
 
 
 def render_each(render: Callable[[Any], str], items: Sequence[Any]) -> list[str]:
