@@ -38,7 +38,8 @@ def test_many_items_render_on_worker_processes_in_input_order() -> None:
     texts = parallel.render_each(_pid_of, items)
     assert [int(t.split(":")[0]) for t in texts] == items
     pids = _pids(texts)
-    assert os.getpid() not in pids and len(pids) == 2
+    # Rendered by the workers only (how the shares fell between the two depends on the machine).
+    assert os.getpid() not in pids and 1 <= len(pids) <= 2
 
 
 @pytest.mark.usefixtures("two_workers")
