@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache, partial
+from typing import Any, ClassVar
 
 import sqlglot
 from sqlglot import exp
@@ -121,7 +122,32 @@ def render(query: exp.Expression, dialect: str, *, pretty: bool = True, in_place
     for node in ints:
         # sqlglot spells INT as INTEGER for T-SQL; Synapse documents INT, so write that.
         node.replace(exp.DataType(this=exp.DataType.Type.USERDEFINED, kind="INT"))
+    if tsql and tree.find(exp.Unnest) is None:
+        # T-SQL's generator looks for UNNEST(GENERATE_DATE_ARRAY(...)) below every SELECT (a walk of
+        # the whole tree per CTE, a tenth of generate); with no UNNEST anywhere it has nothing to do.
+        return _tsql_without_unnest()(pretty=pretty).generate(tree, copy=False)
     return tree.sql(dialect=dialect, pretty=pretty, copy=False)
+
+
+@cache
+def _tsql_without_unnest() -> Any:
+    """sqlglot's T-SQL generator without the SELECT rewrite of UNNEST(GENERATE_DATE_ARRAY(...)),
+    for trees without an UNNEST; the other SELECT rewrites are kept, in their order
+    (tests/generate/test_preparation_sql.py checks the list against sqlglot's)."""
+    from sqlglot import transforms
+    from sqlglot.dialects.tsql import TSQL
+
+    dialect = TSQL()
+
+    class Generator(TSQL.Generator):  # type: ignore[misc,name-defined]
+        TRANSFORMS: ClassVar[dict[Any, Any]] = {**TSQL.Generator.TRANSFORMS, exp.Select: transforms.preprocess(
+            [getattr(transforms, name) for name in SELECT_REWRITES])}
+
+    return partial(Generator, dialect=dialect)
+
+
+# T-SQL's SELECT rewrites in sqlglot, but the one for UNNEST (see _tsql_without_unnest).
+SELECT_REWRITES = ("eliminate_distinct_on", "eliminate_semi_and_anti_joins", "eliminate_qualify")
 
 
 def render_all(compiled: CompiledPreparation, dialect: str) -> tuple[str, list[tuple[str, str]]]:
