@@ -164,3 +164,46 @@ def test_other_kinds_refuse_api_fields(project: Path, tmp_path: Path) -> None:
     with pytest.raises(CatalogInvalid) as info:
         load_catalog(copy)
     assert any("entity takes no 'records'" in str(e) for e in info.value.errors)
+
+
+def _run(root: Path, local: str) -> dict:
+    (root / "local.yaml").write_text(local, encoding="utf-8")
+    report_file = root / "report.json"
+    assert main(["run", "land_helpdesk", "--project", str(root), "--report", str(report_file)]) == 0
+    report = json.loads(report_file.read_text(encoding="utf-8"))
+    return {a["activity"].split("/")[0].removeprefix("land_helpdesk__"): a
+            for a in report["activities"] if a["type"] == "Copy"}
+
+
+def test_a_bound_folder_of_responses_is_served_and_bad_records_rejected(project: Path, tmp_path: Path) -> None:
+    root = tmp_path / "bound"
+    shutil.copytree(project, root, ignore=shutil.ignore_patterns(".wharf", "build", "report.json"))
+    pages = root / "api"
+    (pages / "tickets").mkdir(parents=True)
+    (pages / "agents").mkdir()
+    ticket = {"id": 1, "requester": {"email": "a@example.com"}, "priority": 2, "created": "2026-11-01T10:00:00"}
+    bodies = [[ticket, {**ticket, "id": 2, "priority": "high"}], [{**ticket, "id": 3}, "not a record"]]
+    for number, records in enumerate(bodies, start=1):  # the links the API wrote are the server's to replace
+        body = {"data": records, "links": {"next": "https://helpdesk.example.com/api/v2/tickets?page=9"}}
+        (pages / "tickets" / f"page-{number:05d}.json").write_text(json.dumps(body), encoding="utf-8")
+    agents = {"result": {"items": [{"agent_id": 7, "name": "Ada", "hired_on": "2024-02-30"}]}}
+    (pages / "agents" / "page-00001.json").write_text(json.dumps(agents), encoding="utf-8")
+    copies = _run(root, "sources:\n  helpdesk: {folder: api}\n")
+    tickets, agents_copy = copies["tickets"], copies["agents"]
+    assert (tickets["rows_read"], tickets["rows_written"], tickets["rows_rejected"]) == (4, 2, 2), tickets
+    assert (agents_copy["rows_read"], agents_copy["rows_written"], agents_copy["rows_rejected"]) == (1, 0, 1)
+    assert len(list(pages.rglob("*.json"))) == 3  # the user's files are read in place, never changed
+
+
+def test_fixtures_become_the_pages_the_api_serves(project: Path, tmp_path: Path) -> None:
+    root = tmp_path / "fixtures"
+    shutil.copytree(project, root, ignore=shutil.ignore_patterns(".wharf", "build", "report.json"))
+    data = root / "data" / "helpdesk"
+    data.mkdir(parents=True)
+    rows = "\n".join(f"{i},agent{i},2024-01-{1 + i % 28:02d}" for i in range(1, 121))
+    (data / "agents.csv").write_text("agent_id,name,hired_on\n" + rows + "\n", encoding="utf-8")
+    (data / "tickets.csv").write_text("ticket_id,requester,priority,opened_at\n1,a@example.com,1,2026-11-01 10:00:00\n",
+                                      encoding="utf-8")
+    copies = _run(root, "sources:\n  helpdesk: {fixtures: data/helpdesk}\n")
+    assert copies["agents"]["rows_read"] == copies["agents"]["rows_written"] == 120  # three pages of 50
+    assert copies["tickets"]["rows_written"] == 1

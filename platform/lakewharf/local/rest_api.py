@@ -26,8 +26,9 @@ from typing import Any
 
 from lakewharf.local.json_lines import _text
 from lakewharf.local.row_checks import REASON_MAX, RECORD_MAX
+from lakewharf.local.source_readers import matching
 from lakewharf.model.catalog import Entity
-from lakewharf.sources.rest import Paging, paging_problems, record_paths, records_path
+from lakewharf.sources.rest import REST, Paging, paging_problems, record_paths, records_path
 
 _TIMEOUT = 30  # seconds per request
 
@@ -135,12 +136,12 @@ def _urls(base: str, entity: Entity, paging: Paging) -> Iterator[str]:
 
 def api_read(con: Any, drop: Any, entity: Entity, measured: Any) -> Any:
     """The copy's ``Read`` of one API entity: its page files from the source's drop, served and read."""
-    from lakewharf.local.copy_activity import Read
+    from lakewharf.local.copy_activity import Read  # copy_activity imports this module when it meets an API
 
-    files = sorted((f for f in drop.files() if f.name.startswith(f"{entity.name}/") and f.name.endswith(".json")),
-                   key=lambda f: f.name)
+    folder, pattern = REST.local_glob(entity)
+    files = sorted(matching(drop.files(), folder, pattern), key=lambda f: f.name)
     if not files:
-        measured.warnings.append(f"{entity.ref}: no page files under {entity.name}/ in {drop.where}: the API served "
+        measured.warnings.append(f"{entity.ref}: no page files in {folder}/ of {drop.where}: the API served "
                                  "empty pages")
     pages = [Path(f.path).read_bytes() for f in files]
     rows, refused, records, requests = read_api(pages, entity)

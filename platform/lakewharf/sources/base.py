@@ -89,6 +89,10 @@ class SourceKind:
         None: the files of the source's format."""
         return None
 
+    def local_glob(self, entity: Any) -> tuple[str, str] | None:
+        """(folder, file pattern) of the entity's files in a local drop; None: its ``path`` glob."""
+        return None
+
     def dataset_family(self, source: Source) -> str:
         """Sources sharing a family share one dataset (``ds_src_<family>``) and worker pipelines."""
         raise NotImplementedError
