@@ -207,3 +207,22 @@ def test_fixtures_become_the_pages_the_api_serves(project: Path, tmp_path: Path)
     copies = _run(root, "sources:\n  helpdesk: {fixtures: data/helpdesk}\n")
     assert copies["agents"]["rows_read"] == copies["agents"]["rows_written"] == 120  # three pages of 50
     assert copies["tickets"]["rows_written"] == 1
+
+
+def test_every_auth_makes_a_linked_service_the_data_factory_models_accept(tmp_path: Path) -> None:
+    from lakewharf.generate.adf.linked_services import platform_linked_services, source_linked_service
+    from lakewharf.sources.rest import AUTH
+    from lakewharf.verify.adf_models import check_adf_tree
+
+    folder = tmp_path / "adf" / "linkedService"
+    folder.mkdir(parents=True)
+    docs = [d for d in platform_linked_services(None) if d["name"] == "ls_key_vault"]  # type: ignore[arg-type]
+    docs += [source_linked_service(f"rest_{auth}") for auth in AUTH]
+    for doc in docs:
+        (folder / f"{doc['name']}.json").write_text(json.dumps(doc), encoding="utf-8")
+    assert check_adf_tree(tmp_path / "adf") == []
+    kinds = {d["name"]: d["properties"]["typeProperties"] for d in docs[1:]}
+    assert kinds["ls_src_rest_basic"]["password"]["type"] == "AzureKeyVaultSecret"
+    assert kinds["ls_src_rest_managed_identity"]["authenticationType"] == "ManagedServiceIdentity"
+    assert "password" not in json.dumps(kinds["ls_src_rest_anonymous"]) and "Key" not in json.dumps(
+        kinds["ls_src_rest_managed_identity"])

@@ -198,7 +198,8 @@ class ApiKind(SourceKind):
     def item(self, source: Source, entity: Entity) -> dict[str, Any]:
         """The worker item's fields beyond the common ones (pagination and headers as JSON objects)."""
         assert entity.path is not None
-        return {"relative_url": entity.path, "pagination": dict(entity.api.get("pagination", {})),
+        pagination = {rule: str(value) for rule, value in entity.api.get("pagination", {}).items()}  # ADF: strings
+        return {"relative_url": entity.path, "pagination": pagination,
                 "headers": dict(entity.api.get("headers", {})),
                 **{name: str(source.options.get(name, "")) for name in CONNECTION}}
 
