@@ -107,17 +107,20 @@ def _pages(*pages: list) -> list[bytes]:
 
 def test_the_client_follows_each_rule_and_refuses_non_objects(project: Path) -> None:
     pages = _pages([{"id": 1, "who": {"name": "a"}}, {"id": "x"}], [{"id": 3}, 7], [{"id": 5}])
-    rows, refused, records, requests = read_api(pages, _entity(project, {"AbsoluteUrl": "$.links.next"}))
-    assert (records, requests, rows.num_rows, refused.num_rows) == (5, 3, 4, 1)
+    rows, refused, records, requests, stopped = read_api(pages, _entity(project, {"AbsoluteUrl": "$.links.next"}))
+    assert (records, requests, rows.num_rows, refused.num_rows, stopped) == (5, 3, 4, 1, None)
     assert rows.column("name").to_pylist()[0] == "a" and rows.column("id").to_pylist()[1] == "x"
     assert "not an object" in refused.column("reason")[0].as_py()
     ranged = _entity(project, {"QueryParameters.{offset}": "RANGE:0:100:2"}, "things?offset={offset}")
-    rows, _, records, requests = read_api(pages, ranged)
-    assert (records, requests) == (5, 51)  # the range runs to its end: empty pages after the data
+    rows, _, records, requests, stopped = read_api(pages, ranged)
+    assert (records, requests, stopped) == (5, 51, None)  # the range runs to its end: empty pages after the data
     ended = _entity(project, {"QueryParameters.offset": "RANGE:0:100:2", "EndCondition:$.items": "Empty"})
-    assert read_api(pages, ended)[2:] == (5, 4)
+    assert read_api(pages, ended)[2:] == (5, 4, None)
+    short = _entity(project, {"QueryParameters.offset": "RANGE:0:2:2"})
+    assert read_api(pages, short)[2:4] == (4, 2) and "ended at 2 while the API still returned" in read_api(
+        pages, short)[4]
     capped = _entity(project, {"AbsoluteUrl": "$.links.next", "MaxRequestNumber": 2})
-    assert read_api(pages, capped)[2:] == (4, 2)
+    assert read_api(pages, capped)[2:4] == (4, 2) and "MaxRequestNumber 2 stopped" in read_api(pages, capped)[4]
 
 
 def _errors(project: Path, tmp_path: Path, old: str, new: str) -> list[str]:

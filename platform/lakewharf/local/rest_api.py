@@ -144,7 +144,9 @@ def api_read(con: Any, drop: Any, entity: Entity, measured: Any) -> Any:
         measured.warnings.append(f"{entity.ref}: no page files in {folder}/ of {drop.where}: the API served "
                                  "empty pages")
     pages = [Path(f.path).read_bytes() for f in files]
-    rows, refused, records, requests = read_api(pages, entity)
+    rows, refused, records, requests, stopped = read_api(pages, entity)
+    if stopped:  # Azure's copy stops there too: the rows past it are not landed, here or there
+        measured.warnings.append(f"{entity.ref}: {stopped}")
     measured.notes.append(f"{entity.ref}: {requests} request(s) to the local API on 127.0.0.1, {records} record(s) "
                           f"from {len(files)} page file(s)")
     con.register("api_rows", rows)
@@ -152,9 +154,10 @@ def api_read(con: Any, drop: Any, entity: Entity, measured: Any) -> Any:
     return Read("api_rows", records, record=True, structural="SELECT * FROM api_refused")
 
 
-def read_api(pages: list[bytes], entity: Entity) -> tuple[Any, Any, int, int]:
+def read_api(pages: list[bytes], entity: Entity) -> tuple[Any, Any, int, int, str | None]:
     """(rows as text with ``__file`` (the URL), ``__line`` (the record's place in its response),
-    ``__record``; refused records; records read; requests made)."""
+    ``__record``; refused records; records read; requests made; why the paging stopped while the
+    API still had records, if it did)."""
     import pyarrow as pa
 
     paging, problems = paging_problems(entity.api.get("pagination"), entity.path or "")
@@ -164,6 +167,7 @@ def read_api(pages: list[bytes], entity: Entity) -> tuple[Any, Any, int, int]:
     columns: dict[str, list[Any]] = {n: [] for n in [*fields, "__file", "__line", "__record"]}
     refused: dict[str, list[Any]] = {"source_file": [], "line": [], "reason": [], "record": []}
     records = requests = 0
+    ended, found = False, None
     headers = {str(k): str(v) for k, v in entity.api.get("headers", {}).items()}
     with serve_pages(pages, entity, paging) as base:
         urls = _urls(base, entity, paging)
@@ -186,9 +190,16 @@ def read_api(pages: list[bytes], entity: Entity) -> tuple[Any, Any, int, int]:
                 columns["__line"].append(number)
                 columns["__record"].append(text)
             if _ended(body, paging):
+                ended = True
                 break
             url = _at(body, paging.next_url) if paging.next_url else next(urls, None)
     rows = pa.table({n: pa.array(v, pa.int64() if n == "__line" else pa.string()) for n, v in columns.items()})
     schema = pa.schema([("source_file", pa.string()), ("line", pa.int64()), ("reason", pa.string()),
                         ("record", pa.string())])
-    return rows, pa.table(refused, schema=schema), records, requests
+    stopped = None
+    if not ended and url and paging.max_requests is not None:
+        stopped = f"MaxRequestNumber {paging.max_requests} stopped the paging with pages left"
+    elif not ended and paging.range_name and found:
+        stopped = (f"the range of {paging.range_name} ended at {paging.end} while the API still returned records: "
+                   "raise its end or add an EndCondition")
+    return rows, pa.table(refused, schema=schema), records, requests, stopped

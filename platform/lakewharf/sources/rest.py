@@ -214,8 +214,10 @@ class ApiKind(SourceKind):
         """The entity's API responses as page files (``<entity>/page-00001.json``), each the body
         the local API serves: the records under ``records``; the next-page link is the server's."""
         paging, _ = paging_problems(entity.api.get("pagination"), entity.path or "")
-        size, where, fields = paging.page_size, records_path(entity), record_paths(entity)
         rows = table.to_pylist()
+        # Without pagination rules the connector makes one request: the API answers with every record.
+        size = paging.page_size if entity.api.get("pagination") else max(1, len(rows))
+        where, fields = records_path(entity), record_paths(entity)
         pages = [rows[i:i + size] for i in range(0, len(rows), size)] or [[]]
         out = {}
         for number, page in enumerate(pages, start=1):
