@@ -457,6 +457,7 @@ def test_filesystem_shared_by_two_zones(project: Project) -> None:
 @pytest.mark.parametrize("word", ["order", "select", "key"])
 def test_sql_reserved_word_as_table_column(project: Project, word: str) -> None:
     project.replace(FACT_SALES, "  status: {type: string(20)}", f"  {word}: {{type: string(20), from: status}}")
+    project.replace(FACT_SALES, "{column: status,", f"{{column: {word},")  # its data test follows it
     error = only_error(project)
     check(error, FACT_SALES, project.line_of(FACT_SALES, f"  {word}:"), ("columns", word),
           f"{word!r} is a T-SQL reserved keyword", "rename it, loading it with from: <source column>")
@@ -465,6 +466,7 @@ def test_sql_reserved_word_as_table_column(project: Project, word: str) -> None:
 
 def test_renaming_with_from_keeps_the_source_column(project: Project) -> None:
     project.replace(FACT_SALES, "  status: {type: string(20)}", "  order_status: {type: string(20), from: status}")
+    project.replace(FACT_SALES, "{column: status,", "{column: order_status,")  # its data test follows it
     table = project.load().tables["fact_sales"]
     assert {c.name: c.source_column for c in table.columns}["order_status"] == "status"
 

@@ -771,7 +771,9 @@ def test_evaluated_load_points_copy_into_at_the_lake_and_passes_the_run_id(runs:
     [batch] = runs["pl_nightly"].items["load_fact_sales"].activities
     text = batch.props["scripts"][0]["text"]
     assert f"FROM '{GLOBALS['lake_dfs_endpoint']}/trusted/sales_trusted/'" in text
-    assert text.rstrip().endswith(f"EXEC [etl].[load_fact_sales] @run_id = N'{ORCHESTRATOR_RUN_ID}';")
+    # The load procedure, then the table's data tests, both with the orchestrator's run id.
+    assert text.rstrip().endswith(f"EXEC [etl].[load_fact_sales] @run_id = N'{ORCHESTRATOR_RUN_ID}';\n"
+                                  f"EXEC [etl].[audit_fact_sales] @run_id = N'{ORCHESTRATOR_RUN_ID}';")
     assert "{run_id}" not in text and "{lake_dfs_endpoint}" not in text
     assert batch.refs["linkedServiceName"] == {
         "referenceName": naming.LS_SYNAPSE_POOL, "type": "LinkedServiceReference",

@@ -233,3 +233,31 @@ def test_a_missing_value_hashes_to_missing_not_to_the_salt() -> None:
     assert con.execute(sql + " ORDER BY h NULLS LAST").fetchall() == [
         (con.execute("SELECT SHA256('peppera@example.com')").fetchone()[0],), (None,)]
     assert "CASE WHEN email IS NULL THEN NULL" in " ".join(render(query, "tsql").split())
+
+
+def test_the_tsql_shortcut_keeps_every_select_rewrite_but_the_unnest_one() -> None:
+    """``render`` skips sqlglot's UNNEST(GENERATE_DATE_ARRAY) rewrite for trees without UNNEST; the
+    other T-SQL SELECT rewrites must be sqlglot's own, in its order (this fails on an upgrade that
+    changes them)."""
+    from sqlglot import exp
+    from sqlglot.dialects.tsql import TSQL
+
+    from lakewharf.generate import preparation_sql
+
+    handler = TSQL.Generator.TRANSFORMS[exp.Select]
+    steps = dict(zip(handler.__code__.co_freevars, (c.cell_contents for c in handler.__closure__ or ()),
+                     strict=True))["transforms"]
+    names = [step.__name__ for step in steps]
+    assert names == [*preparation_sql.SELECT_REWRITES, "unnest_generate_date_array_using_recursive_cte"]
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT a, b FROM t WHERE a IN (SELECT a FROM u) QUALIFY ROW_NUMBER() OVER (PARTITION BY a ORDER BY b) = 1",
+    "WITH s AS (SELECT DISTINCT ON (a) a, b FROM t ORDER BY a, b) SELECT * FROM s WHERE b > 1",
+    "SELECT d FROM UNNEST(GENERATE_DATE_ARRAY(DATE '2024-01-01', DATE '2024-01-31', INTERVAL 1 DAY)) AS g(d)",
+])
+def test_tsql_render_is_sqlglots_own_text(sql: str) -> None:
+    import sqlglot
+
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    assert render(tree, "tsql") == tree.sql(dialect="tsql", pretty=True)

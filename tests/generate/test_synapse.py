@@ -14,6 +14,7 @@ import pytest
 from lakewharf.errors import CatalogInvalid
 from lakewharf.generate.artifact import Artifact
 from lakewharf.generate.synapse import LAKE_ENDPOINT, RUN_ID_EXPR, copy_into_sql, generate, load_call_sql
+from lakewharf.generate.synapse.audits import audit_call_sql
 from lakewharf.generate.synapse.procedures import load_plan
 from lakewharf.generate.synapse.sqltypes import Pool, UnsupportedType, classification, synapse_type
 from lakewharf.generate.synapse.tables import table_def
@@ -323,7 +324,8 @@ def test_load_file_holds_exactly_what_data_factory_embeds(sample: Catalog, files
     for t in sample.tables.values():
         text = files[f"{W}/load/{t.name}.sql"]
         copy, call = copy_into_sql(sample, t), load_call_sql(t)
-        assert text.endswith(copy + call), t.name
+        audit = audit_call_sql(t, RUN_ID_EXPR) if t.tests else ""  # the data tests, right after the load
+        assert text.endswith(copy + call + audit), t.name
         assert copy == copy_into_sql(sample, t.name, LAKE_ENDPOINT)
         assert "GO" not in text.split()  # one Script activity, no client-side batch separators
 

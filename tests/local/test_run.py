@@ -88,7 +88,9 @@ def test_scores_follow_the_typed_contracts(first: tuple[Path, RunReport]) -> Non
     top = _query(root, "SELECT MAX(rank) AS k FROM scores.product_recommendations")["rows"][0]["k"]
     assert top <= 10
     current = _query(root, "SELECT COUNT(*) AS n FROM scores.customer_segments WHERE is_current = 1")["rows"][0]["n"]
-    assert current == _query(root, "SELECT COUNT(*) AS n FROM mart.dim_customer")["rows"][0]["n"]
+    # Every real customer is scored (the unknown member, key -1, is the warehouse's own row).
+    real = _query(root, "SELECT COUNT(*) AS n FROM mart.dim_customer WHERE customer_id <> -1")["rows"][0]["n"]
+    assert current == real
 
 
 def test_training_reports_held_out_metrics(first: tuple[Path, RunReport]) -> None:
@@ -105,6 +107,23 @@ def test_training_reports_held_out_metrics(first: tuple[Path, RunReport]) -> Non
     # The sample's recommender must beat recommending the most popular products it has not seen (by
     # 4.4× on the full sample; at this test's scale, 35 products, popularity is a strong baseline).
     assert recommender["precision_at_10"] > recommender["popularity_precision_at_10"]
+
+
+def test_every_data_test_of_the_sample_runs_and_the_unknown_customer_is_visible(
+    first: tuple[Path, RunReport],
+) -> None:
+    root, report = first
+    catalog = load_catalog(root)
+    declared = {t.full_name for table in catalog.tables.values() for t in table.tests}
+    ran = {t["test_name"]: t for t in report.data_tests}
+    assert set(ran) == declared
+    assert [n for n, t in ran.items() if t["severity"] == "error" and t["status"] != "pass"] == []
+    # Sales whose customer was rejected upstream load on the unknown member, and the warning counts
+    # them: the same number the warehouse holds.
+    unknown = ran["fact_sales.sales_on_unknown_customer"]
+    on_minus_one = _query(root, "SELECT COUNT(*) AS n FROM mart.fact_sales WHERE customer_id = -1")["rows"][0]["n"]
+    assert unknown["status"] == "warn" and unknown["failing_rows"] == on_minus_one > 0
+    assert ran["fact_sales.relationships_customer_id_to_dim_customer"]["status"] == "pass"
 
 
 def test_privacy_is_checked_on_the_data(first: tuple[Path, RunReport]) -> None:

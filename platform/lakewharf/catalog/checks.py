@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from lakewharf.catalog.data_tests import check_data_tests
 from lakewharf.errors import CatalogError
 from lakewharf.model import naming
 from lakewharf.model.catalog import Catalog, Column, Dataset
@@ -187,4 +188,4 @@ def check_landing_history(catalog: Catalog) -> list[CatalogError]:
 
 
 CHECKS: tuple[Check, ...] = (check_zone_privacy, check_table_privacy, check_types, check_names,
-                             check_landing_history)
+                             check_landing_history, check_data_tests)

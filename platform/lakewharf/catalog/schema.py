@@ -107,12 +107,26 @@ def _leaf_errors(errors: Iterator[ValidationError]) -> Iterator[ValidationError]
             if all(e.validator == "required" for e in error.context):
                 yield error  # none of the alternative fields is there: say which they are
                 continue
-            branch = best_match(error.context)
+            chosen = _branch_named_by_its_key(error)
+            branch = best_match(chosen or error.context)
             # best_match paths are relative to the anyOf; re-root them for location lookups.
             branch.path = error.path + branch.path  # type: ignore[assignment]
             yield from _leaf_errors(iter([branch]))
         else:
             yield error
+
+
+def _branch_named_by_its_key(error: ValidationError) -> list[ValidationError]:
+    """The errors of the one alternative whose required keys the mapping has: a data test's kind
+    (``freshness: {...}``) says which shape was meant, so its problem is the one to report."""
+    if not isinstance(error.instance, dict) or not isinstance(error.validator_value, list):
+        return []
+    fitting = [i for i, alternative in enumerate(error.validator_value)
+               if isinstance(alternative, dict) and alternative.get("required")
+               and all(k in error.instance for k in alternative["required"])]
+    if len(fitting) != 1:
+        return []
+    return [e for e in error.context or [] if e.schema_path and e.schema_path[0] == fitting[0]]
 
 
 def _matches_several(error: ValidationError) -> bool:

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from lakewharf.catalog.build import Builder
+from lakewharf.catalog.data_tests import build_tests
 from lakewharf.catalog.loader import LoadedFile
 from lakewharf.errors import CatalogError
 from lakewharf.model.catalog import Column, Dataset, Model, Platform, Table, TableColumn
@@ -87,6 +88,11 @@ def build_table(b: Builder, f: LoadedFile, datasets: dict[str, Dataset], models:
         for i, role in enumerate(d.get(field, [])):
             if role not in platform.roles:
                 b.unknown(o.at(field, i), "role", role, platform.roles)
+    # A column whose type failed is still a column (reported once, above): its tests check names only.
+    typed: dict[str, DataType | None] = {name: None for name in d["columns"]}
+    typed.update({c.name: c.column.type for c in columns})
+    tests, problems = build_tests(f.name, typed, d.get("tests"), o.at("tests"))
+    b.errors.extend(problems)
     return Table(
         f.name, d["schema"], d["kind"], src.get("dataset"), src.get("model"), output, tuple(columns),
         "hash" if hash_column else dist, hash_column,
@@ -95,6 +101,7 @@ def build_table(b: Builder, f: LoadedFile, datasets: dict[str, Dataset], models:
         part.get("range", "right") if part else "right",
         d["load"]["mode"], tuple(d["load"].get("keys", ())), tuple(d["load"].get("tracked", ())),
         tuple(d["readers"]), tuple(d.get("unmask", ())), d.get("description", ""), o,
+        tests=tests, unknown_member=bool(d.get("unknown_member", False)),
     )
 
 

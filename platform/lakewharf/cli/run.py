@@ -157,6 +157,15 @@ def _print_report(out: Console, report: RunReport) -> None:
         if not name.startswith("stg."):
             tables.add_row(name, f"{rows:,}")
     out.print(tables)
+    if data["data_tests"]:
+        tests = RichTable(title="data tests", header_style="bold")
+        for col in ("table", "test", "severity", "status", "failing rows"):
+            tests.add_column(col, justify="right" if col == "failing rows" else "left", overflow="fold")
+        for t in data["data_tests"]:
+            style = {"fail": "red", "warn": "yellow"}.get(t["status"], "")
+            tests.add_row(t["table_name"], t["test_name"], t["severity"], t["status"], f"{t['failing_rows']:,}",
+                          style=style)
+        out.print(tests)
     for warning in data["warnings"]:
         out.print(f"⚠ {warning}", style="yellow", markup=False)
     out.print("[bold]not verified locally[/]")

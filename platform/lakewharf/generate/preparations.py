@@ -7,6 +7,7 @@ The Data Factory Script activity of a ``prepare`` step runs exactly these batche
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from jinja2 import Environment
 
@@ -89,8 +90,12 @@ def _lineage(catalog: Catalog, dataset: Dataset) -> tuple[tuple[str, str], ...]:
 
 
 def generate(catalog: Catalog, templates: Environment) -> list[Artifact]:
+    from lakewharf.generate.parallel import render_each
+
+    datasets = sorted(catalog.datasets.values(), key=lambda d: d.name)
+    # The SQL of a thousand preparations is most of generate's time: rendered on every core.
+    scripts = render_each(partial(render_script, catalog, templates=templates), datasets)
     return [
-        text_artifact(script_path(ds.name), render_script(catalog, ds, templates), (f"dataset:{ds.name}",),
-                      _lineage(catalog, ds))
-        for ds in sorted(catalog.datasets.values(), key=lambda d: d.name)
+        text_artifact(script_path(ds.name), script, (f"dataset:{ds.name}",), _lineage(catalog, ds))
+        for ds, script in zip(datasets, scripts, strict=True)
     ]

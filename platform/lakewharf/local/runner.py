@@ -248,7 +248,10 @@ def _run_activity(ctx: RunContext, activity: Any, pipeline: str, label: str) -> 
         activity.set_result(DependencyCondition.Succeeded, output)
         return ActivityRun(pipeline, label, activity.type, "Succeeded", time.perf_counter() - begin, measured), ""
     except Exception as exc:  # the activity failed: Data Factory's failure path takes over
-        message = f"{type(exc).__name__}: {exc}"
+        from lakewharf.local.tsql_local import ThrownError
+
+        # A THROW reaches Data Factory as the SQL error's own text (a data test's message).
+        message = f"SQL error {exc.number}: {exc}" if isinstance(exc, ThrownError) else f"{type(exc).__name__}: {exc}"
         activity.set_result(DependencyCondition.Failed, {"error": {"message": message}})
         seconds = time.perf_counter() - begin
         return ActivityRun(pipeline, label, activity.type, "Failed", seconds, Measured(), message), message

@@ -111,6 +111,7 @@ def _run_locked(
 ) -> RunReport:
     from lakewharf.local import environment
     from lakewharf.local.privacy_check import PrivacyCheck, check_privacy
+    from lakewharf.local.report import read_test_results
     from lakewharf.local.warehouse import open_warehouse
 
     started = time.perf_counter()
@@ -152,8 +153,9 @@ def _run_locked(
             failure = failure or f"the privacy check on the data could not run: {_describe(exc)}"
         try:
             tables = warehouse.tables()
+            data_tests = read_test_results(warehouse, [r.run_id for r in runs])
         except Exception as exc:
-            tables, failure = {}, failure or _describe(exc)
+            tables, data_tests, failure = {}, [], failure or _describe(exc)
         return RunReport(
             runs,
             _not_verified(ctx, runs) + privacy.not_verified + _seeded_as_null(seeded),
@@ -164,6 +166,7 @@ def _run_locked(
             {s: where + (f" ({seeded.made[s]})" if s in seeded.made else "") for s, where in seeded.sources.items()},
             failure,
             [seeded.reset] if seeded.reset else [],
+            data_tests,
         )
     finally:
         warehouse.close()

@@ -24,7 +24,8 @@ from lakewharf.local.tsql_translate import to_duckdb
 from lakewharf.local.tsql_types import WAREHOUSE_COLUMNS, schema_of
 from lakewharf.local.warehouse import Translations, WarehouseError
 
-_STATEMENT_START = {"EXEC", "DROP", "CREATE", "BEGIN", "ALTER", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "SET"}
+_STATEMENT_START = {"EXEC", "DROP", "CREATE", "BEGIN", "ALTER", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "SET",
+                    "THROW"}
 _SKIPPED = [
     (re.compile(r"^(GRANT|DENY|REVOKE)\b", re.I), "grants"),
     (re.compile(r"^CREATE\s+ROLE\b", re.I), "database roles"),
@@ -79,6 +80,14 @@ class _Catalog:
 
 _DDL = re.compile(r"\s*(CREATE|DROP|ALTER)\b", re.I)
 _TEMPORARY_DDL = re.compile(r"\s*(CREATE|DROP)\s+TABLE\s+(IF\s+EXISTS\s+)?#", re.I)
+
+
+class ThrownError(WarehouseError):
+    """A T-SQL THROW: the generated SQL failed on purpose (a data test), with its own message."""
+
+    def __init__(self, number: int, message: str) -> None:
+        super().__init__(message)
+        self.number = number
 
 
 @dataclass
@@ -171,7 +180,9 @@ class TsqlInterpreter:
             r"(OBJECT_ID|SCHEMA_ID)\(\s*N?'([^']+)'(?:\s*,\s*N?'(\w+)')?\s*\)\s+IS\s+(NOT\s+)?NULL", text, re.I
         )
         if not m:
-            raise WarehouseError(f"cannot evaluate this condition locally: {condition[:120]}")
+            # Any other predicate (e.g. on a variable, ``@errors <> N''``) is a scalar test; UNKNOWN is
+            # false, as IF takes it.
+            return bool(self._scalar(f"CASE WHEN {text} THEN 1 ELSE 0 END", params)) != negate
         fn, name, kind, is_not = m.groups()
         exists = (
             self._schema_exists(unbracket(name))
@@ -219,6 +230,8 @@ class TsqlInterpreter:
             self.con.execute("BEGIN TRANSACTION" if upper.startswith("BEGIN") else upper.split()[0])
             if upper.startswith("ROLLBACK"):
                 self.catalog.changed(everywhere=False)  # what the transaction created is gone
+        elif m := re.fullmatch(r"THROW\s+(\d+)\s*,\s*(.+?)\s*,\s*(\d+)\s*;?", stmt, re.S | re.I):
+            self._throw(int(m.group(1)), m.group(2), int(m.group(3)), params)
         elif upper.startswith("COPY INTO"):
             self._copy(stmt)
         else:
@@ -252,6 +265,16 @@ class TsqlInterpreter:
                 self.con.execute("ROLLBACK")
                 self.catalog.changed(everywhere=False)
             raise
+
+    def _throw(self, number: int, message: str, state: int, params: dict[str, Any]) -> None:
+        """THROW number, message, state: the batch stops with that error (severity 16), and only the
+        message reaches the client's error text, as Data Factory's Script activity shows it. The
+        message is a literal or a variable; numbers start at 50000.
+        https://learn.microsoft.com/sql/t-sql/language-elements/throw-transact-sql"""
+        if number < 50000 or not 0 <= state <= 255:
+            raise WarehouseError(f"THROW {number}, …, {state}: error numbers start at 50000, states are 0-255")
+        text = self._scalar(message, params)
+        raise ThrownError(number, str(text)[:2048] if text is not None else "")
 
     def _in_transaction(self) -> bool:
         try:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lakewharf.model.data_tests import DataTest
 from lakewharf.model.origin import NOWHERE, Origin
 from lakewharf.model.schedule import Cron, Schedule
 from lakewharf.model.types import DataType, Privacy
@@ -233,6 +234,8 @@ class Table:
     unmask: tuple[str, ...]
     description: str = ""
     origin: Origin = _ORIGIN
+    tests: tuple[DataTest, ...] = ()  # data tests run by etl.audit_<table> after each load
+    unknown_member: bool = False  # a dimension's key -1 "unknown" row, which facts fall back to
 
     @property
     def qualified_name(self) -> str:

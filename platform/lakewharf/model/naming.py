@@ -198,3 +198,13 @@ def registered_model_name(model: str) -> str:
 
 def environment_name(platform: str) -> str:
     return f"{platform}-sklearn"
+
+
+def audit_procedure_name(table: str) -> str:
+    """The procedure running a table's data tests after each load."""
+    return f"{ETL_SCHEMA}.audit_{table}"
+
+
+def test_results_table() -> str:
+    """Control table in the dedicated pool: one row per data test and check (pass, warn or fail)."""
+    return f"{ETL_SCHEMA}.test_results"

@@ -6,6 +6,7 @@ Writes, under ``synapse/``::
     warehouse/tables/<schema>.<table>.sql         table, masks, classifications, grants
     warehouse/tables/stg.<schema>__<table>.sql    its staging table (HEAP, ROUND_ROBIN)
     warehouse/procedures/etl.load_<table>.sql     staging → table: merge, append or type-2 history
+    warehouse/procedures/etl.audit_<table>.sql    the table's data tests (only for a table with tests)
     warehouse/load/<table>.sql                    COPY INTO staging + the procedure call (Data Factory)
     serverless/00_setup.sql                       database, zone schemas, credential, data sources
     serverless/landing/<source>__<entity>.sql     a view over each landing entity's dated folders
@@ -23,6 +24,7 @@ from jinja2 import Environment
 
 from lakewharf.generate.artifact import Artifact, text_artifact
 from lakewharf.generate.synapse import serverless
+from lakewharf.generate.synapse.audits import audit_plan, unknown_row
 from lakewharf.generate.synapse.loading import (
     LAKE_ACCOUNT_PLACEHOLDER,
     LAKE_ENDPOINT,
@@ -64,7 +66,8 @@ def _schemas(catalog: Catalog, tables: list[TableDef], templates: Environment) -
     readers = sorted({r for t in tables for r in (*t.table.readers, *t.table.unmask)})
     roles = [{"name": role_name(r), "description": _role_description(catalog, r)} for r in readers]
     text = templates.get_template(f"{WAREHOUSE}/schemas.sql.j2").render(
-        schemas=schemas, roles=roles, watermarks=naming.watermark_table(), load_log=f"{naming.ETL_SCHEMA}.load_log")
+        schemas=schemas, roles=roles, watermarks=naming.watermark_table(), load_log=f"{naming.ETL_SCHEMA}.load_log",
+        test_results=naming.test_results_table())
     elements = (*(f"role:{r}" for r in readers), *(f"table:{t.table.name}" for t in tables))
     return text_artifact(f"{WAREHOUSE}/00_schemas.sql", text, elements)
 
@@ -79,13 +82,22 @@ def _table_artifacts(catalog: Catalog, t: TableDef, templates: Environment) -> l
     element = (f"table:{t.table.name}",)
     source = (f"dataset:{t.table.source_dataset}",) if t.table.source_dataset else (f"model:{t.table.source_model}",)
     flow = lineage(catalog, t.table)
+    audits = []
+    if t.table.tests:
+        plan = audit_plan(catalog, t.table, t.catalog_file)
+        audits.append(text_artifact(f"{WAREHOUSE}/procedures/{plan.procedure}.sql",
+                                    templates.get_template(f"{WAREHOUSE}/audit_procedure.sql.j2").render(plan=plan),
+                                    element))
     return [
+        *audits,
         text_artifact(f"{WAREHOUSE}/tables/{t.name}.sql",
-                      templates.get_template(f"{WAREHOUSE}/table.sql.j2").render(t=t), element, flow),
+                      templates.get_template(f"{WAREHOUSE}/table.sql.j2").render(t=t, unknown=unknown_row(t.table)),
+                      element, flow),
         text_artifact(f"{WAREHOUSE}/tables/{t.staging}.sql",
                       templates.get_template(f"{WAREHOUSE}/staging_table.sql.j2").render(t=t), element),
         text_artifact(f"{WAREHOUSE}/procedures/{t.procedure}.sql",
-                      templates.get_template(f"{WAREHOUSE}/load_procedure.sql.j2").render(plan=load_plan(t)),
+                      templates.get_template(f"{WAREHOUSE}/load_procedure.sql.j2").render(
+                          plan=load_plan(t, catalog)),
                       element, flow),
         text_artifact(f"{WAREHOUSE}/load/{t.table.name}.sql", load_script(catalog, t, templates),
                       (*element, *source), flow),

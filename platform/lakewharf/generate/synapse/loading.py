@@ -31,6 +31,7 @@ from pathlib import Path
 
 from jinja2 import Environment
 
+from lakewharf.generate.synapse.audits import audit_call_sql
 from lakewharf.generate.synapse.tables import TableDef, source_columns, table_def
 from lakewharf.generate.templates import bracket, template_environment
 from lakewharf.model import lake, naming
@@ -82,7 +83,10 @@ def load_script(catalog: Catalog, t: TableDef, templates: Environment) -> str:
     filesystem, folder = source_location(catalog, t.table)
     header = templates.get_template("synapse/warehouse/load_header.sql.j2").render(
         t=t, filesystem=filesystem, folder=folder, placeholder=LAKE_ACCOUNT_PLACEHOLDER, run_id=RUN_ID_EXPR)
-    return header + _copy_text(catalog, t, LAKE_ENDPOINT, templates) + load_call_sql(t.table)
+    # The data tests run right after the load, in the same script: the load worker needs nothing
+    # more, and the pipeline no more activities, however many tables have tests.
+    audit = audit_call_sql(t.table, RUN_ID_EXPR) if t.table.tests else ""
+    return header + _copy_text(catalog, t, LAKE_ENDPOINT, templates) + load_call_sql(t.table) + audit
 
 
 def _copy_text(catalog: Catalog, t: TableDef, endpoint: str, templates: Environment) -> str:

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 from lakewharf.generate.synapse.tables import LOAD_LOG, TableDef
 from lakewharf.generate.templates import bracket
+from lakewharf.model.catalog import Catalog
+from lakewharf.model.data_tests import UNKNOWN_MEMBER_KEY
 
 _LATEST_FIRST = ("timestamp", "date")  # non-key columns that say which duplicate is the latest
 
@@ -34,9 +36,45 @@ class LoadPlan:
     temp_distribution: str  # of the de-duplicated copy of staging (#src)
     dedupe_order: tuple[str, ...]  # "[col] DESC" terms: the first row per key wins
     load_log: str = LOAD_LOG
+    lookups: tuple[Lookup, ...] = ()  # keys of dimensions with an unknown member
+
+    def select_list(self, prefix: str) -> str:
+        """The load columns as read from ``prefix`` (staging or its de-duplicated copy), a key
+        missing from its dimension replaced by the dimension's unknown member."""
+        looked_up = {lk.column: lk for lk in self.lookups}
+        return ", ".join(
+            f"COALESCE({looked_up[c].alias}.{bracket(looked_up[c].key)}, {UNKNOWN_MEMBER_KEY}) AS {bracket(c)}"
+            if c in looked_up else f"{prefix}{bracket(c)}" for c in self.t.load_columns)
 
 
-def load_plan(t: TableDef) -> LoadPlan:
+@dataclass(frozen=True)
+class Lookup:
+    """A fact column whose relationships test points at a dimension with ``unknown_member``."""
+
+    column: str
+    dimension: str  # schema.table
+    key: str
+    alias: str
+
+    def join(self, prefix: str) -> str:
+        return (f"LEFT JOIN {bracket(self.dimension)} AS {self.alias} "
+                f"ON {self.alias}.{bracket(self.key)} = {prefix}{bracket(self.column)}")
+
+
+def lookups(catalog: Catalog, t: TableDef) -> tuple[Lookup, ...]:
+    """Facts never point nowhere: a key missing from a dimension with an unknown member (a row
+    rejected upstream, a late-arriving dimension row) loads as that member's key, -1. The
+    dimension's merge key is unique, so the LEFT JOIN never multiplies rows."""
+    found = []
+    for test in t.table.tests:
+        parent = catalog.tables.get(test.to_owner or "") if test.kind == "relationships" else None
+        if parent is not None and parent.unknown_member and test.to_column == parent.load_keys[0] \
+                and test.column not in {lk.column for lk in found} and test.column not in t.table.load_keys:
+            found.append(Lookup(test.column, parent.qualified_name, test.to_column, f"u{len(found) + 1}"))
+    return tuple(found)
+
+
+def load_plan(t: TableDef, catalog: Catalog | None = None) -> LoadPlan:
     table = t.table
     keys = table.load_keys
     update_columns = tuple(c for c in t.load_columns if c not in keys)
@@ -59,7 +97,8 @@ def load_plan(t: TableDef) -> LoadPlan:
         strategy, reason = "update_insert", (
             "UPDATE then INSERT instead of MERGE. MERGE ... WHEN NOT MATCHED only accepts a HASH-distributed "
             f"target, and this one is {table.distribution.upper()}.")
-    return LoadPlan(t, strategy, reason, keys, update_columns, temp, _dedupe_order(t))
+    found = lookups(catalog, t) if catalog is not None else ()
+    return LoadPlan(t, strategy, reason, keys, update_columns, temp, _dedupe_order(t), lookups=found)
 
 
 def _dedupe_order(t: TableDef) -> tuple[str, ...]:

@@ -60,3 +60,24 @@ IF OBJECT_ID(N'[etl].[load_log]', N'U') IS NULL
         CLUSTERED INDEX ([table_name], [run_id])
     );
 GO
+
+-- One row per data test each time a table's audit procedure (etl.audit_<table>) runs it, after
+-- a load: a warning's only trace, an error's record, and the row count a change check compares.
+IF OBJECT_ID(N'[etl].[test_results]', N'U') IS NULL
+    CREATE TABLE [etl].[test_results]
+    (
+        [run_id] NVARCHAR(64) NOT NULL,  -- Data Factory pipeline run id
+        [test_name] NVARCHAR(256) NOT NULL,  -- <table>.<test>
+        [table_name] NVARCHAR(256) NOT NULL,  -- schema.table
+        [severity] NVARCHAR(8) NOT NULL,  -- error | warn
+        [status] NVARCHAR(8) NOT NULL,  -- pass | warn | fail
+        [failing_rows] BIGINT NOT NULL,  -- rows the test's query returned (row_count, freshness: 0 or 1)
+        [measured] BIGINT NULL,  -- row_count: the rows counted
+        [checked_at] DATETIME2(3) NOT NULL  -- UTC
+    )
+    WITH
+    (
+        DISTRIBUTION = ROUND_ROBIN,
+        CLUSTERED INDEX ([test_name], [checked_at])
+    );
+GO

@@ -28,7 +28,7 @@ BEGIN
     CREATE TABLE #src
     WITH (DISTRIBUTION = HASH([customer_id]), HEAP)
     AS
-    SELECT d.[order_id], d.[line_no], d.[customer_id], d.[product_id], d.[order_date], d.[channel], d.[status], d.[quantity], d.[unit_price], d.[discount], d.[net_amount]
+    SELECT d.[order_id], d.[line_no], COALESCE(u1.[customer_id], -1) AS [customer_id], COALESCE(u2.[product_id], -1) AS [product_id], d.[order_date], d.[channel], d.[status], d.[quantity], d.[unit_price], d.[discount], d.[net_amount]
     FROM
     (
         SELECT
@@ -36,6 +36,9 @@ BEGIN
             ROW_NUMBER() OVER (PARTITION BY s.[order_id], s.[line_no] ORDER BY [order_date] DESC, [customer_id] DESC, [product_id] DESC, [channel] DESC, [status] DESC, [quantity] DESC, [unit_price] DESC, [discount] DESC, [net_amount] DESC) AS [_rn]
         FROM [stg].[mart__fact_sales] AS s
     ) AS d
+    -- Facts never point nowhere: a key missing from its dimension becomes the unknown member (-1).
+    LEFT JOIN [mart].[dim_customer] AS u1 ON u1.[customer_id] = d.[customer_id]
+    LEFT JOIN [mart].[dim_product] AS u2 ON u2.[product_id] = d.[product_id]
     WHERE d.[_rn] = 1;
 
     BEGIN TRY

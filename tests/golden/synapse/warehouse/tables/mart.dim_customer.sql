@@ -48,6 +48,13 @@ IF NOT EXISTS (SELECT 1 FROM sys.columns WHERE [object_id] = OBJECT_ID(N'[mart].
     ALTER TABLE [mart].[dim_customer] ADD [marketing_opt_in] BIT NULL;
 GO
 
+-- The unknown member (catalog: unknown_member): a fact whose customer_id has no row here loads
+-- with -1 instead of pointing nowhere. Inserted once; the merge load never touches it.
+IF NOT EXISTS (SELECT 1 FROM [mart].[dim_customer] WHERE [customer_id] = -1)
+    INSERT INTO [mart].[dim_customer] ([customer_id], [email_hash], [city], [country], [signup_date], [loyalty_tier], [birth_year], [marketing_opt_in])
+    SELECT -1, NULL, NULL, NULL, NULL, NULL, NULL, NULL;
+GO
+
 -- Readers.
 GRANT SELECT ON OBJECT::[mart].[dim_customer] TO [role_analyst];
 GRANT SELECT ON OBJECT::[mart].[dim_customer] TO [role_data_engineer];

@@ -40,6 +40,13 @@ IF NOT EXISTS (SELECT 1 FROM sys.columns WHERE [object_id] = OBJECT_ID(N'[mart].
     ALTER TABLE [mart].[dim_product] ADD [active] BIT NULL;
 GO
 
+-- The unknown member (catalog: unknown_member): a fact whose product_id has no row here loads
+-- with -1 instead of pointing nowhere. Inserted once; the merge load never touches it.
+IF NOT EXISTS (SELECT 1 FROM [mart].[dim_product] WHERE [product_id] = -1)
+    INSERT INTO [mart].[dim_product] ([product_id], [sku], [name], [category], [brand], [list_price], [active])
+    SELECT -1, N'unknown', N'unknown', NULL, NULL, NULL, NULL;
+GO
+
 -- Readers.
 GRANT SELECT ON OBJECT::[mart].[dim_product] TO [role_analyst];
 GRANT SELECT ON OBJECT::[mart].[dim_product] TO [role_data_engineer];
