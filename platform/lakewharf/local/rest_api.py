@@ -114,7 +114,7 @@ def _ended(body: Any, paging: Paging) -> bool:
         value, parent = _at(body, parts), _at(body, parts[:-1])
         present = isinstance(parent, dict) and parts[-1] in parent
         if ((condition == "Empty" and not value) or (condition == "NonEmpty" and value)
-                or (condition == "Exist" and present) or (condition == "NotExist" and not present)):
+                or (condition == "Exist" and present) or (condition == "NonExist" and not present)):
             return True
     return False
 

@@ -17,7 +17,7 @@ https://learn.microsoft.com/azure/data-factory/connector-rest
 - Pagination rules (https://learn.microsoft.com/azure/data-factory/connector-rest#pagination-support)
   lakewharf checks and runs locally: ``AbsoluteUrl: $.<path>`` (the next page's URL in the body),
   ``QueryParameters.<name>`` or ``QueryParameters.{<name>}`` (a ``{name}`` in ``path``) with
-  ``RANGE:<start>:<end>:<step>``, ``EndCondition:$.<path>: Empty | NonEmpty | Exist | NotExist``
+  ``RANGE:<start>:<end>:<step>``, ``EndCondition:$.<path>: Empty | NonEmpty | Exist | NonExist``
   and ``MaxRequestNumber: <n>``.
 
 Entities load in full: an API has no watermark query (a filter in ``path`` is the API's own).
@@ -56,7 +56,7 @@ _CREDENTIAL_HEADERS = re.compile(r"(?i)^(authorization|proxy-authorization|cooki
                                  r"x-auth-token|ocp-apim-subscription-key)$")
 _BODY_PATH = re.compile(r"^\$(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 _RANGE = re.compile(r"^RANGE:(-?\d+):(-?\d+):(\d+)$")
-_END_VALUES = ("Empty", "NonEmpty", "Exist", "NotExist")
+_END_VALUES = ("Empty", "NonEmpty", "Exist", "NonExist")
 DEFAULT_PAGE_SIZE = 100  # records per page the local API serves when no RANGE rule sets the step
 
 Problem = tuple[tuple[str, ...], str, str]
@@ -72,7 +72,7 @@ class Paging:
     start: int = 0
     end: int = 0
     step: int = 0
-    end_conditions: tuple[tuple[tuple[str, ...], str], ...] = ()  # (body path, Empty|NonEmpty|Exist|NotExist)
+    end_conditions: tuple[tuple[tuple[str, ...], str], ...] = ()  # (body path, Empty|NonEmpty|Exist|NonExist)
     max_requests: int | None = None
 
     @property
@@ -117,7 +117,7 @@ def paging_problems(rules: Any, path: str) -> tuple[Paging, list[tuple[tuple[str
             where = key.removeprefix("EndCondition:")
             if not _BODY_PATH.match(where) or text not in _END_VALUES:
                 found.append(((key,), f"{key}: {text!r} is not an end condition lakewharf follows",
-                              "EndCondition:$.data: Empty (or NonEmpty, Exist, NotExist)"))
+                              "EndCondition:$.data: Empty (or NonEmpty, Exist, NonExist)"))
             else:
                 conditions.append((body_path(where), text))
         elif key == "MaxRequestNumber":
