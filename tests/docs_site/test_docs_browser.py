@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO_ROOT, Project
+from tests.conftest import REPO_ROOT, Project
 from lakewharf.cli.main import main
 from lakewharf.docs_site.render import page_file, render_site
 from lakewharf.model.catalog import Catalog

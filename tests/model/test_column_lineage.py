@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import Project
+from tests.conftest import Project
 from lakewharf.model.catalog import Catalog
 from lakewharf.model.column_lineage import ColumnEdge, column_lineage
 from lakewharf.project import load_catalog
