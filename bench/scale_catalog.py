@@ -156,7 +156,9 @@ def table_yaml(entity: str) -> str:
         out += f"  {column}: {{type: {type_}{extra}}}\n"
     distribution = f"{{hash: {entity}_id}}" if int(entity[1:]) % 3 == 0 else "round_robin"
     return out + (f"distribution: {distribution}\nindex: clustered_columnstore\n"
-                  f"load: {{mode: merge, keys: [{entity}_id]}}\nreaders: [analyst, data_engineer]\n")
+                  f"load: {{mode: merge, keys: [{entity}_id]}}\nreaders: [analyst, data_engineer]\n"
+                  # data tests as a team writes them: its audit runs after each load
+                  f"tests:\n  - unique: {entity}_id\n  - not_null: [{entity}_id]\n")
 
 
 def pipelines_yaml(sources: list[tuple[str, str, str | None, list[str]]]) -> str:

@@ -160,7 +160,11 @@ def test_serve_answers_on_localhost_and_ctrl_c_ends_quietly(project: Project) ->
     port = _free_port()
     process = subprocess.Popen([*WHARF, "--project", str(project.root), "docs", "--serve", "--port", str(port)],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env={"PYTHONPATH": str(REPO_ROOT / "platform"), "PATH": "/usr/bin:/bin"})
+                               env={"PYTHONPATH": str(REPO_ROOT / "platform"), "PATH": "/usr/bin:/bin"},
+                               # A background job (nohup, `cmd &` in a script, some CI runners) inherits
+                               # SIGINT ignored, and Python then never raises KeyboardInterrupt: give the
+                               # server the default disposition, as a terminal's Ctrl-C would find it.
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         body = b""
         for _ in range(150):
@@ -173,7 +177,12 @@ def test_serve_answers_on_localhost_and_ctrl_c_ends_quietly(project: Project) ->
         assert b"lineage-data.js" in body
     finally:
         process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=30)
+        try:
+            out, err = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()  # never leave a server behind
+            process.communicate()
+            raise
     assert process.returncode == 0, err
     assert "Traceback" not in err and f"127.0.0.1:{port}" in out
 

@@ -3,16 +3,15 @@ and falls back to one process where forking is unsafe or a worker fails."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
 import pytest
 
-from lakewharf.generate import parallel, preparations
-from lakewharf.generate.templates import template_environment
-from lakewharf.project import load_catalog
+from lakewharf.generate import parallel
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,14 +31,16 @@ def two_workers(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(parallel, "_NATIVE_THREADS", ("lakewharf_test_native_threads",))
 
 
-@pytest.mark.usefixtures("two_workers")
+def _fresh(check: str) -> None:
+    """Run ``check`` of parallel_fresh.py in a new interpreter, where forking is allowed."""
+    env = {**os.environ, parallel.WORKERS_ENV: "2", "PYTHONPATH": str(ROOT / "platform")}
+    done = subprocess.run([sys.executable, str(Path(__file__).with_name("parallel_fresh.py")), check],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
 def test_many_items_render_on_worker_processes_in_input_order() -> None:
-    items = list(range(parallel.MIN_ITEMS + 37))
-    texts = parallel.render_each(_pid_of, items)
-    assert [int(t.split(":")[0]) for t in texts] == items
-    pids = _pids(texts)
-    # Rendered by the workers only (how the shares fell between the two depends on the machine).
-    assert os.getpid() not in pids and 1 <= len(pids) <= 2
+    _fresh("order")
 
 
 @pytest.mark.usefixtures("two_workers")
@@ -88,25 +89,5 @@ def test_a_failing_item_raises_its_own_error_from_this_process() -> None:
     assert os.getpid() in seen  # rendered again here after the pool failed
 
 
-@pytest.mark.usefixtures("two_workers")
-def test_preparation_scripts_are_the_same_bytes_on_workers(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    spec = importlib.util.spec_from_file_location("scale_catalog", ROOT / "bench" / "scale_catalog.py")
-    assert spec and spec.loader
-    writer = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(writer)
-    catalog = load_catalog(writer.write(40, tmp_path / "project"))
-    env = template_environment(catalog.root)
-    one = preparations.generate(catalog, env)  # 40 < MIN_ITEMS: one process
-    monkeypatch.setattr(parallel, "MIN_ITEMS", 8)
-    calls: list[int] = []
-    real = parallel.render_each
-
-    def counted(render, items):  # type: ignore[no-untyped-def]
-        calls.append(len(items))
-        return real(lambda ds: f"{os.getpid()}\n{render(ds)}", items)
-
-    monkeypatch.setattr(parallel, "render_each", counted)
-    on_workers = preparations.generate(catalog, env)
-    assert calls == [40]
-    assert os.getpid() not in {int(a.content.split(b"\n", 1)[0]) for a in on_workers}
-    assert [(a.path, a.content.split(b"\n", 1)[1]) for a in on_workers] == [(a.path, a.content) for a in one]
+def test_preparation_scripts_are_the_same_bytes_on_workers() -> None:
+    _fresh("same_bytes")

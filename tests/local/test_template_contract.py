@@ -21,6 +21,7 @@ import pytest
 from lakewharf.cli.main import main
 from lakewharf.generate.preparations import split_batches
 from lakewharf.local.sql_activities import serverless_statement
+from lakewharf.local.tsql_local import ThrownError
 from lakewharf.local.tsql_text import batches, tokens
 from lakewharf.local.tsql_translate import to_duckdb
 from lakewharf.local.warehouse import DuckDBWarehouse
@@ -126,9 +127,16 @@ def check_warehouse(rendered: Rendered, tmp_path: Path) -> None:
         assert len(ddl) > 2 and loads
         for path in ddl:
             warehouse.execute(scripts[path])
+        thrown: list[str] = []
         for path in loads:  # COPY INTO reads nothing here; the procedure then runs on empty staging
             for batch in split_batches(scripts[path].replace("@{pipeline().RunId}", "run-1")):
-                warehouse.execute(batch)
+                try:
+                    warehouse.execute(batch)
+                except ThrownError as exc:
+                    # A data test failing on the empty warehouse (row_count min 1) is its audit
+                    # having run to its THROW: the statement ran, as it would on Synapse.
+                    assert str(exc).startswith("data test ") and "etl.audit_" in batch, (path, exc)
+                    thrown.append(path)
         assert len(copies) == len(loads)
         assert {t.split(".")[0] for t in warehouse.tables()} >= {"stg"}
     finally:

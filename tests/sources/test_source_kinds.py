@@ -16,6 +16,7 @@ from lakewharf.model.catalog import Column, Entity, Source
 from lakewharf.model.types import DataType
 from lakewharf.sources import SOURCE_KINDS, DatabaseKind, FileKind
 from lakewharf.sources.blob_files import FORMATS
+from lakewharf.sources.rest import ApiKind
 from lakewharf.sources.schema import source_schema_text
 from lakewharf.sources.sql_dialect import WATERMARK_KINDS
 
@@ -47,7 +48,8 @@ def test_every_kind_answers_every_hook(name: str) -> None:
     kind = SOURCE_KINDS[name]
     assert kind.name == name and kind.title and kind.not_verified_locally
     assert kind.entity_field in ("table", "path") and kind.entity_hint
-    formats = [None] if kind.is_database else list(FORMATS)
+    api = isinstance(kind, ApiKind)
+    formats = [None] if kind.is_database or api else list(FORMATS)
     for fmt in formats:
         source = _source(name, fmt)
         secret = {"type": "AzureKeyVaultSecret", "secretName": "x"}
@@ -55,7 +57,12 @@ def test_every_kind_answers_every_hook(name: str) -> None:
         assert type_ and props
         shape = kind.dataset(source, lambda p: {"value": f"@dataset().{p}", "type": "Expression"})
         assert shape.type and shape.description
-        assert kind.dataset_family(source) in ((name,) if kind.is_database else FORMATS)
+        families = (name,) if kind.is_database else FORMATS
+        assert kind.dataset_family(source) in ((f"{name}_anonymous",) if api else families)
+        assert kind.owns_linked_service(kind.linked_service_key_of(source))
+    if api:
+        assert kind.incremental == "none" and kind.problems({})  # a base_url and entity records are required
+        return
     if isinstance(kind, DatabaseKind):
         assert kind.incremental == "watermark" and kind.default_schema
         assert kind.copy_source_type and kind.query_property and kind.dataset_type and kind.linked_service_type

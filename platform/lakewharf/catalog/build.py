@@ -36,6 +36,7 @@ from lakewharf.model.steps import Step, parse_step
 from lakewharf.model.steps.join import Join
 from lakewharf.model.type_map import DEFAULT_COLLATION
 from lakewharf.model.types import DataType, Privacy, TypeSyntaxError
+from lakewharf.sources.base import API_FIELDS
 from lakewharf.sources.registry import SOURCE_KINDS
 
 
@@ -179,8 +180,9 @@ class Builder:
                 self._check_watermark(eo.at("load", "watermark"), load["watermark"], cols, e["columns"])
             if kind.entity_field not in e:
                 self.errors.append(eo.error(f"a {d['kind']} entity needs '{kind.entity_field}'", kind.entity_hint))
+            api = {k: e[k] for k in API_FIELDS if k in e}  # an API entity's responses (the kind checks them)
             entities[n] = Entity(f.name, n, e.get("table"), e.get("path"), load["mode"], load.get("watermark"), cols,
-                                 e.get("description", ""), eo, self.volume(e.get("volume"), eo.at("volume")))
+                                 e.get("description", ""), eo, self.volume(e.get("volume"), eo.at("volume")), api)
         for path, message, hint in kind.problems(d):
             self.errors.append(o.at(*path).error(message, hint))
         landing = d.get("landing_zone", "landing")

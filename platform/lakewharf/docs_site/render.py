@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import tempfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -21,7 +19,7 @@ from typing import Any
 from lakewharf.docs_site.facts import KIND_TITLES, Page, collect
 from lakewharf.docs_site.graph import lineage_elements
 from lakewharf.errors import WharfError
-from lakewharf.generate.writer import DOCS_MARKER
+from lakewharf.generate.writer import DOCS_MARKER, swap_in
 from lakewharf.model.catalog import Catalog
 from lakewharf.model.column_lineage import column_lineage
 
@@ -117,31 +115,7 @@ def _check_replaceable(out: Path) -> None:
 
 def _write(out: Path, files: dict[str, bytes]) -> None:
     _check_replaceable(out)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-    except OSError as exc:
-        raise DocsRefused(f"cannot write into {out.parent}: {exc.strerror or exc}") from None
-    try:
-        staging.chmod(0o755)
-        for rel, data in sorted(files.items()):
-            target = staging / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-        if out.exists():
-            old = out.with_name(f".{out.name}-old")
-            shutil.rmtree(old, ignore_errors=True)
-            out.rename(old)
-            staging.rename(out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            staging.rename(out)
-    except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise DocsRefused(f"cannot write {out}: {exc.strerror or exc}") from None
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    swap_in(out, sorted(files.items()), DocsRefused)
 
 
 __all__ = ["DocsRefused", "Page", "SiteSummary", "page_file", "render_site"]

@@ -11,7 +11,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from lakewharf.errors import WharfError
@@ -64,17 +64,25 @@ def write_tree(out: Path, artifacts: Sequence[Artifact]) -> None:
     check_unique(artifacts)
     out = out.resolve()
     refuse_foreign_folder(out)
+    swap_in(out, ((a.path, a.content) for a in artifacts), OutputRefused)
+
+
+def swap_in(out: Path, files: Iterable[tuple[str, bytes]], refused: type[WharfError]) -> None:
+    """Write ``files`` (relative path, bytes) into a sibling staging folder, then swap it in for
+    ``out`` (the old folder moved aside and removed only once the new one is in place), so a reader
+    or a crash never sees a half-written folder. Whether ``out`` may be replaced is the caller's
+    check; an OS error is ``refused`` with nothing changed."""
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     except OSError as exc:
-        raise OutputRefused(f"cannot write into {out.parent}: {exc.strerror or exc}") from None
+        raise refused(f"cannot write into {out.parent}: {exc.strerror or exc}") from None
     try:
         staging.chmod(0o755)  # mkdtemp creates 0700; the tree is meant to be read by others
-        for a in artifacts:
-            target = staging / a.path
+        for rel, data in files:
+            target = staging / rel
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(a.content)
+            target.write_bytes(data)
         backup = out.with_name(f".{out.name}.old")
         if backup.exists():
             shutil.rmtree(backup)
@@ -84,7 +92,7 @@ def write_tree(out: Path, artifacts: Sequence[Artifact]) -> None:
         shutil.rmtree(backup, ignore_errors=True)
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
-        raise OutputRefused(f"cannot write {out}: {exc.strerror or exc}") from None
+        raise refused(f"cannot write {out}: {exc.strerror or exc}") from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

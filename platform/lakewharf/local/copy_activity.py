@@ -71,7 +71,11 @@ def run_copy(
     con = connect(ctx.settings.state)
     measured = Measured()
     try:
-        if props["source"]["type"] in _FILE_SOURCES:
+        if props["source"]["type"] == "RestSource":  # a real HTTP API on 127.0.0.1 (local/rest_api.py)
+            from lakewharf.local.rest_api import api_read
+
+            read = api_read(con, ctx.sources.drop(source.name), entity, measured)
+        elif props["source"]["type"] in _FILE_SOURCES:
             read = _file_read(ctx, con, source, entity, props, source_ds.properties, measured)
         else:
             read = _database_read(ctx, con, source, entity, source_ds.properties, props["source"], measured)

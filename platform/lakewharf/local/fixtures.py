@@ -18,7 +18,7 @@ from typing import Any
 
 from lakewharf.local.sources import EntityRows, SeedError
 from lakewharf.model.catalog import Entity, Source
-from lakewharf.sources.registry import is_database
+from lakewharf.sources.registry import is_database, kind_of
 
 EXTENSIONS = {"csv": "csv", "parquet": "parquet", "jsonl": "jsonl", "json": "jsonl"}
 
@@ -64,6 +64,10 @@ def fixture_rows(source: Source, folder: Path) -> dict[str, EntityRows]:
             path = _fixture(folder, entity)
             if is_database(source):
                 out[entity.ref] = EntityRows(_read(con, path), {})
+                continue
+            pages = kind_of(source).local_files(entity, _read(con, path)) if source.format is None else None
+            if pages is not None:  # an API's responses: the fixture's rows as the page files it serves
+                out[entity.ref] = EntityRows(None, pages)
                 continue
             fmt = EXTENSIONS[path.suffix.lstrip(".")]
             if fmt == source.format:

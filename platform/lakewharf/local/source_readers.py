@@ -29,7 +29,7 @@ from lakewharf.local.bindings import BindingError, database_path, engine_of, exp
 from lakewharf.local.row_checks import converted
 from lakewharf.model.catalog import Entity, Source
 from lakewharf.sources.base import DatabaseKind
-from lakewharf.sources.registry import database_kind
+from lakewharf.sources.registry import database_kind, kind_of
 
 
 def database_kind_of(source: Source) -> DatabaseKind:
@@ -348,7 +348,7 @@ def check_drop(drop: FileDrop, source: Source) -> list[str]:
     files = drop.files()
     problems = []
     for entity in source.entities.values():
-        folder, pattern = glob_of(entity)
+        folder, pattern = kind_of(source).local_glob(entity) or glob_of(entity)
         if not matching(files, folder, pattern):
             problems.append(f"source {source.name}, entity {entity.name}: no file in {drop.where} matches "
                             f"{entity.path} (looked for {posixpath.join(folder, pattern)})")

@@ -39,7 +39,7 @@ from lakewharf.local import synthetic_files as sf
 from lakewharf.local import synthetic_values as sv
 from lakewharf.model.catalog import Catalog, Column, Entity
 from lakewharf.model.types import DataType
-from lakewharf.sources.registry import is_database
+from lakewharf.sources.registry import is_database, kind_of
 
 
 @dataclass(frozen=True)
@@ -228,8 +228,10 @@ def _generate(plan: _Plan, entity: Entity) -> EntityData:
         [to_arrow(c.type, kept.values[c.name], kept.nulls[c.name]) for c in entity.columns],
         schema=pyarrow.schema([pyarrow.field(c.name, arrow_type(c.type), c.nullable) for c in entity.columns]))
     last_day = opts.start + datetime.timedelta(days=max(1, opts.days) - 1)
-    files = (sf.entity_files(source, entity, frame.values, frame.nulls, frame.time, bad, table, opts.seed, last_day)
-             if not is_database(source) else {})
+    files = kind_of(source).local_files(entity, table)  # an API's pages; None: the format's files
+    if files is None:
+        files = (sf.entity_files(source, entity, frame.values, frame.nulls, frame.time, bad, table, opts.seed,
+                                 last_day) if not is_database(source) else {})
     dirty = {"missing": sum(int(v.sum()) for v in kept.nulls.values()),
              "outliers": sum(int(v.sum()) for v in kept.outliers.values()),
              "duplicates": int((kept.original < 0).sum()), "bad_types": int(bad.sum())}

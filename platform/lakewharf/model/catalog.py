@@ -115,6 +115,8 @@ class Entity:
     description: str = ""
     origin: Origin = _ORIGIN
     volume: Volume | None = None  # None: wharf cost states its default assumption
+    # What an API entity's responses hold (records, pagination, fields, headers; lakewharf.sources.rest).
+    api: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
     @property
     def ref(self) -> str:

@@ -23,6 +23,9 @@ from typing import Any, ClassVar
 from lakewharf.model.catalog import Source
 from lakewharf.sources.sql_dialect import SqlDialect
 
+# What an API entity says about its responses (``sources.rest``); other kinds' entities refuse them.
+API_FIELDS = ("records", "pagination", "fields", "headers")
+
 # A dataset parameter reference (``@dataset().name``) as the generator spells it.
 Param = Callable[[str], Any]
 
@@ -66,6 +69,30 @@ class SourceKind:
         source's secret, ``param`` spells a reference to one of its parameters."""
         raise NotImplementedError
 
+    def linked_service_key_of(self, source: Source) -> str:
+        """The key of one source's linked service: the kind's, unless its sources differ (REST auth)."""
+        return self.linked_service_key
+
+    def owns_linked_service(self, key: str) -> bool:
+        return key == self.linked_service_key
+
+    def reads_secret(self, key: str) -> bool:
+        """Whether the linked service of ``key`` reads the source's Key Vault secret."""
+        return self.needs_secret
+
+    def linked_service_for(self, key: str, secret: dict[str, Any], param: Param) -> tuple[str, dict[str, Any]]:
+        """The linked service of ``key`` (a kind whose sources share one takes no notice of the key)."""
+        return self.linked_service(secret, param)
+
+    def local_files(self, entity: Any, table: Any) -> dict[str, bytes] | None:
+        """The files the local runner serves for the generated rows (a pyarrow table) of ``entity``;
+        None: the files of the source's format."""
+        return None
+
+    def local_glob(self, entity: Any) -> tuple[str, str] | None:
+        """(folder, file pattern) of the entity's files in a local drop; None: its ``path`` glob."""
+        return None
+
     def dataset_family(self, source: Source) -> str:
         """Sources sharing a family share one dataset (``ds_src_<family>``) and worker pipelines."""
         raise NotImplementedError
@@ -79,6 +106,8 @@ class SourceKind:
         options = source.get("options", {})
         found = [(("options",) if "options" in source else (), f"a {self.name} source needs options.{name}",
                   f"options: {{{name}: ...}}") for name in self.connection_parameters if name not in options]
+        found += [(("entities", name, key), f"a {self.name} entity takes no '{key}'", "only rest entities do")
+                  for name, entity in (source.get("entities") or {}).items() for key in API_FIELDS if key in entity]
         return found + self._reach(source)
 
     def _reach(self, source: dict[str, Any]) -> list[tuple[tuple[str, ...], str, str]]:

@@ -15,6 +15,7 @@ from lakewharf.sources.log import LOG
 from lakewharf.sources.mysql import MYSQL
 from lakewharf.sources.oracle import ORACLE
 from lakewharf.sources.postgresql import POSTGRESQL
+from lakewharf.sources.rest import REST, ApiKind
 from lakewharf.sources.sqlserver import SQLSERVER
 
 SOURCE_KINDS: dict[str, SourceKind] = {
@@ -25,6 +26,7 @@ SOURCE_KINDS: dict[str, SourceKind] = {
     "mysql": MYSQL,
     "oracle": ORACLE,
     "azure_sql": AZURE_SQL,
+    "rest": REST,
 }
 
 
@@ -49,7 +51,7 @@ def family_of(source: Source) -> str:
 
 def linked_service_key(source: Source) -> str:
     """Sources with one key share one linked service (``ls_src_<key>``)."""
-    return kind_of(source).linked_service_key + (_SELF_HOSTED if source.runtime == "self_hosted" else "")
+    return kind_of(source).linked_service_key_of(source) + (_SELF_HOSTED if source.runtime == "self_hosted" else "")
 
 
 def split_family(family: str) -> tuple[str, bool]:
@@ -69,4 +71,10 @@ def database_kind(family: str) -> DatabaseKind | None:
 def linked_service_kind(key: str) -> SourceKind:
     """The first kind whose linked service key is ``key`` (kinds sharing a key share its JSON)."""
     base = split_family(key)[0]
-    return next(k for k in SOURCE_KINDS.values() if k.linked_service_key == base)
+    return next(k for k in SOURCE_KINDS.values() if k.owns_linked_service(base))
+
+
+def api_kind(family: str) -> ApiKind | None:
+    """The API kind whose dataset family (and worker pipelines) is ``family``; None for the others."""
+    base = split_family(family)[0]
+    return next((k for k in SOURCE_KINDS.values() if isinstance(k, ApiKind) and k.owns_linked_service(base)), None)

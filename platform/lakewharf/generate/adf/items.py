@@ -28,7 +28,7 @@ from lakewharf.generate.artifact import Artifact
 from lakewharf.generate.preparations import script_path, split_batches
 from lakewharf.model import lake, naming
 from lakewharf.model.catalog import Catalog, Entity, Model, PipelineStep, Source
-from lakewharf.sources.registry import database_kind, family_of, kind_of
+from lakewharf.sources.registry import api_kind, database_kind, family_of, kind_of
 
 OLD, NEW = "{{old_watermark}}", "{{new_watermark}}"
 UNSELECTABLE = "{{rows_without_watermark}}"  # the new-watermark Lookup's count of NULL watermarks
@@ -133,6 +133,9 @@ def ingest_item(catalog: Catalog, step: PipelineStep, source: Source, entity: En
                 "save_script": _watermark_save(entity, NEW, UNSELECTABLE),
             }
         return item
+    api = api_kind(family_of(source))
+    if api is not None:
+        return item | api.item(source, entity)
     assert entity.path is not None and source.format is not None
     folder, file = entity.path.rsplit("/", 1) if "/" in entity.path else ("", entity.path)
     if incremental:  # a modified-time range selects the files: every dated folder may hold some

@@ -111,9 +111,10 @@ def source_linked_service(key: str) -> dict[str, Any]:
     ending ``_self_hosted`` connects through the self-hosted integration runtime (``connectVia``):
     https://learn.microsoft.com/azure/data-factory/create-self-hosted-integration-runtime"""
     kind = linked_service_kind(key)
-    type_, props = kind.linked_service(key_vault_secret(_param(SECRET)), _param)
+    base = split_family(key)[0]
+    type_, props = kind.linked_service_for(base, key_vault_secret(_param(SECRET)), _param)
     description = (f"Every {key} source; the credential is the Key Vault secret named by parameter secret_name."
-                   if kind.needs_secret else f"Every {key} source, reached with the factory's managed identity.")
+                   if kind.reads_secret(base) else f"Every {key} source, reached with the factory's managed identity.")
     doc = _ls(naming.source_linked_service_name(key), type_, description, props,
               SOURCE_PARAMETERS + kind.connection_parameters)
     if split_family(key)[1]:

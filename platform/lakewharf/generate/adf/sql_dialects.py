@@ -25,6 +25,7 @@ from typing import Any
 
 from lakewharf.model.catalog import Column, Entity, Source
 from lakewharf.model.lake import LOADED_AT, RUN_ID
+from lakewharf.sources.registry import api_kind, family_of
 from lakewharf.sources.sql_dialect import SqlDialect
 
 _INTERIM = {"boolean": "Boolean", "smallint": "Int16", "int": "Int32", "bigint": "Int64", "float": "Single",
@@ -62,19 +63,24 @@ def translator(source: Source, entity: Entity) -> dict[str, Any]:
     be mapped explicitly once a mapping exists). Database and Parquet sources keep their native
     types; CSV text is converted to the catalog types; JSON is hierarchical, which the Copy's type
     conversion does not cover, so JSON fields keep the types the file has."""
-    hierarchical = source.format == "jsonl"
+    api = api_kind(family_of(source))
+    collection, paths = api.record_mapping(entity) if api else ("", {})  # an API's records and their fields
+    hierarchical = source.format == "jsonl" or api is not None
 
     def mapping(column: Column) -> dict[str, Any]:
         sink: dict[str, str] = {"name": column.name}
         if source.format == "csv":
             sink["type"] = _INTERIM[column.type.base]
-        return {"source": {"path": f"$['{column.name}']"} if hierarchical else {"name": column.name}, "sink": sink}
+        path = paths.get(column.name, f"$['{column.name}']")
+        return {"source": {"path": path} if hierarchical else {"name": column.name}, "sink": sink}
 
     mappings = [mapping(c) for c in entity.columns]
     loaded_at: dict[str, str] = {"name": LOADED_AT} if hierarchical else {"name": LOADED_AT, "type": "DateTime"}
     mappings += [{"source": {"name": LOADED_AT}, "sink": loaded_at},
                  {"source": {"name": RUN_ID}, "sink": {"name": RUN_ID}}]
     translator: dict[str, Any] = {"type": "TabularTranslator", "mappings": mappings}
+    if collection:  # the array whose items are the rows; relative paths read inside each item
+        translator["collectionReference"] = collection
     if not hierarchical:
         translator |= {"typeConversion": True,
                        "typeConversionSettings": {"allowDataTruncation": False, "treatBooleanAsNumber": False}}

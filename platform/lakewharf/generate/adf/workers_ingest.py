@@ -33,7 +33,7 @@ from lakewharf.generate.adf.workers import p, pe, policy, script, worker
 from lakewharf.model import naming
 from lakewharf.model.lake import LOADED_AT, RUN_ID
 from lakewharf.sources.blob_files import FORMAT_PARAMETERS, FORMAT_SOURCES
-from lakewharf.sources.registry import database_kind, split_family
+from lakewharf.sources.registry import api_kind, database_kind, split_family
 
 
 def _chain(activities: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -45,9 +45,12 @@ def _chain(activities: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _source_ref(family: str) -> dict[str, Any]:
     params: dict[str, Any] = {KV: expr(gp(KV)), SECRET: pe("secret")}
     kind = database_kind(family)
+    api = api_kind(family)
     if kind:
         params |= {name: pe(name) for name in kind.connection_parameters}
         params |= {"schema": pe("schema"), "table": pe("table")}
+    elif api:
+        params |= {name: pe(name) for name in api.connection_parameters} | {"relative_url": pe("relative_url")}
     else:
         params |= {name: pe(name) for name in FORMAT_PARAMETERS[split_family(family)[0]]}
     return ds_ref(f"ds_src_{family}", params)
@@ -168,8 +171,22 @@ def file_worker(family: str, mode: str) -> dict[str, Any]:
                   activities, params)
 
 
+def api_worker(family: str) -> dict[str, Any]:
+    """Every page of one API resource (the REST connector follows the item's pagination rules)."""
+    kind = api_kind(family)
+    assert kind is not None
+    params = {"secret": "String", "relative_url": "String", "pagination": "Object", "headers": "Object",
+              "rejects_path": "String", "filesystem": "String", "folder": "String", "translator": "Object",
+              "pipeline": "String", "run_id": "String", "trigger_time": "String", "landing_time": "String",
+              **dict.fromkeys(kind.connection_parameters, "String")}
+    copy = _copy(family, kind.copy_source(pe("pagination"), pe("headers")), files=False)
+    return worker(f"ingest_{family}_full", f"Copy every page of one {family} resource (one item).", [copy], params)
+
+
 def ingest_worker(kind: str) -> dict[str, Any]:
     family, _, mode = kind.removeprefix("ingest_").rpartition("_")  # families may hold "_" (azure_sql)
     if database_kind(family):
         return database_worker(family, mode == "incremental")
+    if api_kind(family):
+        return api_worker(family)
     return file_worker(family, mode)
