@@ -14,8 +14,8 @@ from html import unescape
 from pathlib import Path
 
 import pytest
-
 from tests.conftest import REPO_ROOT, Project
+
 from lakewharf.cli.main import main
 from lakewharf.docs_site.render import page_file, render_site
 from lakewharf.model.catalog import Catalog

@@ -16,8 +16,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from tests.conftest import REPO_ROOT, Project
+
 from lakewharf.cli.main import main
 from lakewharf.docs_site.render import STATIC, DocsRefused, page_file, render_site
 from lakewharf.generate.generate_all import generate_all

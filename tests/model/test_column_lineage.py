@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from tests.conftest import Project
+
 from lakewharf.model.catalog import Catalog
 from lakewharf.model.column_lineage import ColumnEdge, column_lineage
 from lakewharf.project import load_catalog
