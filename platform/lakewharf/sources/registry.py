@@ -11,6 +11,7 @@ from lakewharf.model.catalog import Source
 from lakewharf.sources.azure_sql import AZURE_SQL
 from lakewharf.sources.base import DatabaseKind, SourceKind
 from lakewharf.sources.file_drop import FILE_DROP
+from lakewharf.sources.files import FILES
 from lakewharf.sources.log import LOG
 from lakewharf.sources.mysql import MYSQL
 from lakewharf.sources.oracle import ORACLE
@@ -27,6 +28,7 @@ SOURCE_KINDS: dict[str, SourceKind] = {
     "oracle": ORACLE,
     "azure_sql": AZURE_SQL,
     "rest": REST,
+    "files": FILES,
 }
 
 
