@@ -33,18 +33,31 @@ entities:
       content_md5: {type: string(24)}
 """
 
+# A preparation reads the metadata table like any landing data (serverless SQL over the Parquet).
+DATASET = """\
+description: The scanned delivery notes that are images, newest first per path.
+zone: trusted
+input: media.scans
+steps:
+  - dedupe: {keys: [path], latest_by: modified_at}
+  - filter: "content_type LIKE 'image/%'"
+  - select: [path, landed_path, size_bytes, content_type, modified_at]
+"""
+
 PIPELINE = """
   land_media:
-    description: Land the media files and their metadata.
+    description: Land the media files and their metadata, and index the scans.
     schedule: {cron: "0 4 * * *", timezone: UTC}
     steps:
       land_media: {ingest: media}
+      scan_index: {prepare: scan_index, after: [land_media]}
 """
 
 
 def add_files_source(root: Path) -> Path:
-    """Add the media source and its pipeline to an initialised project at ``root``."""
+    """Add the media source, a preparation of its scans and their pipeline to an initialised project at ``root``."""
     (root / "catalog" / "sources" / "media.yaml").write_text(SOURCE, encoding="utf-8")
+    (root / "catalog" / "datasets" / "scan_index.yaml").write_text(DATASET, encoding="utf-8")
     pipelines = root / "pipelines.yaml"
     pipelines.write_text(pipelines.read_text(encoding="utf-8") + PIPELINE, encoding="utf-8")
     return root

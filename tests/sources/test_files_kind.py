@@ -109,7 +109,12 @@ def test_it_runs_locally_every_file_copied_and_described(project: Path, built: P
             assert row["content_md5"] == base64.b64encode(hashlib.md5(data).digest()).decode()
             if entity == "scans":
                 assert (project / ".wharf" / "lake" / "landing" / row["landed_path"]).read_bytes() == data
-    notes = " ".join(json.loads((project / "report.json").read_text())["not_verified_locally"])
+    full = json.loads((project / "report.json").read_text())
+    prepared = next(a for a in full["activities"] if a["activity"] == "scan_index/cetas")
+    scans = report["scans/write_metadata"]["rows_written"]
+    assert prepared["rows_written"] == scans == duckdb.sql(  # serverless SQL reads the metadata like any landing
+        f"SELECT COUNT(*) FROM read_parquet('{project}/.wharf/lake/trusted/scan_index/**/*.parquet')").fetchone()[0]
+    notes = " ".join(full["not_verified_locally"])
     assert "Content-MD5 on the real store" in notes and "OPENJSON" in notes
 
 
