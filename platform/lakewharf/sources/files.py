@@ -157,8 +157,11 @@ class FilesKind(FileKind):
         return metadata_rows(query)
 
     def local_glob(self, entity: Entity) -> tuple[str, str]:
+        """Where a drop must hold files of the entity: any day for a dated path."""
         folder, pattern, _, _ = split_path(entity.path or "")
-        return _today(folder), pattern
+        for token in _DATED:
+            folder = folder.replace(token, "*")
+        return folder, pattern
 
     def local_files(self, entity: Entity, table: Any) -> dict[str, bytes]:
         """Small real files for the entity's pattern (a PNG, a PDF, a WAV), when nothing is bound."""
