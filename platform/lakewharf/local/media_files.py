@@ -48,9 +48,12 @@ def _when(value: Any) -> dt.datetime | None:
 
 
 def _in_window(f: DropFile, store: dict[str, Any]) -> bool:
+    """As the Copy's window (``copy_activity._in_window``): a drop whose backend gives no modified
+    time (Azurite's container, read through a local copy) is lakewharf's own, as new as the seed."""
+    if f.modified is None:
+        return True
     start, end = _when(store.get("modifiedDatetimeStart")), _when(store.get("modifiedDatetimeEnd"))
-    modified = _modified(f)
-    return (start is None or modified >= start) and (end is None or modified < end)
+    return (start is None or f.modified >= start) and (end is None or f.modified < end)
 
 
 def run_get_metadata(ctx: RunContext, props: dict[str, Any]) -> tuple[dict[str, Any], Measured]:
