@@ -24,6 +24,7 @@ from lakewharf.errors import CatalogInvalid
 from lakewharf.project import load_catalog
 from lakewharf.sources.files import content_type, metadata_query, metadata_rows
 from lakewharf.sources.files_samples import sample_files
+from lakewharf.verify.tsql import check_sql_text
 
 MEDIA = "catalog/sources/media.yaml"
 
@@ -132,6 +133,7 @@ def test_the_metadata_query_and_its_local_rows_agree() -> None:
     listing = json.dumps([{"itemName": "it's.PDF", "size": 3, "lastModified": "2026-11-30T10:00:00Z"}])
     query = (metadata_query("docs/o'neil").replace("{{files}}", listing.replace("'", "''"))
              .replace("{{landed_folder}}", "src/_files/docs/2026/11/30/run"))
+    assert check_sql_text(query) == []  # sqlfluff's T-SQL parser accepts the query the pool runs
     [row] = metadata_rows(query)
     assert row["path"] == "docs/o'neil/it's.PDF" and row["content_type"] == "application/pdf"
     assert row["landed_path"] == "src/_files/docs/2026/11/30/run/docs/o'neil/it's.PDF" and row["content_md5"] is None
