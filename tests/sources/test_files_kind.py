@@ -155,7 +155,8 @@ def test_a_bound_folder_of_the_users_files(project: Path, tmp_path: Path) -> Non
     (calls / "call-1.wav").write_bytes(sample_files("x", "", ".wav", 1)["x/sample-001.wav"])
     (calls / "call-2.mp3").write_bytes(b"ID3 not really an mp3")
     (calls / "memo.txt").write_bytes(b"not a call")  # outside the name pattern
-    (calls / "call-old").mkdir()  # a folder: Get Metadata lists it, the Filter drops it
+    (calls / "CALL-3.wav").write_bytes(b"other case")  # Blob wildcards and the Filter are case-sensitive
+    (calls / "call-old").mkdir()  # a folder: a windowed Get Metadata lists files only
     (calls / "call-old" / "call-9.wav").write_bytes(b"below the folder")
     day = media / "scans" / dt.datetime.now(dt.UTC).strftime("%Y/%m/%d")
     day.mkdir(parents=True)
@@ -168,8 +169,8 @@ def test_a_bound_folder_of_the_users_files(project: Path, tmp_path: Path) -> Non
     rows = duckdb.sql(f"SELECT path, content_type FROM read_parquet('{root}/.wharf/lake/landing/media/recordings/"
                       "**/*.parquet') ORDER BY path").fetchall()
     assert rows == [("calls/call-1.wav", "audio/wav"), ("calls/call-2.mp3", "audio/mpeg")]
-    assert sorted(p.name for p in calls.rglob("*")) == ["call-1.wav", "call-2.mp3", "call-9.wav", "call-old",
-                                                         "memo.txt"]  # the user's files never changed
+    assert sorted(p.name for p in calls.rglob("*")) == ["CALL-3.wav", "call-1.wav", "call-2.mp3", "call-9.wav",
+                                                         "call-old", "memo.txt"]  # the user's files never changed
     again = _run(root)  # incremental: nothing modified since the last run
     assert again["recordings/copy_files"]["rows_read"] == 0 == again["recordings/write_metadata"]["rows_read"]
 

@@ -2,7 +2,7 @@
 lake's drop container), as Data Factory runs them on Blob Storage:
 
 - Get Metadata of a folder: ``exists`` and ``childItems`` (``{name, type}`` of what sits directly
-  in it; files filtered by ``modifiedDatetimeStart <= lastModified < modifiedDatetimeEnd``); of a
+  in it; with ``modifiedDatetimeStart``/``End``, only its files modified in the range, no folders); of a
   file: ``itemName``, ``size``, ``lastModified`` (ISO 8601, UTC) and ``contentMD5`` (base64 of the
   MD5 of its bytes: the real store has it only for blobs uploaded with one).
   https://learn.microsoft.com/azure/data-factory/control-flow-get-metadata-activity
@@ -78,11 +78,14 @@ def run_get_metadata(ctx: RunContext, props: dict[str, Any]) -> tuple[dict[str, 
         raise FileNotFoundError(f"Get Metadata: the folder {folder!r} is not in {drop.where}")
     if inside and "childItems" in fields:
         store = props.get("storeSettings") or {}
+        # With a modified-time filter, childItems holds only the folder's own files in the range, no folders.
+        windowed = bool(store.get("modifiedDatetimeStart") or store.get("modifiedDatetimeEnd"))
         children: dict[str, str] = {}
         for f in inside:
             rest = f.name[len(prefix):]
             if "/" in rest:
-                children.setdefault(rest.split("/", 1)[0], "Folder")
+                if not windowed:
+                    children.setdefault(rest.split("/", 1)[0], "Folder")
             elif _in_window(f, store):
                 children[rest] = "File"
         output["childItems"] = [{"name": n, "type": t} for n, t in sorted(children.items())]

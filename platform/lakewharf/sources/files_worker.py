@@ -53,14 +53,19 @@ def files_worker(family: str, mode: str, parts: Any) -> dict[str, Any]:
                            "storeSettings": {"type": _STORE, **window},
                            "formatSettings": {"type": "BinaryReadSettings"}},
     }
+    # The name test must be case-sensitive, as the Copy's wildcard on Blob Storage is: startsWith and
+    # endsWith ignore case, replace does not (Microsoft's expression reference). A name holds no '/', so
+    # '/<prefix>' can only occur at the start of '/<name>' and '<suffix>/' only at the end of '<name>/'.
+    name, prefix, suffix = "item().name", p("name_prefix"), p("name_suffix")
+    starts = f"not(equals(replace(concat('/', {name}), concat('/', {prefix}), ''), concat('/', {name})))"
+    ends = f"not(equals(replace(concat({name}, '/'), concat({suffix}, '/'), ''), concat({name}, '/')))"
+    room = f"greaterOrEquals(length({name}), add(length({prefix}), length({suffix})))"
     pick = {
         "name": "pick_files", "type": "Filter",
-        "description": "Keep the files matching the entity's name pattern (<prefix>*<suffix>).",
+        "description": "Keep the files matching the entity's name pattern (<prefix>*<suffix>, case-sensitive).",
         "typeProperties": {
             "items": expr("@coalesce(activity('list_files').output?.childItems, json('[]'))"),
-            "condition": expr(f"@and(equals(item().type, 'File'), and(startswith(item().name, {p('name_prefix')}), "
-                              f"and(endswith(item().name, {p('name_suffix')}), greaterOrEquals(length(item().name), "
-                              f"add(length({p('name_prefix')}), length({p('name_suffix')}))))))"),
+            "condition": expr(f"@and(equals(item().type, 'File'), and({starts}, and({ends}, {room})))"),
         },
     }
     copy = {
