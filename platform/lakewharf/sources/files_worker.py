@@ -8,10 +8,13 @@ https://learn.microsoft.com/azure/data-factory/control-flow-get-metadata-activit
 with PreserveHierarchy and the modified-time window:
 https://learn.microsoft.com/azure/data-factory/format-binary ,
 https://learn.microsoft.com/azure/data-factory/connector-azure-blob-storage#copy-activity-properties ;
-Filter, ForEach and Append Variable:
+Filter (its output's ``value``), ForEach and Append Variable:
 https://learn.microsoft.com/azure/data-factory/control-flow-filter-activity ,
-https://learn.microsoft.com/azure/data-factory/control-flow-for-each-activity ,
-https://learn.microsoft.com/azure/data-factory/control-flow-append-variable-activity
+https://learn.microsoft.com/azure/data-factory/control-flow-append-variable-activity ; Append
+Variable in a parallel ForEach is Microsoft's way of aggregating its outputs (only SetVariable is
+unsafe there), and the worker's ForEach sits in a pipeline the orchestrator's ForEach executes, the
+two-level design that page gives for nesting:
+https://learn.microsoft.com/azure/data-factory/control-flow-for-each-activity#aggregating-outputs
 """
 
 from __future__ import annotations
