@@ -18,6 +18,8 @@ Data Factory cannot write a table while it copies binary files (a ``Binary`` dat
 5. ``write_metadata``: a Copy whose source is the dedicated pool running ``OPENJSON`` over that
    array (the item's ``metadata_query``), into the entity's dated landing folder as Parquet with
    ``_loaded_at``/``_run_id``, through the same translator and fault tolerance as every ingest.
+   Dedicated SQL pools parse JSON with OPENJSON:
+   https://learn.microsoft.com/training/modules/understand-data-warehouse-developer-features-of-azure-synapse-analytics/8-work-json-data-sql-pools
 
 Metadata Data Factory does not give: the content type (Get Metadata returns none), so it is mapped
 from the file's extension by ``CONTENT_TYPES`` (the same table here and in the generated SQL; an
