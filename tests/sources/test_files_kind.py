@@ -206,3 +206,23 @@ def test_bad_entities_are_located_errors(project: Path, tmp_path: Path, old: str
     errors = _errors(project, tmp_path, old, new)
     assert len(errors) == 1 and says in errors[0], errors
     assert errors[0].startswith(f"{MEDIA}:{line}:"), errors
+
+
+def test_a_tumbling_window_selects_the_files_of_its_window(project: Path, tmp_path: Path) -> None:
+    root = tmp_path / "windowed"
+    shutil.copytree(project, root, ignore=shutil.ignore_patterns(".wharf", "build", "report.json"))
+    pipelines = root / "pipelines.yaml"
+    text = pipelines.read_text(encoding="utf-8")
+    cron = '    schedule: {cron: "0 4 * * *", timezone: UTC}\n    steps:\n      land_media'
+    assert cron in text
+    pipelines.write_text(text.replace(cron, '    schedule: {tumbling_window: {frequency: hour, interval: 1, '
+                                            'start: "2026-01-01T00:00:00Z"}}\n    steps:\n      land_media'),
+                         encoding="utf-8")
+    assert main(["generate", "--check", "--project", str(root)]) == 0
+    worker = _doc(root / "build", "pipeline", "wk_ingest_files_window")
+    steps = {a["name"]: a["typeProperties"] for a in worker["activities"]}
+    window = {"modifiedDatetimeStart": {"value": "@pipeline().parameters.window_start", "type": "Expression"},
+              "modifiedDatetimeEnd": {"value": "@pipeline().parameters.window_end", "type": "Expression"}}
+    assert {k: steps["list_files"]["storeSettings"][k] for k in window} == window
+    assert {k: steps["copy_files"]["source"]["storeSettings"][k] for k in window} == window
+    assert "old_watermark" not in steps and "save_watermark" not in steps  # the trigger keeps the windows
