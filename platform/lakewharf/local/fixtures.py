@@ -65,7 +65,7 @@ def fixture_rows(source: Source, folder: Path) -> dict[str, EntityRows]:
             if is_database(source):
                 out[entity.ref] = EntityRows(_read(con, path), {})
                 continue
-            pages = kind_of(source).local_files(entity, _read(con, path)) if source.format is None else None
+            pages = kind_of(source).local_files(entity, _read(con, path), source) if source.format is None else None
             if pages is not None:  # an API's responses: the fixture's rows as the page files it serves
                 out[entity.ref] = EntityRows(None, pages)
                 continue

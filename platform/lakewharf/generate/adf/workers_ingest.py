@@ -28,12 +28,12 @@ from typing import Any
 from lakewharf.generate.adf.common import ds_ref, expr, gp, gp_args, ls_ref
 from lakewharf.generate.adf.datasets import DS_LAKE_PARQUET, DS_SYNAPSE_POOL, lake_ref
 from lakewharf.generate.adf.items import NEW, OLD, UNSELECTABLE
-from lakewharf.generate.adf.linked_services import KV, POOL, SECRET
+from lakewharf.generate.adf.linked_services import KV, LAKE, POOL, SECRET
 from lakewharf.generate.adf.workers import p, pe, policy, script, worker
 from lakewharf.model import naming
 from lakewharf.model.lake import LOADED_AT, RUN_ID
 from lakewharf.sources.blob_files import FORMAT_PARAMETERS, FORMAT_SOURCES
-from lakewharf.sources.registry import api_kind, database_kind, split_family
+from lakewharf.sources.registry import api_kind, capture_kind, database_kind, split_family
 
 
 def _chain(activities: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -51,6 +51,8 @@ def _source_ref(family: str) -> dict[str, Any]:
         params |= {"schema": pe("schema"), "table": pe("table")}
     elif api:
         params |= {name: pe(name) for name in api.connection_parameters} | {"relative_url": pe("relative_url")}
+    elif capture_kind(family):  # the capture files sit in the item's landing container of the lake
+        params |= {LAKE: expr(gp(LAKE)), "filesystem": pe("filesystem")}
     else:
         params |= {name: pe(name) for name in FORMAT_PARAMETERS[split_family(family)[0]]}
     return ds_ref(f"ds_src_{family}", params)
@@ -141,18 +143,25 @@ def _day_part(folder: str, token: str, fmt: str) -> str:
 
 def file_worker(family: str, mode: str) -> dict[str, Any]:
     folder = p("wildcard_folder")
-    if mode == "full":  # the path's date placeholders are the run's day
+    capture = capture_kind(family)
+    if mode == "full" and not capture:  # the path's date placeholders are the run's day
         for token, fmt in (("{yyyy}", "yyyy"), ("{MM}", "MM"), ("{dd}", "dd")):
             folder = _day_part(folder, token, fmt)
     store: dict[str, Any] = {"type": "AzureBlobStorageReadSettings", "recursive": True,
                              "wildcardFolderPath": expr(f"@{folder}"), "wildcardFileName": pe("wildcard_file")}
-    source_type, read_settings = FORMAT_SOURCES[split_family(family)[0]]  # the format, whatever the runtime
-    source: dict[str, Any] = {"type": source_type, "storeSettings": store}
-    if read_settings:
-        source["formatSettings"] = {"type": read_settings}
     fmt = split_family(family)[0]
+    if capture:  # Event Hubs Capture's Avro files in the lake (sources.event_hub)
+        source = capture.copy_source({k: v for k, v in store.items() if k != "type"})
+        store = source["storeSettings"]
+        formats: dict[str, str] = {}
+    else:
+        source_type, read_settings = FORMAT_SOURCES[fmt]  # the format, whatever the runtime
+        source = {"type": source_type, "storeSettings": store}
+        if read_settings:
+            source["formatSettings"] = {"type": read_settings}
+        formats = FORMAT_PARAMETERS[fmt]
     params = {"secret": "String", "wildcard_folder": "String", "wildcard_file": "String", "rejects_path": "String",
-              "filesystem": "String", "folder": "String", "translator": "Object", **FORMAT_PARAMETERS[fmt],
+              "filesystem": "String", "folder": "String", "translator": "Object", **formats,
               "pipeline": "String", "run_id": "String", "trigger_time": "String", "landing_time": "String"}
     kind = f"ingest_{family}_{mode}"
     if mode == "full":
