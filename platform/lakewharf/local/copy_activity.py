@@ -16,6 +16,8 @@ check that can fail, not a definition.
   streamed into the landing Parquet; its records are counted apart by ``csv_records``.
 - JSON lines are read line by line: a malformed line or invalid UTF-8 is a reject with its line
   and byte offset, never the end of the copy.
+- Event Hubs Capture files (Avro) are read with fastavro; each event's Body is converted as the
+  landing view converts it in Azure (``capture_files``): no event is rejected.
 
 Nothing is read into memory whole: each reader's rows stream through the checks into the Parquet
 writer (DuckDB spills past its memory limit), the contract is checked on the written file, and

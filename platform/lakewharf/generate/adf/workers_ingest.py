@@ -10,7 +10,9 @@ database family is its kind's (``lakewharf.sources``), a file format's is in ``s
   ``etl.watermarks``, Lookup the new one at the source, Copy the rows between, advance it):
   https://learn.microsoft.com/azure/data-factory/tutorial-incremental-copy-overview
 - incremental, files: the files *modified* since the stored cut-off up to the trigger time;
-  window: the files modified in the tumbling window (re-running a window copies the same files).
+  window: the files modified in the tumbling window (re-running a window copies the same files);
+- Event Hubs Capture (``wk_ingest_event_hub_<mode>``): the same three modes over the hub's Avro
+  capture files in the landing container (``AvroSource``; ``full`` takes every capture file).
 
 Every row gets ``_loaded_at`` and ``_run_id`` (the orchestrator's trigger time and run id)
 through ``additionalColumns``; the item's explicit mapping (``translator``) writes exactly the
