@@ -207,3 +207,29 @@ def test_the_stack_provisions_a_namespace_and_hubs_with_capture_into_landing(pro
     assert writes.inputs["scope"].endswith("/containers/landing")
     assert writes.inputs["principalType"] == "ServicePrincipal"
     assert writes.urn in run.one("eventhub:EventHub", "evh-telemetry-readings").dependencies  # capture can write
+
+
+def test_the_local_read_follows_json_value_and_try_cast(tmp_path: Path) -> None:
+    """Scalars only (objects, arrays and text over 4,000 characters are NULL, as JSON_VALUE's lax
+    mode gives), then TRY_CAST: a value that does not convert is NULL, never a rejected event."""
+    from lakewharf.local.capture_files import read_capture, typed_select
+    from lakewharf.model.catalog import Column, Entity
+    from lakewharf.model.types import DataType
+
+    columns = (Column("n", DataType.parse("int")), Column("flag", DataType.parse("boolean")),
+               Column("note", DataType.parse("string")), Column("at", DataType.parse("timestamp")))
+    entity = Entity("s", "e", None, "e", "full", None, columns, api={"fields": {"at": "meta.at"}})
+    bodies = [{"n": 7, "flag": True, "note": "ok", "meta": {"at": "2026-12-01T09:30:00"}},
+              {"n": "seven", "flag": "yes", "note": {"nested": 1}, "meta": {"at": "never"}},
+              {"n": 1.5, "note": "x" * 4001, "meta": "flat"}]
+    path = tmp_path / "00.avro"
+    path.write_bytes(_capture_file([json.dumps(b).encode() for b in bodies] + [b"\xff\xfe"]))
+    table, records, not_json = read_capture([str(path)], entity)
+    assert (records, not_json, table.num_rows) == (4, 1, 4)
+    con = duckdb.connect()
+    con.register("capture_rows", table)
+    rows = con.execute(f"SELECT n, flag, note, \"at\", __line FROM {typed_select(entity, 'capture_rows')}").fetchall()
+    assert rows[0][:3] == (7, True, "ok") and str(rows[0][3]) == "2026-12-01 09:30:00"
+    assert rows[1][:4] == (None, None, None, None)  # "seven", "yes" (T-SQL's BIT takes true/false), an object
+    assert rows[2][:3] == (None, None, None)  # 1.5 is no int; no flag; text over 4,000 characters
+    assert rows[3] == (None, None, None, None, 4)  # the body that is not UTF-8 JSON: every column NULL

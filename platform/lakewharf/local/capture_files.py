@@ -18,7 +18,7 @@ import json
 from typing import Any
 
 from lakewharf.local.row_checks import duck_type
-from lakewharf.model.catalog import Entity
+from lakewharf.model.catalog import Column, Entity
 from lakewharf.sources.event_hub import field_paths
 
 _JSON_VALUE_MAX = 4000  # JSON_VALUE's nvarchar(4000): a longer scalar is NULL in lax mode
@@ -78,7 +78,22 @@ def read_capture(paths: list[str], entity: Entity) -> tuple[Any, int, int]:
     return table, len(lines), not_json
 
 
+def _try_cast(column: Column) -> str:
+    """T-SQL's ``TRY_CAST(<text> AS <type>)`` in DuckDB. Text to BIT takes ``true``/``false`` (any
+    case) or an integer (non-zero is 1), where DuckDB's cast also takes yes/no; text to an integer
+    type takes digits only, where DuckDB rounds ``1.5``."""
+    value = f'"{column.name}"'
+    if column.type.base == "boolean":
+        text = f"lower(trim({value}))"
+        return (f"CASE WHEN {text} IN ('true', 'false') THEN {text} = 'true' "
+                f"ELSE TRY_CAST({value} AS BIGINT) <> 0 END")
+    if column.type.base in ("smallint", "int", "bigint"):  # T-SQL takes digits only; DuckDB rounds '1.5'
+        digits = f"regexp_full_match(trim({value}), '[+-]?[0-9]+')"
+        return f"CASE WHEN {digits} THEN TRY_CAST({value} AS {duck_type(column)}) END"
+    return f"TRY_CAST({value} AS {duck_type(column)})"
+
+
 def typed_select(entity: Entity, table: str) -> str:
     """The landing view's conversion in DuckDB: every column TRY_CAST from its text."""
-    cols = ", ".join(f'TRY_CAST("{c.name}" AS {duck_type(c)}) AS "{c.name}"' for c in entity.columns)
+    cols = ", ".join(f'{_try_cast(c)} AS "{c.name}"' for c in entity.columns)
     return f"(SELECT {cols}, __file, __line FROM {table})"
