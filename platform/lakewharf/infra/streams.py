@@ -17,6 +17,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pulumi
 from pulumi_azure_native import eventhub
 
@@ -37,8 +39,15 @@ def capture_sources(catalog: Catalog) -> list[Source]:
 
 
 def namespace_name(ctx: Context, source: Source) -> str:
-    """6-50 letters, digits and hyphens, globally unique: one per source and environment."""
-    return ctx.names.dashed("evhns", extra="-" + source.name.replace("_", "-"), unique=True, max_len=50)
+    """6-50 letters, digits and hyphens, globally unique: one per source and environment. A source
+    name too long for 50 characters is cut and given 4 hex characters of its hash (still unique)."""
+    slug = source.name.replace("_", "-")
+    name = ctx.names.dashed("evhns", extra="-" + slug, unique=True, max_len=50)
+    if len(name) > 50:
+        digest = hashlib.sha256(source.name.encode()).hexdigest()[:4]
+        room = max(1, len(slug) - (len(name) - 50) - 5)
+        name = ctx.names.dashed("evhns", extra=f"-{slug[:room].rstrip('-')}-{digest}", unique=True, max_len=50)
+    return name
 
 
 class Streams(pulumi.ComponentResource):
