@@ -30,6 +30,7 @@ https://learn.microsoft.com/azure/event-hubs/event-hubs-capture-overview
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -63,6 +64,8 @@ CAPTURE_SCHEMA: dict[str, Any] = {
 # What the Copy lands of each event (the two maps are left out: Copy does not take Avro maps).
 LANDED = ("SequenceNumber", "Offset", "EnqueuedTimeUtc", "Body")
 _FIELDS_ONLY = ("records", "pagination", "headers")  # API fields an event hub entity refuses
+# https://learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules#microsofteventhub
+_HUB_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,254}[A-Za-z0-9])?$")
 
 Problem = tuple[tuple[str, ...], str, str]
 
@@ -194,9 +197,10 @@ class CaptureKind(SourceKind):
             columns = entity.get("columns") or {}
             found += [(("entities", name, "fields", column), f"fields maps {column!r}, which is not a column of {name}",
                        "map declared columns only") for column in entity.get("fields") or {} if column not in columns]
-            if "{" in str(entity.get("path", "")) or "/" in str(entity.get("path", "")):
-                found.append((("entities", name, "path"), "an event_hub entity's path is the event hub's name",
-                              "e.g. path: telemetry (Capture picks the folders)"))
+            if "path" in entity and not _HUB_NAME.match(str(entity["path"])):
+                found.append((("entities", name, "path"), "an event_hub entity's path is the event hub's name: 1-256 "
+                              "letters, digits, periods, hyphens or underscores, starting and ending with a letter or "
+                              "digit", "e.g. path: telemetry (Capture picks the folders)"))
         return found + self._reach(source)
 
 
