@@ -16,6 +16,7 @@ from lakewharf.model.catalog import Column, Entity, Source
 from lakewharf.model.types import DataType
 from lakewharf.sources import SOURCE_KINDS, DatabaseKind, FileKind
 from lakewharf.sources.blob_files import FORMATS
+from lakewharf.sources.event_hub import CaptureKind
 from lakewharf.sources.rest import ApiKind
 from lakewharf.sources.schema import source_schema_text
 from lakewharf.sources.sql_dialect import WATERMARK_KINDS
@@ -49,7 +50,8 @@ def test_every_kind_answers_every_hook(name: str) -> None:
     assert kind.name == name and kind.title and kind.not_verified_locally
     assert kind.entity_field in ("table", "path") and kind.entity_hint
     api = isinstance(kind, ApiKind)
-    formats = [None] if kind.is_database or api else list(FORMATS)
+    capture = isinstance(kind, CaptureKind)
+    formats = [None] if kind.is_database or api or capture else list(FORMATS)
     for fmt in formats:
         source = _source(name, fmt)
         secret = {"type": "AzureKeyVaultSecret", "secretName": "x"}
@@ -57,11 +59,15 @@ def test_every_kind_answers_every_hook(name: str) -> None:
         assert type_ and props
         shape = kind.dataset(source, lambda p: {"value": f"@dataset().{p}", "type": "Expression"})
         assert shape.type and shape.description
-        families = (name,) if kind.is_database else (*FORMATS, name)  # a format's, or the kind's own (files)
+        families = (name,) if kind.is_database or capture else (*FORMATS, name)  # a format's, or the kind's own (files)
         assert kind.dataset_family(source) in ((f"{name}_anonymous",) if api else families)
         assert kind.owns_linked_service(kind.linked_service_key_of(source))
     if api:
         assert kind.incremental == "none" and kind.problems({})  # a base_url and entity records are required
+        return
+    if capture:  # Capture's Avro in the lake, chosen by modified time; no secret, no format
+        assert kind.incremental == "modified_time" and not kind.needs_secret and not kind.problems({})
+        assert kind.problems({"format": "csv"}) and kind.landing_view(_source(name).entities["things"])
         return
     if isinstance(kind, DatabaseKind):
         assert kind.incremental == "watermark" and kind.default_schema

@@ -156,6 +156,15 @@ def describe(r: Any, adf: dict[str, Any]) -> str:
     if t == "machinelearningservices:Datastore":
         p = i.get("properties", {})
         return f"azureml://datastores/{i.get('name')} → {p.get('filesystem')} (credential-less)"
+    if t == "eventhub:Namespace":
+        return (f"{i.get('namespaceName')} {i.get('sku', {}).get('name')} x{i.get('sku', {}).get('capacity')}, "
+                f"local auth {_on(not i.get('disableLocalAuth'))}, TLS {i.get('minimumTlsVersion')}, "
+                f"public access {i.get('publicNetworkAccess')}, system identity")
+    if t == "eventhub:EventHub":
+        c = i.get("captureDescription", {})
+        return (f"{i.get('eventHubName')}: {i.get('partitionCount')} partitions, {i.get('messageRetentionInDays')} d; "
+                f"Capture {c.get('encoding')} every {c.get('intervalInSeconds')} s or "
+                f"{int(c.get('sizeLimitInBytes', 0)) // 2**20} MB → {c.get('destination', {}).get('blobContainer')}")
     if t == "operationalinsights:Workspace":
         return f"{i.get('workspaceName')}, retention {i.get('retentionInDays')} d"
     if t == "pulumi-python:dynamic:Resource" and "sha256" in i:  # infra/control.py

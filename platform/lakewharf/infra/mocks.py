@@ -51,6 +51,8 @@ _ARM_PATHS = {
     "datafactory:Pipeline": "Microsoft.DataFactory/factories/{factoryName}/pipelines/{pipelineName}",
     "datafactory:Trigger": "Microsoft.DataFactory/factories/{factoryName}/triggers/{triggerName}",
     "machinelearningservices:Workspace": "Microsoft.MachineLearningServices/workspaces/{workspaceName}",
+    "eventhub:Namespace": "Microsoft.EventHub/namespaces/{namespaceName}",
+    "eventhub:EventHub": "Microsoft.EventHub/namespaces/{namespaceName}/eventhubs/{eventHubName}",
     "machinelearningservices:Compute":
         "Microsoft.MachineLearningServices/workspaces/{workspaceName}/computes/{computeName}",
     "machinelearningservices:BatchEndpoint":
@@ -189,6 +191,7 @@ def _physical_name(short: str, inputs: Mapping[str, Any], logical: str) -> str:
            "monitor:PrivateLinkScopedResource": "name", "monitor:ActionGroup": "actionGroupName",
            "monitor:MetricAlert": "ruleName", "storage:BlobServiceProperties": "blobServicesName",
            "synapse:SqlPoolTransparentDataEncryption": "transparentDataEncryptionName",
+           "eventhub:Namespace": "namespaceName", "eventhub:EventHub": "eventHubName",
            "synapse:WorkspaceAadAdmin": None}.get(short, "")
     if own is None:
         return "activeDirectory"

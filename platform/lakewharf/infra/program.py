@@ -29,6 +29,7 @@ from lakewharf.infra.names import Names, default_suffix
 from lakewharf.infra.network import Network
 from lakewharf.infra.security import Security
 from lakewharf.infra.settings import StackConfigError, StackSettings, load_settings, settings_from_pulumi_config
+from lakewharf.infra.streams import Streams, capture_sources
 from lakewharf.infra.warehouse import Warehouse, post_deploy_sql
 from lakewharf.model.catalog import Catalog
 from lakewharf.model.lake import CONTROL_FILESYSTEM
@@ -56,6 +57,7 @@ class Platform:
     grants: list[access.Grant]
     outputs: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    streams: Streams | None = None  # event_hub sources: namespaces and hubs with Capture into landing
 
 
 def _no_slash(url: str | None) -> str:
@@ -73,6 +75,7 @@ def build_platform(settings: StackSettings, catalog: Catalog, adf: AdfTree | Non
     net = Network("network", ctx)
     monitoring = Monitoring("monitoring", ctx, net)
     lake = Lake("lake", ctx, catalog.platform, net)
+    streams = Streams("streams", ctx, catalog, lake) if capture_sources(catalog) else None
     security = Security("security", ctx, access.secret_names(catalog), net)
     warehouse = Warehouse("warehouse", ctx, lake, net, collation=catalog.platform.warehouse_collation)
     ml = MachineLearning("ml", ctx, catalog, net, app_insights_id=monitoring.app_insights.id,
@@ -136,7 +139,7 @@ def build_platform(settings: StackSettings, catalog: Catalog, adf: AdfTree | Non
                                     ML_WORKSPACE: ml.workspace.id}, webhooks)
 
     platform = Platform(net, lake, security, monitoring, warehouse, ml, factory, control, alerts, grants,
-                        warnings=list(factory.warnings))
+                        warnings=list(factory.warnings), streams=streams)
     platform.outputs = {
         "resource_group": rg.name,
         "location": settings.location,
@@ -170,6 +173,8 @@ def build_platform(settings: StackSettings, catalog: Catalog, adf: AdfTree | Non
         "alert_rules": {what: rule.name for what, rule in alerts.rules.items()},
         "post_deploy_sql": post_deploy_sql(factory.factory_name, warehouse.pool_name, settings.admin_group_name),
     }
+    if streams is not None:  # where producers send: one namespace per event_hub source
+        platform.outputs["event_hub_namespaces"] = {n: ns.name for n, ns in streams.namespaces.items()}
     if factory.self_hosted_runtimes:  # sources with runtime: self_hosted — the step to register its nodes
         platform.outputs["self_hosted_runtime_registration"] = rg.name.apply(lambda group: [
             f"az datafactory integration-runtime list-auth-key --factory-name {factory.factory_name} "

@@ -16,6 +16,8 @@ check that can fail, not a definition.
   streamed into the landing Parquet; its records are counted apart by ``csv_records``.
 - JSON lines are read line by line: a malformed line or invalid UTF-8 is a reject with its line
   and byte offset, never the end of the copy.
+- Event Hubs Capture files (Avro) are read with fastavro; each event's Body is converted as the
+  landing view converts it in Azure (``capture_files``): no event is rejected.
 
 Nothing is read into memory whole: each reader's rows stream through the checks into the Parquet
 writer (DuckDB spills past its memory limit), the contract is checked on the written file, and
@@ -38,7 +40,7 @@ from lakewharf.local.source_systems import query_dialect, source_query
 from lakewharf.model.catalog import Entity, Source
 from lakewharf.model.lake import LOADED_AT, RUN_ID
 
-_FILE_SOURCES = {"DelimitedTextSource", "JsonSource", "ParquetSource"}
+_FILE_SOURCES = {"DelimitedTextSource", "JsonSource", "ParquetSource", "AvroSource"}
 _NO_FILE = "NULL::VARCHAR AS __file, NULL::BIGINT AS __line"
 
 
@@ -215,7 +217,10 @@ def _file_read(ctx: RunContext, con: Any, source: Source, entity: Entity, props:
                dataset: dict[str, Any], measured: Measured) -> Read:
     store = props["source"]["storeSettings"]
     drop = ctx.sources.drop(source.name)
-    matched = matching(drop.files(), store.get("wildcardFolderPath", ""), store.get("wildcardFileName", "*"))
+    folder, pattern = store.get("wildcardFolderPath", ""), store.get("wildcardFileName", "*")
+    matched = matching(drop.files(), folder, pattern)
+    if props["source"]["type"] == "AvroSource":  # capture files sit in partition and time folders below
+        matched += matching(drop.files(), f"{folder}/*", pattern)
     chosen = [f for f in matched if _in_window(f.modified, store)]
     if not chosen:
         outside = f", {len(matched)} matching file(s) modified outside the copy window" if matched else ""
@@ -227,6 +232,15 @@ def _file_read(ctx: RunContext, con: Any, source: Source, entity: Entity, props:
     kind = props["source"]["type"]
     if kind == "DelimitedTextSource":
         return _csv_read(con, paths, entity, dataset)
+    if kind == "AvroSource":  # Event Hubs Capture files (local/capture_files.py)
+        from lakewharf.local.capture_files import read_capture, typed_select
+
+        rows, records, not_json = read_capture(paths, entity)
+        con.register("capture_rows", rows)
+        if not_json:
+            measured.warnings.append(f"{entity.ref}: {not_json:,} event(s) have a Body that is not a JSON object: "
+                                     "their columns are NULL, here and in the landing view in Azure")
+        return Read(typed_select(entity, "capture_rows"), records)
     if kind == "JsonSource":
         rows, refused, lines = read_json_lines(paths, entity, dataset.get("encodingName", "UTF-8"))
         con.register("json_rows", rows)

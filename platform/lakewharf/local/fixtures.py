@@ -65,8 +65,8 @@ def fixture_rows(source: Source, folder: Path) -> dict[str, EntityRows]:
             if is_database(source):
                 out[entity.ref] = EntityRows(_read(con, path), {})
                 continue
-            pages = kind_of(source).local_files(entity, _read(con, path)) if source.format is None else None
-            if pages is not None:  # an API's responses: the fixture's rows as the page files it serves
+            pages = kind_of(source).local_files(entity, _read(con, path), source) if source.format is None else None
+            if pages is not None:  # the kind's own files (an API's pages, capture Avro) of the fixture's rows
                 out[entity.ref] = EntityRows(None, pages)
                 continue
             fmt = EXTENSIONS[path.suffix.lstrip(".")]

@@ -348,7 +348,7 @@ def check_drop(drop: FileDrop, source: Source) -> list[str]:
     files = drop.files()
     problems = []
     for entity in source.entities.values():
-        folder, pattern = kind_of(source).local_glob(entity) or glob_of(entity)
+        folder, pattern = kind_of(source).local_glob(entity, source) or glob_of(entity)
         if not matching(files, folder, pattern):
             problems.append(f"source {source.name}, entity {entity.name}: no file in {drop.where} matches "
                             f"{entity.path} (looked for {posixpath.join(folder, pattern)})")

@@ -228,7 +228,7 @@ def _generate(plan: _Plan, entity: Entity) -> EntityData:
         [to_arrow(c.type, kept.values[c.name], kept.nulls[c.name]) for c in entity.columns],
         schema=pyarrow.schema([pyarrow.field(c.name, arrow_type(c.type), c.nullable) for c in entity.columns]))
     last_day = opts.start + datetime.timedelta(days=max(1, opts.days) - 1)
-    files = kind_of(source).local_files(entity, table)  # an API's pages; None: the format's files
+    files = kind_of(source).local_files(entity, table, source)  # API pages, capture Avro; None: the format's
     if files is None:
         files = (sf.entity_files(source, entity, frame.values, frame.nulls, frame.time, bad, table, opts.seed,
                                  last_day) if not is_database(source) else {})

@@ -84,12 +84,12 @@ class SourceKind:
         """The linked service of ``key`` (a kind whose sources share one takes no notice of the key)."""
         return self.linked_service(secret, param)
 
-    def local_files(self, entity: Any, table: Any) -> dict[str, bytes] | None:
-        """The files the local runner serves for the generated rows (a pyarrow table) of ``entity``;
-        None: the files of the source's format."""
+    def local_files(self, entity: Any, table: Any, source: Source | None = None) -> dict[str, bytes] | None:
+        """The files the local runner serves for the generated rows (a pyarrow table) of ``entity``
+        of ``source``; None: the files of the source's format."""
         return None
 
-    def local_glob(self, entity: Any) -> tuple[str, str] | None:
+    def local_glob(self, entity: Any, source: Source | None = None) -> tuple[str, str] | None:
         """(folder, file pattern) of the entity's files in a local drop; None: its ``path`` glob."""
         return None
 
@@ -107,6 +107,11 @@ class SourceKind:
     def query_rows(self, query: str) -> list[dict[str, Any]] | None:
         """The rows a Copy's pool query of the kind's worker gives (the ``files`` metadata query), as
         the local runner lands them; None: the kind's worker runs no such query."""
+        return None
+
+    def landing_view(self, entity: Any) -> tuple[str, dict[str, Any]] | None:
+        """(template, extra values) of the entity's serverless landing view; None: the common view
+        over landing Parquet that holds the catalog's columns."""
         return None
 
     def dataset_family(self, source: Source) -> str:

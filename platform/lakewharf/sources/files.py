@@ -158,14 +158,14 @@ class FilesKind(FileKind):
     def query_rows(self, query: str) -> list[dict[str, Any]]:
         return metadata_rows(query)
 
-    def local_glob(self, entity: Entity) -> tuple[str, str]:
+    def local_glob(self, entity: Entity, source: Source | None = None) -> tuple[str, str]:
         """Where a drop must hold files of the entity: any day for a dated path."""
         folder, pattern, _, _ = split_path(entity.path or "")
         for token in _DATED:
             folder = folder.replace(token, "*")
         return folder, pattern
 
-    def local_files(self, entity: Entity, table: Any) -> dict[str, bytes]:
+    def local_files(self, entity: Entity, table: Any, source: Source | None = None) -> dict[str, bytes]:
         """Small real files for the entity's pattern (a PNG, a PDF, a WAV), when nothing is bound."""
         from lakewharf.sources.files_samples import sample_files
 

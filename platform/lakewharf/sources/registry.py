@@ -10,6 +10,7 @@ from __future__ import annotations
 from lakewharf.model.catalog import Source
 from lakewharf.sources.azure_sql import AZURE_SQL
 from lakewharf.sources.base import DatabaseKind, SourceKind
+from lakewharf.sources.event_hub import EVENT_HUB, CaptureKind
 from lakewharf.sources.file_drop import FILE_DROP
 from lakewharf.sources.files import FILES
 from lakewharf.sources.log import LOG
@@ -28,6 +29,7 @@ SOURCE_KINDS: dict[str, SourceKind] = {
     "oracle": ORACLE,
     "azure_sql": AZURE_SQL,
     "rest": REST,
+    "event_hub": EVENT_HUB,
     "files": FILES,
 }
 
@@ -80,3 +82,9 @@ def api_kind(family: str) -> ApiKind | None:
     """The API kind whose dataset family (and worker pipelines) is ``family``; None for the others."""
     base = split_family(family)[0]
     return next((k for k in SOURCE_KINDS.values() if isinstance(k, ApiKind) and k.owns_linked_service(base)), None)
+
+
+def capture_kind(family: str) -> CaptureKind | None:
+    """The capture kind (Event Hubs Capture files in the lake) whose family is ``family``; None for the others."""
+    kind = SOURCE_KINDS.get(split_family(family)[0])
+    return kind if isinstance(kind, CaptureKind) else None

@@ -207,10 +207,10 @@ class ApiKind(SourceKind):
         """(collectionReference, column -> jsonPath relative to it) for the Copy's translator."""
         return _json_path(records_path(entity), "$"), {c: _json_path(p, "") for c, p in record_paths(entity).items()}
 
-    def local_glob(self, entity: Entity) -> tuple[str, str]:
+    def local_glob(self, entity: Entity, source: Source | None = None) -> tuple[str, str]:
         return entity.name, "*.json"  # the response bodies, served in name order
 
-    def local_files(self, entity: Entity, table: Any) -> dict[str, bytes]:
+    def local_files(self, entity: Entity, table: Any, source: Source | None = None) -> dict[str, bytes]:
         """The entity's API responses as page files (``<entity>/page-00001.json``), each the body
         the local API serves: the records under ``records``; the next-page link is the server's."""
         paging, _ = paging_problems(entity.api.get("pagination"), entity.path or "")

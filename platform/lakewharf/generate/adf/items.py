@@ -28,7 +28,7 @@ from lakewharf.generate.artifact import Artifact
 from lakewharf.generate.preparations import script_path, split_batches
 from lakewharf.model import lake, naming
 from lakewharf.model.catalog import Catalog, Entity, Model, PipelineStep, Source
-from lakewharf.sources.registry import api_kind, database_kind, family_of, kind_of
+from lakewharf.sources.registry import api_kind, capture_kind, database_kind, family_of, kind_of
 
 OLD, NEW = "{{old_watermark}}", "{{new_watermark}}"
 UNSELECTABLE = "{{rows_without_watermark}}"  # the new-watermark Lookup's count of NULL watermarks
@@ -141,8 +141,12 @@ def ingest_item(catalog: Catalog, step: PipelineStep, source: Source, entity: En
         if incremental and not windowed:
             own |= {"old_query": _watermark_read(entity, FILE_EPOCH), "save_script": _watermark_save(entity, NEW)}
         return item | own
-    assert entity.path is not None and source.format is not None
-    folder, file = entity.path.rsplit("/", 1) if "/" in entity.path else ("", entity.path)
+    capture = capture_kind(family_of(source))
+    assert entity.path is not None and (source.format is not None or capture is not None)
+    if capture is not None:  # the hub's capture files in the landing container
+        folder, file = capture.wildcards(source, entity)
+    else:
+        folder, file = entity.path.rsplit("/", 1) if "/" in entity.path else ("", entity.path)
     if incremental:  # a modified-time range selects the files: every dated folder may hold some
         for token in ("{yyyy}", "{MM}", "{dd}"):
             folder = folder.replace(token, "*")

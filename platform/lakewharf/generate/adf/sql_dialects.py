@@ -25,7 +25,7 @@ from typing import Any
 
 from lakewharf.model.catalog import Column, Entity, Source
 from lakewharf.model.lake import LOADED_AT, RUN_ID
-from lakewharf.sources.registry import api_kind, family_of
+from lakewharf.sources.registry import api_kind, capture_kind, family_of
 from lakewharf.sources.sql_dialect import SqlDialect
 
 _INTERIM = {"boolean": "Boolean", "smallint": "Int16", "int": "Int32", "bigint": "Int64", "float": "Single",
@@ -63,6 +63,12 @@ def translator(source: Source, entity: Entity) -> dict[str, Any]:
     be mapped explicitly once a mapping exists). Database and Parquet sources keep their native
     types; CSV text is converted to the catalog types; JSON is hierarchical, which the Copy's type
     conversion does not cover, so JSON fields keep the types the file has."""
+    capture = capture_kind(family_of(source))
+    if capture is not None:  # the capture's columns as they are; the landing view parses Body
+        return {"type": "TabularTranslator", "mappings": [
+            *({"source": {"name": a}, "sink": {"name": b}} for a, b in capture.mapping()),
+            {"source": {"name": LOADED_AT}, "sink": {"name": LOADED_AT, "type": "DateTime"}},
+            {"source": {"name": RUN_ID}, "sink": {"name": RUN_ID}}]}
     api = api_kind(family_of(source))
     collection, paths = api.record_mapping(entity) if api else ("", {})  # an API's records and their fields
     hierarchical = source.format == "jsonl" or api is not None

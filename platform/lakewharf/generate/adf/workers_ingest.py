@@ -10,7 +10,9 @@ database family is its kind's (``lakewharf.sources``), a file format's is in ``s
   ``etl.watermarks``, Lookup the new one at the source, Copy the rows between, advance it):
   https://learn.microsoft.com/azure/data-factory/tutorial-incremental-copy-overview
 - incremental, files: the files *modified* since the stored cut-off up to the trigger time;
-  window: the files modified in the tumbling window (re-running a window copies the same files).
+  window: the files modified in the tumbling window (re-running a window copies the same files);
+- Event Hubs Capture (``wk_ingest_event_hub_<mode>``): the same three modes over the hub's Avro
+  capture files in the landing container (``AvroSource``; ``full`` takes every capture file).
 
 Every row gets ``_loaded_at`` and ``_run_id`` (the orchestrator's trigger time and run id)
 through ``additionalColumns``; the item's explicit mapping (``translator``) writes exactly the
@@ -28,12 +30,12 @@ from typing import Any
 from lakewharf.generate.adf.common import ds_ref, expr, gp, gp_args, ls_ref
 from lakewharf.generate.adf.datasets import DS_LAKE_BINARY, DS_LAKE_PARQUET, DS_SYNAPSE_POOL, lake_ref
 from lakewharf.generate.adf.items import NEW, OLD, UNSELECTABLE
-from lakewharf.generate.adf.linked_services import KV, POOL, SECRET
+from lakewharf.generate.adf.linked_services import KV, LAKE, POOL, SECRET
 from lakewharf.generate.adf.workers import p, pe, policy, script, worker
 from lakewharf.model import naming
 from lakewharf.model.lake import LOADED_AT, RUN_ID
 from lakewharf.sources.blob_files import FORMAT_PARAMETERS, FORMAT_SOURCES
-from lakewharf.sources.registry import SOURCE_KINDS, api_kind, database_kind, split_family
+from lakewharf.sources.registry import SOURCE_KINDS, api_kind, capture_kind, database_kind, split_family
 
 
 def _chain(activities: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -51,6 +53,8 @@ def _source_ref(family: str) -> dict[str, Any]:
         params |= {"schema": pe("schema"), "table": pe("table")}
     elif api:
         params |= {name: pe(name) for name in api.connection_parameters} | {"relative_url": pe("relative_url")}
+    elif capture_kind(family):  # the capture files sit in the item's landing container of the lake
+        params |= {LAKE: expr(gp(LAKE)), "filesystem": pe("filesystem")}
     else:
         params |= {name: pe(name) for name in FORMAT_PARAMETERS[split_family(family)[0]]}
     return ds_ref(f"ds_src_{family}", params)
@@ -142,18 +146,25 @@ def _day_part(folder: str, token: str, fmt: str) -> str:
 
 def file_worker(family: str, mode: str) -> dict[str, Any]:
     folder = p("wildcard_folder")
-    if mode == "full":  # the path's date placeholders are the run's day
+    capture = capture_kind(family)
+    if mode == "full" and not capture:  # the path's date placeholders are the run's day
         for token, fmt in (("{yyyy}", "yyyy"), ("{MM}", "MM"), ("{dd}", "dd")):
             folder = _day_part(folder, token, fmt)
     store: dict[str, Any] = {"type": "AzureBlobStorageReadSettings", "recursive": True,
                              "wildcardFolderPath": expr(f"@{folder}"), "wildcardFileName": pe("wildcard_file")}
-    source_type, read_settings = FORMAT_SOURCES[split_family(family)[0]]  # the format, whatever the runtime
-    source: dict[str, Any] = {"type": source_type, "storeSettings": store}
-    if read_settings:
-        source["formatSettings"] = {"type": read_settings}
     fmt = split_family(family)[0]
+    if capture:  # Event Hubs Capture's Avro files in the lake (sources.event_hub)
+        source = capture.copy_source({k: v for k, v in store.items() if k != "type"})
+        store = source["storeSettings"]
+        formats: dict[str, str] = {}
+    else:
+        source_type, read_settings = FORMAT_SOURCES[fmt]  # the format, whatever the runtime
+        source = {"type": source_type, "storeSettings": store}
+        if read_settings:
+            source["formatSettings"] = {"type": read_settings}
+        formats = FORMAT_PARAMETERS[fmt]
     params = {"secret": "String", "wildcard_folder": "String", "wildcard_file": "String", "rejects_path": "String",
-              "filesystem": "String", "folder": "String", "translator": "Object", **FORMAT_PARAMETERS[fmt],
+              "filesystem": "String", "folder": "String", "translator": "Object", **formats,
               "pipeline": "String", "run_id": "String", "trigger_time": "String", "landing_time": "String"}
     kind = f"ingest_{family}_{mode}"
     if mode == "full":

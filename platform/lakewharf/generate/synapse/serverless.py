@@ -25,6 +25,7 @@ from lakewharf.model import lake, naming
 from lakewharf.model.catalog import Catalog, Entity
 from lakewharf.model.lake import LOADED_AT
 from lakewharf.model.types import DataType
+from lakewharf.sources.registry import kind_of
 
 LAKE_CREDENTIAL = "cred_lake"  # database scoped credential: the workspace's managed identity
 _LOADED_AT_TYPE = DataType("timestamp")
@@ -65,10 +66,15 @@ def landing_script(catalog: Catalog, entity: Entity, templates: Environment) -> 
     columns = [ViewColumn(c.name, synapse_type(c.type, Pool.SERVERLESS)) for c in entity.columns]
     if LOADED_AT not in {c.name for c in columns}:
         columns.append(ViewColumn(LOADED_AT, synapse_type(_LOADED_AT_TYPE, Pool.SERVERLESS)))
-    return templates.get_template("synapse/serverless/landing_view.sql.j2").render(
+    # A kind whose landing files hold something else than the catalog's columns (Event Hubs
+    # Capture's Body bytes) brings its own view over them.
+    template, extra = kind_of(catalog.sources[entity.source]).landing_view(entity) or (
+        "synapse/serverless/landing_view.sql.j2", {})
+    return templates.get_template(template).render(
         view=landing_view_name(catalog, entity), entity=entity, description=one_line(entity.description),
         zone=zone, folder=lake.landing_folder(entity.source, entity.name),
-        data_source=naming.external_data_source_name(zone), database=naming.SERVERLESS_DATABASE, columns=columns)
+        data_source=naming.external_data_source_name(zone), database=naming.SERVERLESS_DATABASE, columns=columns,
+        **extra)
 
 
 def artifacts(catalog: Catalog, templates: Environment) -> list[Artifact]:
