@@ -64,6 +64,10 @@ def run_copy(
     ctx: RunContext, name: str, props: dict[str, Any], inputs: list[dict[str, Any]], outputs: list[dict[str, Any]]
 ) -> tuple[dict[str, Any], Measured]:
     source_ds, sink_ds = ctx.adf.dataset(inputs[0]), ctx.adf.dataset(outputs[0])
+    if props["source"]["type"] == "BinarySource":  # files as they are (local/media_files.py)
+        from lakewharf.local.media_files import run_binary_copy
+
+        return run_binary_copy(ctx, props, sink_ds)
     entity = ctx.item_entity()
     if entity is None:
         raise CopyFailed(f"{ctx.target!r} (the item's target) is not a source entity of the catalog")
@@ -77,6 +81,10 @@ def run_copy(
             from lakewharf.local.rest_api import api_read
 
             read = api_read(con, ctx.sources.drop(source.name), entity, measured)
+        elif props["source"]["type"] == "SqlDWSource":  # a files entity's metadata (local/media_files.py)
+            from lakewharf.local.media_files import metadata_relation
+
+            read = Read(*metadata_relation(ctx, con, str(props["source"].get("sqlReaderQuery", ""))))
         elif props["source"]["type"] in _FILE_SOURCES:
             read = _file_read(ctx, con, source, entity, props, source_ds.properties, measured)
         else:

@@ -86,6 +86,10 @@ def _execute(ctx: RunContext, activity: Any) -> tuple[dict[str, Any], Measured]:
         return {"filesDeleted": removed}, Measured()
     if kind == "WebActivity":
         return run_web(ctx, props)
+    if kind == "GetMetadata":  # a source's files (local/media_files.py)
+        from lakewharf.local.media_files import run_get_metadata
+
+        return run_get_metadata(ctx, props)
     if kind == "Wait":
         return {}, Measured()  # nothing to wait for locally: the work ran synchronously
     raise NotImplementedError(f"activity type {kind} has no local executor")

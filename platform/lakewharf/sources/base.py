@@ -93,6 +93,22 @@ class SourceKind:
         """(folder, file pattern) of the entity's files in a local drop; None: its ``path`` glob."""
         return None
 
+    def ingest_fields(self, source: Source, entity: Any, windowed: bool) -> dict[str, Any] | None:
+        """The ingest item's fields beyond the common ones, for a kind with its own worker; None: the
+        family's (a database's query, a file format's wildcards and options)."""
+        return None
+
+    def ingest_worker(self, family: str, mode: str, parts: Any) -> dict[str, Any] | None:
+        """The worker pipeline ``wk_ingest_<family>_<mode>`` when ``family`` is this kind's own and it
+        builds its worker from the generator's ``parts`` (``generate.adf.workers_ingest.WorkerParts``);
+        None: the family's generic worker."""
+        return None
+
+    def query_rows(self, query: str) -> list[dict[str, Any]] | None:
+        """The rows a Copy's pool query of the kind's worker gives (the ``files`` metadata query), as
+        the local runner lands them; None: the kind's worker runs no such query."""
+        return None
+
     def landing_view(self, entity: Any) -> tuple[str, dict[str, Any]] | None:
         """(template, extra values) of the entity's serverless landing view; None: the common view
         over landing Parquet that holds the catalog's columns."""

@@ -12,6 +12,7 @@ from lakewharf.sources.azure_sql import AZURE_SQL
 from lakewharf.sources.base import DatabaseKind, SourceKind
 from lakewharf.sources.event_hub import EVENT_HUB, CaptureKind
 from lakewharf.sources.file_drop import FILE_DROP
+from lakewharf.sources.files import FILES
 from lakewharf.sources.log import LOG
 from lakewharf.sources.mysql import MYSQL
 from lakewharf.sources.oracle import ORACLE
@@ -29,6 +30,7 @@ SOURCE_KINDS: dict[str, SourceKind] = {
     "azure_sql": AZURE_SQL,
     "rest": REST,
     "event_hub": EVENT_HUB,
+    "files": FILES,
 }
 
 

@@ -251,7 +251,7 @@ def _insert(node: dict[str, Any], keys: list[str | int], item: object) -> None:
 
 
 def _leaf(key: str, item: object) -> object:
-    if key == "value":  # Lookup (firstRowOnly=false), GetMetadata childItems-like lists
+    if key in ("value", "childItems"):  # Lookup (firstRowOnly=false), Filter, GetMetadata childItems
         return [item]
     if key in _NUMERIC_OUTPUTS or key.endswith("Count"):
         return 1

@@ -136,6 +136,11 @@ def ingest_item(catalog: Catalog, step: PipelineStep, source: Source, entity: En
     api = api_kind(family_of(source))
     if api is not None:
         return item | api.item(source, entity)
+    own = kind_of(source).ingest_fields(source, entity, windowed)  # a kind with a worker of its own (files)
+    if own is not None:
+        if incremental and not windowed:
+            own |= {"old_query": _watermark_read(entity, FILE_EPOCH), "save_script": _watermark_save(entity, NEW)}
+        return item | own
     capture = capture_kind(family_of(source))
     assert entity.path is not None and (source.format is not None or capture is not None)
     if capture is not None:  # the hub's capture files in the landing container

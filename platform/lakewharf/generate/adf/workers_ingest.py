@@ -28,14 +28,14 @@ from itertools import pairwise
 from typing import Any
 
 from lakewharf.generate.adf.common import ds_ref, expr, gp, gp_args, ls_ref
-from lakewharf.generate.adf.datasets import DS_LAKE_PARQUET, DS_SYNAPSE_POOL, lake_ref
+from lakewharf.generate.adf.datasets import DS_LAKE_BINARY, DS_LAKE_PARQUET, DS_SYNAPSE_POOL, lake_ref
 from lakewharf.generate.adf.items import NEW, OLD, UNSELECTABLE
 from lakewharf.generate.adf.linked_services import KV, LAKE, POOL, SECRET
 from lakewharf.generate.adf.workers import p, pe, policy, script, worker
 from lakewharf.model import naming
 from lakewharf.model.lake import LOADED_AT, RUN_ID
 from lakewharf.sources.blob_files import FORMAT_PARAMETERS, FORMAT_SOURCES
-from lakewharf.sources.registry import api_kind, capture_kind, database_kind, split_family
+from lakewharf.sources.registry import SOURCE_KINDS, api_kind, capture_kind, database_kind, split_family
 
 
 def _chain(activities: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -60,7 +60,8 @@ def _source_ref(family: str) -> dict[str, Any]:
     return ds_ref(f"ds_src_{family}", params)
 
 
-def _copy(family: str, source_props: dict[str, Any], *, files: bool) -> dict[str, Any]:
+def _copy(family: str, source_props: dict[str, Any], *, files: bool,
+          inputs: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     sink_store: dict[str, Any] = {"type": "AzureBlobFSWriteSettings"}
     if files:
         sink_store["copyBehavior"] = "FlattenHierarchy"  # unique generated names: no overwrite in a day folder
@@ -87,7 +88,7 @@ def _copy(family: str, source_props: dict[str, Any], *, files: bool) -> dict[str
         "description": "Copy the item's entity into its dated landing folder.",
         "policy": policy(),
         "userProperties": [{"name": "item", "value": pe("item")}, {"name": "target", "value": pe("target")}],
-        "inputs": [_source_ref(family)],
+        "inputs": inputs or [_source_ref(family)],
         "outputs": [lake_ref(DS_LAKE_PARQUET, pe("filesystem"), folder)],
         "typeProperties": props,
     }
@@ -194,8 +195,49 @@ def api_worker(family: str) -> dict[str, Any]:
     return worker(f"ingest_{family}_full", f"Copy every page of one {family} resource (one item).", [copy], params)
 
 
+class WorkerParts:
+    """What a kind that builds its own ingest worker (``SourceKind.ingest_worker``) builds it from:
+    the same parameters, policies, dataset references, landing Copy and watermark steps as the
+    generic workers (the ``sources`` room cannot import the generators)."""
+
+    p = staticmethod(p)
+    pe = staticmethod(pe)
+    expr = staticmethod(expr)
+    policy = staticmethod(policy)
+    lake_ref = staticmethod(lake_ref)
+    lake_binary = DS_LAKE_BINARY
+    chain = staticmethod(_chain)
+    worker = staticmethod(worker)
+
+    @staticmethod
+    def source_ref(family: str, parameters: dict[str, Any]) -> dict[str, Any]:
+        """``ds_src_<family>`` with the vault, the item's secret and ``parameters``."""
+        return ds_ref(f"ds_src_{family}", {KV: expr(gp(KV)), SECRET: pe("secret"), **parameters})
+
+    @staticmethod
+    def pool_ref() -> dict[str, Any]:
+        return ds_ref(DS_SYNAPSE_POOL, gp_args(*POOL))
+
+    @staticmethod
+    def landing_copy(family: str, source_props: dict[str, Any], inputs: list[dict[str, Any]]) -> dict[str, Any]:
+        """The ingest Copy into the item's dated landing folder (translator, added columns, rejects)."""
+        return _copy(family, source_props, files=False, inputs=inputs)
+
+    @staticmethod
+    def old_watermark() -> dict[str, Any]:
+        return _old_watermark()
+
+    @staticmethod
+    def save_watermark(value: str) -> dict[str, Any]:
+        return _save_watermark(value)
+
+
 def ingest_worker(kind: str) -> dict[str, Any]:
     family, _, mode = kind.removeprefix("ingest_").rpartition("_")  # families may hold "_" (azure_sql)
+    for source_kind in SOURCE_KINDS.values():  # a kind with a worker of its own (files)
+        own = source_kind.ingest_worker(family, mode, WorkerParts())
+        if own is not None:
+            return own
     if database_kind(family):
         return database_worker(family, mode == "incremental")
     if api_kind(family):
