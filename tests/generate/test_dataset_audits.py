@@ -1,6 +1,6 @@
 """Data tests on datasets → generated SQL and items: one serverless audit per dataset with tests
 (sqlfluff-clean, deterministic), one shared record script, the audit text carried by the
-dataset's prepare item (empty without tests), and a preparation worker whose activities do not
+dataset's prepare item (none without tests), and a preparation worker whose activities do not
 depend on how many datasets have tests; 120 datasets with tests stay within Data Factory's limits."""
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def test_one_audit_per_dataset_with_tests_each_parses_and_rides_on_its_item(samp
     assert check_sql_text(tree[RECORD_SCRIPT]) == []
     items = _prepare_items(tree)
     for name, item in items.items():
-        assert item["audit"] == (tree[audit_path(name)] if name in with_tests else ""), name
+        assert item["audits"] == ([tree[audit_path(name)]] if name in with_tests else []), name
 
 
 def test_a_datasets_relationship_reads_the_other_dataset_on_the_lake(sample_root: Path) -> None:
@@ -62,7 +62,7 @@ def test_dataset_tests_add_no_activity_per_dataset(project: Project, sample_root
     assert pipelines == sorted(p for p in without if p.startswith("adf/"))
     assert [p for p in pipelines if with_tests[p] != without[p]] == []  # the workers hold the fixed activities
     assert not any(p.startswith("synapse/serverless/audit/") or p == RECORD_SCRIPT for p in without)
-    assert all(item["audit"] == "" for item in _prepare_items(without).values())
+    assert all(item["audits"] == [] for item in _prepare_items(without).values())
 
 
 def test_a_catalog_of_120_datasets_with_tests_stays_within_data_factory_limits(tmp_path: Path) -> None:
@@ -81,3 +81,14 @@ def test_a_catalog_of_120_datasets_with_tests_stays_within_data_factory_limits(t
     worker = json.loads(tree["adf/pipeline/wk_prepare.json"])
     # 5 without tests (2 clears, the batches loop, its cetas and catch) + the data_tests loop, its 2 Scripts, catch
     assert count_activities(worker["properties"]["activities"]) == 9
+
+
+def test_the_cost_walk_counts_audit_scripts_only_for_datasets_with_tests(sample_root: Path) -> None:
+    from lakewharf.cost.activity import pipeline_activities
+
+    tree = {path: text.encode() for path, text in _tree(sample_root).items()}
+    named = pipeline_activities(tree, "pl_nightly", lambda e: 60).named
+    for dataset in ("customers_trusted", "products_trusted", "sales_trusted"):
+        assert named[(f"prepare:{dataset}", "run_audit")] == named[(f"prepare:{dataset}", "record_tests")] == 1
+    assert named[("prepare:orders_clean", "data_tests")] == 1  # the ForEach's own run: no Script
+    assert named[("prepare:orders_clean", "run_audit")] == 0

@@ -161,10 +161,10 @@ def prepare_item(catalog: Catalog, step: PipelineStep, built: Mapping[str, Artif
     item = _common(step.name, step, dataset.name)
     item |= {"filesystem": catalog.platform.zones[dataset.zone].filesystem,
              "folder": lake.dataset_folder(dataset.name), "rejects_folder": lake.rejects_folder(dataset.name),
-             "script": path, "scripts": split_batches(text), "audit": ""}
+             "script": path, "scripts": split_batches(text), "audits": []}
     audit = built.get(audit_path(dataset.name))
     if audit is not None:  # the dataset has tests: its worker runs them after the CETAS
-        item["audit"] = audit.content.decode("utf-8")
+        item["audits"] = [audit.content.decode("utf-8")]
     if salted:
         secret = catalog.platform.hash_salt_secret
         if not secret:

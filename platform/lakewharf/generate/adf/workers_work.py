@@ -12,8 +12,8 @@ prepare (serverless SQL pool, CETAS), one item per dataset:
    ``synapse/serverless/prepare/<dataset>.sql``), one Script each, with the salt as the Script
    parameter ``salt`` (the T-SQL ``@salt``).
    https://learn.microsoft.com/azure/data-factory/transform-data-using-script
-4. ``data_tests`` (a ForEach over none or the item's ``audit``, so a dataset without tests runs
-   nothing): ``run_audit`` runs the
+4. ``data_tests`` (a ForEach over the item's ``audits``: its audit, or none for a dataset without
+   tests, which runs nothing): ``run_audit`` runs the
    dataset's audit SELECT on the serverless pool (``resultSets``), ``record_tests`` passes its rows
    as JSON to the dedicated pool, records them in ``etl.test_results`` and THROWs on failed
    error-severity tests (``lakewharf.generate.synapse.dataset_audits``).
@@ -106,7 +106,7 @@ def prepare_worker(salted: bool) -> dict[str, Any]:
     rejects["dependsOn"] = depends(["clear_folder"], COMPLETED)
     activities += [clear, rejects, _batches("run_batches", cetas, ["clear_rejects"]), _tests()]
     params = _FOLDER | {"rejects_folder": "String", "script": "String", "scripts": "Array", "pipeline": "String",
-                        "audit": "String", "run_id": "String"}
+                        "audits": "Array", "run_id": "String"}
     if salted:
         params["salt_secret"] = "String"
     kind = "prepare_salted" if salted else "prepare"
@@ -116,7 +116,7 @@ def prepare_worker(salted: bool) -> dict[str, Any]:
 def _tests() -> dict[str, Any]:
     """The dataset's data tests after its CETAS: the audit SELECT on the serverless pool, then its
     rows (JSON) recorded in etl.test_results on the dedicated pool, whose script THROWs on failed
-    error tests. An item without tests has an empty ``audit``: the If skips both."""
+    error tests. The item's ``audits`` holds its audit, or nothing for a dataset without tests."""
     from lakewharf.generate.synapse.dataset_audits import RESULTS_PARAMETER, RUN_ID_PARAMETER, record_script
 
     run = script("run_audit", naming.LS_SYNAPSE_SERVERLESS, SERVERLESS, expr("@item()"),
@@ -129,7 +129,7 @@ def _tests() -> dict[str, Any]:
         {"name": RUN_ID_PARAMETER, "type": "String", "direction": "Input", "value": pe("run_id")},
         {"name": RESULTS_PARAMETER, "type": "String", "direction": "Input",
          "value": expr("@string(activity('run_audit').output.resultSets[0].rows)")}]
-    # A ForEach over no or one audit rather than an If: an If's branch cannot refer to a sibling's
+    # A ForEach over none or one audit rather than an If: an If's branch cannot refer to a sibling's
     # output in data-factory-testing-framework 1.4 (it evaluates the branch before running it).
     return {
         "name": "data_tests",
@@ -137,7 +137,7 @@ def _tests() -> dict[str, Any]:
         "description": "The dataset's data tests, if it has any (no iteration without).",
         "dependsOn": depends(["run_batches"]),
         "typeProperties": {
-            "items": expr(f"@take(createArray({p('audit')}), if(empty({p('audit')}), 0, 1))"),
+            "items": pe("audits"),
             "isSequential": True,
             "activities": [run, record],
         },
