@@ -5,6 +5,8 @@
 -- A row_count test's max_change_percent compares with the count it measured in the latest earlier run.
 -- https://learn.microsoft.com/sql/t-sql/functions/openjson-transact-sql?view=azure-sqldw-latest
 DECLARE @now DATETIME2(3) = CAST(GETUTCDATE() AS DATETIME2(3));
+IF OBJECT_ID(N'tempdb..#dataset_tests') IS NOT NULL  -- (a session reused after a failed attempt)
+    DROP TABLE #dataset_tests;
 CREATE TABLE #dataset_tests
 WITH (DISTRIBUTION = ROUND_ROBIN, HEAP)
 AS
