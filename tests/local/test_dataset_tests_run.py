@@ -94,12 +94,20 @@ def test_warnings_and_row_count_change_against_the_last_run(tmp_path: Path,
                                                            capsys: pytest.CaptureFixture[str]) -> None:
     root = _project(tmp_path, CUSTOMERS, ORDERS)
     _add_tests(root, "orders_trusted", "  - not_null: order_date\n    severity: warn\n"
-                                       "  - row_count: {min: 1, max_change_percent: 50}\n")
+                                       "  - row_count: {min: 1, max_change_percent: 50}\n"
+                                       "  - freshness: {column: order_date, max_age_hours: 24}\n    severity: warn\n"
+                                       "  - name: big_orders\n    severity: warn\n"
+                                       "    sql: SELECT order_id FROM trusted.orders_trusted WHERE amount > 15\n")
+    _add_tests(root, "customers_trusted", "  - accepted_values: {column: country, values: [FR, DE]}\n"
+                                          "    severity: warn\n")
     code, report = _run(root, capsys)
     assert code == 0 and report["succeeded"], report["pipelines"]
     tests = {t["test_name"]: t for t in report["data_tests"]}
     assert tests["orders_trusted.row_count"]["status"] == "pass"
     assert tests["orders_trusted.not_null_order_date"]["status"] == "pass"
+    warned = {name: t["failing_rows"] for name, t in tests.items() if t["status"] == "warn"}
+    assert warned == {"orders_trusted.freshness_order_date": 1, "orders_trusted.big_orders": 1,
+                      "customers_trusted.accepted_values_country": 1}  # the 2025 orders; order 11; NL
     # Twice the orders: +100 % against the last run's 3 rows fails the change check.
     more = [(20 + i, 1, "2025-02-04", "7.00", "2025-02-04 09:00:00") for i in range(3)]
     _data(root, CUSTOMERS, [*ORDERS, *more])
