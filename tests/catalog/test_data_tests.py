@@ -170,3 +170,12 @@ def test_tests_on_a_dataset_whose_steps_failed_stay_quiet(project: Project) -> N
     project.replace(SALES, "FROM order_lines_clean AS l", "FROM order_lines_cleaned AS l")
     errors = project.errors()
     assert errors and not any("tests" in e.path for e in errors), errors
+
+
+def test_a_dataset_relationship_orders_its_step_after_the_other_dataset(project: Project) -> None:
+    # Otherwise the audit could read products_trusted while its own step rewrites it.
+    project.replace("pipelines.yaml", "after: [orders, order_lines, products_trusted]", "after: [orders, order_lines]")
+    check(only_error(project), "pipelines.yaml", project.line_of("pipelines.yaml", "sales_trusted: {prepare"),
+          ("pipelines", "nightly", "steps", "sales_trusted"),
+          "step sales_trusted reads products_trusted, which step products_trusted writes, but does not run after it",
+          "add products_trusted to its after: list")
