@@ -122,3 +122,60 @@ def test_a_column_whose_type_fails_is_reported_once(project: Project) -> None:
                     "  customer_id: {type: integer, nullable: false}")
     error = only_error(project)
     assert error.path == ("columns", "customer_id", "type"), str(error)
+
+
+# --- tests on datasets (run on the serverless pool after the CETAS) ----------------------------------
+
+SALES = "catalog/datasets/sales_trusted.yaml"
+
+
+def test_sample_dataset_tests_are_parsed(project: Project) -> None:
+    catalog = project.load()
+    sales = {t.name: t for t in catalog.datasets["sales_trusted"].tests}
+    rel = sales["relationships_product_id_to_products_trusted"]
+    assert (rel.owner, rel.to_owner, rel.to_column, rel.severity) == (
+        "sales_trusted", "products_trusted", "product_id", "warn")
+    assert sales["unique_order_id_line_no"].columns == ("order_id", "line_no")
+    assert not catalog.datasets["orders_clean"].tests
+
+
+def test_dataset_test_on_an_unknown_column(project: Project) -> None:
+    project.replace(SALES, "  - unique: [order_id, line_no]", "  - unique: [order_id, line_nr]")
+    check(only_error(project), SALES, project.line_of(SALES, "line_nr"), ("tests", 0, "unique", 1),
+          "'line_nr' is not a column of sales_trusted", "columns: order_id, line_no")
+
+
+def test_dataset_relationship_points_at_a_dataset(project: Project) -> None:
+    # The serverless pool cannot read the dedicated pool's tables: a warehouse table is refused.
+    project.replace(SALES, "to: products_trusted.product_id", "to: dim_product.product_id")
+    check(only_error(project), SALES, project.line_of(SALES, "to: dim_product"),
+          ("tests", 1, "relationships", "to"), "no dataset named 'dim_product'", "products_trusted")
+
+
+def test_dataset_relationship_to_a_missing_column(project: Project) -> None:
+    project.replace(SALES, "to: products_trusted.product_id", "to: products_trusted.product_key")
+    check(only_error(project), SALES, project.line_of(SALES, "product_key"), ("tests", 1, "relationships", "to"),
+          "'product_key' is not a column of products_trusted", "product_id")
+
+
+def test_dataset_freshness_needs_a_date(project: Project) -> None:
+    project.replace(SALES, "  - unique: [order_id, line_no]",
+                    "  - unique: [order_id, line_no]\n  - freshness: {column: channel, max_age_hours: 24}")
+    check(only_error(project), SALES, project.line_of(SALES, "freshness"), ("tests", 1, "freshness", "column"),
+          "freshness needs a date or timestamp column; channel is string(20)")
+
+
+def test_tests_on_a_dataset_whose_steps_failed_stay_quiet(project: Project) -> None:
+    # A preparation that does not build reports its own error, not one per test.
+    project.replace(SALES, "FROM order_lines_clean AS l", "FROM order_lines_cleaned AS l")
+    errors = project.errors()
+    assert errors and not any("tests" in e.path for e in errors), errors
+
+
+def test_a_dataset_relationship_orders_its_step_after_the_other_dataset(project: Project) -> None:
+    # Otherwise the audit could read products_trusted while its own step rewrites it.
+    project.replace("pipelines.yaml", "after: [orders, order_lines, products_trusted]", "after: [orders, order_lines]")
+    check(only_error(project), "pipelines.yaml", project.line_of("pipelines.yaml", "sales_trusted: {prepare"),
+          ("pipelines", "nightly", "steps", "sales_trusted"),
+          "step sales_trusted reads products_trusted, which step products_trusted writes, but does not run after it",
+          "add products_trusted to its after: list")

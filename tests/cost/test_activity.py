@@ -16,12 +16,13 @@ def _tree(root: Path) -> dict[str, bytes]:
 def test_the_hourly_pipeline_runs_its_items_workers_and_batches(sample_root: Path) -> None:
     acts = pipeline_activities(_tree(sample_root), "pl_clickstream_hourly", lambda e: 60)
     # two levels (Lookup + ForEach each), one ingest item (Execute Pipeline + Copy; its Fail never runs),
-    # one prepare item: Execute Pipeline, two Deletes, a ForEach over its 4 CETAS batches
-    assert acts.of_type("Lookup") == 2 and acts.of_type("ForEach") == 3
+    # one prepare item: Execute Pipeline, two Deletes, a ForEach over its 4 CETAS batches, and the
+    # data_tests ForEach, which runs no Script for a dataset without tests
+    assert acts.of_type("Lookup") == 2 and acts.of_type("ForEach") == 4
     assert acts.of_type("Copy", "ingest") == 1
     assert acts.of_type("Script", "prepare") == 4
     assert acts.of_type("Fail") == 0
-    assert acts.total == 14
+    assert acts.total == 15
 
 
 def test_an_ml_job_polls_once_per_wait_interval(sample_root: Path) -> None:

@@ -224,6 +224,8 @@ OUTPUTS: dict[str, Any] = {
                      f"workspaces/mlw-retail/jobs/{JOB}"},
     "get_job": {"properties": {"status": "Completed"}},
     "after_nightly__query_runs": {"value": [{"runId": "n-1", "runStart": "2026-01-04T00:00:05"}]},
+    "run_audit": {"resultSetCount": 1, "resultSets": [{"rowCount": 1, "rows": [
+        {"test_name": "sales_trusted.row_count", "severity": "error", "failing_rows": 0, "measured": 3}]}]},
 }
 CONTROL_TYPES = {"SetVariable", "AppendVariable", "Filter", "IfCondition", "Until", "ForEach", "Switch"}
 CONTAINERS = {"ForEach", "Until", "IfCondition", "Switch"}  # the framework never yields these themselves
@@ -671,10 +673,11 @@ def test_salted_prepare_reads_the_salt_securely_and_clears_before_cetas(
     salt, clear, rejects, batches, cetas = (acts[n] for n in ("get_salt", "clear_folder", "clear_rejects",
                                                              "run_batches", "cetas"))
     assert [a["name"] for a in work(docs, "wk_prepare_salted")] == [
-        "get_salt", "clear_folder", "clear_rejects", "run_batches"]
+        "get_salt", "clear_folder", "clear_rejects", "run_batches", "data_tests"]
     # No salt or a failed batch fails the item; the clears are best-effort and have no catch.
     assert [a["name"] for a in top(docs, "wk_prepare_salted")] == [
-        "get_salt", "get_salt__failed", "clear_folder", "clear_rejects", "run_batches", "run_batches__failed"]
+        "get_salt", "get_salt__failed", "clear_folder", "clear_rejects", "run_batches", "run_batches__failed",
+        "data_tests", "data_tests__failed"]
     assert salt["type"] == "WebActivity" and salt["typeProperties"]["method"] == "GET"
     assert salt["policy"]["secureOutput"] is True
     assert salt["typeProperties"]["authentication"] == {"type": "MSI", "resource": "https://vault.azure.net"}
@@ -695,7 +698,7 @@ def test_salted_prepare_reads_the_salt_securely_and_clears_before_cetas(
     plain = activities(docs, "wk_prepare")
     assert "get_salt" not in plain and "dependsOn" not in plain["clear_folder"]
     assert [a["name"] for a in top(docs, "wk_prepare")] == [
-        "clear_folder", "clear_rejects", "run_batches", "run_batches__failed"]
+        "clear_folder", "clear_rejects", "run_batches", "run_batches__failed", "data_tests", "data_tests__failed"]
     assert "parameters" not in plain["cetas"]["typeProperties"]["scripts"][0]
     assert plain["cetas"]["policy"]["secureInput"] is False
 
@@ -792,8 +795,8 @@ CATCHES = {
     "wk_ingest_postgresql_incremental": ["old_watermark", "new_watermark", "copy", "save_watermark"],
     "wk_ingest_sqlserver_incremental": ["old_watermark", "new_watermark", "copy", "save_watermark"],
     "wk_load": ["copy_and_load"],
-    "wk_prepare": ["run_batches"],
-    "wk_prepare_salted": ["get_salt", "run_batches"],
+    "wk_prepare": ["run_batches", "data_tests"],
+    "wk_prepare_salted": ["get_salt", "run_batches", "data_tests"],
     "wk_score": ["invoke", "wait_for_job"],
     "wk_train": ["invoke", "wait_for_job"],
 }
@@ -940,7 +943,7 @@ def test_a_failure_anywhere_in_a_worker_fails_the_item_with_its_name(
     assert unnamed == [], "\n".join(unnamed)
     assert failed_best_effort == [], "\n".join(failed_best_effort)
     assert sorted(checked) == sorted(f"{name}/{a}" for name, caught in CATCHES.items() for a in caught
-                                     if a not in ("copy_and_load", "run_batches", "wait_for_job"))
+                                     if a not in ("copy_and_load", "run_batches", "wait_for_job", "data_tests"))
 
 
 # --- policies --------------------------------------------------------------------------------

@@ -83,3 +83,37 @@ def test_a_row_count_change_is_measured_against_the_last_load(loader: Loader, sc
     counted = loader.rows("SELECT run_id, status, measured FROM etl.test_results "
                           "WHERE test_name = 'dim_customer.row_count' ORDER BY run_id")
     assert counted == [("run-1", "pass", 10), ("run-2", "pass", 14), ("run-3", "fail", 30)]
+
+
+def test_the_dataset_record_script_records_rows_and_throws_on_failed_errors(tmp_path: Path,
+                                                                           scripts: dict[str, str]) -> None:
+    """synapse/warehouse/dataset_tests.sql with the audit's rows as JSON, as the preparation worker
+    passes them: every row recorded, the row count's change decided against the last run, one THROW
+    naming the failed error tests; run again in the same session (a retried attempt) it still runs."""
+    import json
+
+    from lakewharf.generate.synapse.dataset_audits import RECORD_SCRIPT
+
+    wh = DuckDBWarehouse(tmp_path / "wh.duckdb")
+    wh.execute(scripts["synapse/warehouse/00_schemas.sql"])
+
+    def row(name: str, severity: str, failing: int, measured: int | None = None,
+            change: float | None = None) -> dict[str, object]:
+        says = " rows in trusted.x, expected ..." if measured is not None else " failing row(s) in trusted.x."
+        return {"test_name": f"x.{name}", "table_name": "trusted.x", "severity": severity, "failing_rows": failing,
+                "measured": measured, "max_change_percent": change, "shown": measured, "says": says}
+
+    first = [row("unique_id", "error", 0), row("not_null_id", "warn", 2), row("row_count", "error", 0, 10, 50.0)]
+    wh.execute(scripts[RECORD_SCRIPT], {"run_id": "r1", "results": json.dumps(first)})
+    second = [row("unique_id", "error", 3), row("not_null_id", "warn", 0), row("row_count", "error", 0, 20, 50.0)]
+    for _ in range(2):  # the second attempt reuses the session: its temporary table is dropped first
+        with pytest.raises(ThrownError) as info:
+            wh.execute(scripts[RECORD_SCRIPT], {"run_id": "r2", "results": json.dumps(second)})
+        assert str(info.value) == ("data test x.row_count failed: 20 rows in trusted.x, expected ... "
+                                   "data test x.unique_id failed: 3 failing row(s) in trusted.x.")
+    _, rows = wh.query("SELECT run_id, test_name, status, failing_rows, measured FROM etl.test_results "
+                       "ORDER BY run_id, test_name, checked_at")
+    assert rows[:3] == [("r1", "x.not_null_id", "warn", 2, None), ("r1", "x.row_count", "pass", 0, 10),
+                        ("r1", "x.unique_id", "pass", 0, None)]
+    assert rows[3:] == [("r2", "x.not_null_id", "pass", 0, None)] * 2 + [("r2", "x.row_count", "fail", 1, 20)] * 2 \
+        + [("r2", "x.unique_id", "fail", 3, None)] * 2

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from lakewharf.catalog.data_tests import build_tests
 from lakewharf.catalog.loader import LoadedFile, LoadResult
 from lakewharf.catalog.preparations import check_sql, derive_declarative
 from lakewharf.errors import CatalogError
@@ -282,8 +283,10 @@ class Builder:
             self.errors.extend(e for e in errors if e.path not in quiet)
             if errors:
                 return None
+        tests, problems = build_tests(f.name, {c.name: c.type for c in cols}, d.get("tests"), o.at("tests"))
+        self.errors.extend(problems)
         return Dataset(f.name, d["zone"], tuple(refs), steps, d.get("sql"), cols, d.get("description", ""), o,
-                       sql_sources=sql_sources)
+                       sql_sources=sql_sources, tests=tests)
 
     # --- models ---------------------------------------------------------------------------------
 

@@ -1,10 +1,11 @@
-"""``tests:`` of a warehouse table file → ``DataTest`` objects, with located errors.
+"""``tests:`` of a warehouse table or dataset file → ``DataTest`` objects, with located errors.
 
-Per file (while the table is built): the columns a test names exist, accepted values
+Per file (while the table or dataset is built): the columns a test names exist, accepted values
 have the column's type, a freshness column is a date or timestamp, min ≤ max, custom SQL is one
-SELECT with a name, names are unique. Across files (``check_data_tests``, once every
-table resolved): a relationship points at an existing table column of a comparable
-type, and ``unknown_member`` sits on a dimension whose one merge key is an integer primary key.
+SELECT with a name, names are unique. Across files (``check_data_tests``, once every table and
+dataset resolved): a relationship points at an existing column of a comparable type (a table's
+at a table, a dataset's at a dataset), and ``unknown_member`` sits on a dimension whose one merge
+key is an integer primary key.
 """
 
 from __future__ import annotations
@@ -139,6 +140,11 @@ def check_data_tests(catalog: Catalog) -> list[CatalogError]:
         errors += _relationships(table.tests, types, targets, "table")
         if table.unknown_member:
             errors += _unknown_member_problems(table)
+    # A dataset's audit runs on the serverless pool, which cannot read the dedicated pool's
+    # tables: its relationships point at another dataset (a lake table it can read).
+    datasets = {d.name: {c.name: c.type for c in d.columns} for d in catalog.datasets.values()}
+    for dataset in catalog.datasets.values():
+        errors += _relationships(dataset.tests, datasets[dataset.name], datasets, "dataset")
     return errors
 
 

@@ -26,7 +26,10 @@ def consumes(catalog: Catalog, step: PipelineStep) -> set[str]:
 
     if step.kind == "prepare":
         ds = catalog.datasets[step.target]
-        return {node(r) for r in ds.inputs} | {node(r) for s in ds.steps for r in s.reads()}
+        # A relationships test reads the other dataset right after the CETAS: it must be prepared
+        # by then, not being rewritten beside it.
+        tested = {f"dataset:{t.to_owner}" for t in ds.tests if t.kind == "relationships"}
+        return {node(r) for r in ds.inputs} | {node(r) for s in ds.steps for r in s.reads()} | tested
     if step.kind == "train":
         return {f"dataset:{catalog.models[step.target].dataset}"}
     if step.kind == "score":

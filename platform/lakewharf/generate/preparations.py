@@ -1,4 +1,6 @@
-"""Preparations → Synapse serverless CETAS scripts (``synapse/serverless/prepare/<dataset>.sql``).
+"""Preparations → Synapse serverless CETAS scripts (``synapse/serverless/prepare/<dataset>.sql``),
+and for a dataset with tests its audit (``synapse/serverless/audit/<dataset>.sql``, see
+``synapse.dataset_audits``).
 
 The Data Factory Script activity of a ``prepare`` step runs exactly these batches (see
 ``prepare_batches``), so the reviewed file and the deployed pipeline cannot drift apart.
@@ -95,7 +97,15 @@ def generate(catalog: Catalog, templates: Environment) -> list[Artifact]:
     datasets = sorted(catalog.datasets.values(), key=lambda d: d.name)
     # The SQL of a thousand preparations is most of generate's time: rendered on every core.
     scripts = render_each(partial(render_script, catalog, templates=templates), datasets)
-    return [
+    from lakewharf.generate.synapse.dataset_audits import RECORD_SCRIPT, audit_path, audit_select, record_script
+
+    out = [
         text_artifact(script_path(ds.name), script, (f"dataset:{ds.name}",), _lineage(catalog, ds))
         for ds, script in zip(datasets, scripts, strict=True)
     ]
+    audits = [(ds, audit_select(catalog, ds)) for ds in datasets]
+    out += [text_artifact(audit_path(ds.name), sql, (f"dataset:{ds.name}",)) for ds, sql in audits if sql]
+    if any(sql for _, sql in audits):  # the dataset audits' results go to the warehouse through this
+        out.append(text_artifact(RECORD_SCRIPT, record_script(), tuple(f"dataset:{ds.name}" for ds, sql in audits
+                                                                      if sql)))
+    return out

@@ -77,7 +77,7 @@ def _execute(ctx: RunContext, activity: Any) -> tuple[dict[str, Any], Measured]:
             return run_serverless(ctx, texts, {k.lstrip("@"): v for k, v in params.items()})
         counter = Measured()
         ctx.warehouse.copy_into = copy_into_handler(ctx, counter)
-        return run_warehouse(ctx, texts, counter), counter
+        return run_warehouse(ctx, texts, counter, {k.lstrip("@"): v for k, v in params.items()}), counter
     if kind == "Lookup":
         return run_lookup(ctx, props, props.get("dataset", {}))
     if kind == "Delete":

@@ -1,9 +1,10 @@
 """Script and Lookup activities, locally.
 
-A Script on the serverless SQL pool is a preparation: each ``CREATE EXTERNAL TABLE … AS SELECT``
-runs its SELECT on DuckDB, where every external table it reads (landing entities, prepared
-datasets) is a view over that folder's Parquet files, and the result is written as Parquet to
-the LOCATION in the zone. A Script on the dedicated pool runs on the local warehouse; its COPY
+A Script on the serverless SQL pool is a preparation or a dataset's audit: each ``CREATE EXTERNAL
+TABLE … AS SELECT`` runs its SELECT on DuckDB, where every external table it reads (landing
+entities, prepared datasets) is a view over that folder's Parquet files, and the result is
+written as Parquet to the LOCATION in the zone; an audit's SELECT returns its rows as the
+activity's result set. A Script on the dedicated pool runs on the local warehouse; its COPY
 INTO reads the Parquet files from the lake. Lookups query the warehouse or a source database.
 """
 
@@ -112,7 +113,7 @@ def _serverless_engine(ctx: RunContext) -> Any:
 def _serverless_connection(ctx: RunContext, select: str) -> Any:
     con = _serverless_engine(ctx)
     external = _external_tables(ctx)
-    for schema, table in re.findall(r"\b(\w+)\.(\w+)\b", select):
+    for schema, table in re.findall(r"\b(\w+)\.(\w+)\b", select.replace('"', "")):
         key = f"{schema}.{table}".lower()
         if key in external:
             filesystem, folder, declared = external[key]
@@ -131,7 +132,11 @@ def run_serverless(ctx: RunContext, scripts: list[str], params: dict[str, Any]) 
     from lakewharf.local.tsql_translate import to_duckdb
 
     measured = Measured(rows_written=0, rows_rejected=0)
+    result_sets = []
     for script in scripts:
+        if re.match(r"SELECT\b", strip_comments(script).strip(), re.I):  # a query: a dataset's audit
+            result_sets.append(_serverless_query(ctx, script))
+            continue
         cetas = serverless_statement(script)
         if cetas is None:
             continue
@@ -156,7 +161,24 @@ def run_serverless(ctx: RunContext, scripts: list[str], params: dict[str, Any]) 
             measured.rows_rejected = (measured.rows_rejected or 0) + rows
         else:
             measured.rows_written = (measured.rows_written or 0) + rows
+    if result_sets:  # the Script activity's output for queries (Microsoft Learn, "Script activity")
+        return {"resultSetCount": len(result_sets), "resultSets": result_sets}, measured
     return {"recordsAffected": measured.rows_written}, measured
+
+
+def _serverless_query(ctx: RunContext, script: str) -> dict[str, Any]:
+    """One SELECT on the local serverless pool, as a Script activity's result set: its rows as
+    objects, values as JSON has them."""
+    from lakewharf.local.tsql_translate import to_duckdb
+
+    select = strip_comments(script).strip().rstrip(";")
+    sql = to_duckdb(select, schema=_serverless_schema(ctx, select), case_insensitive=False,
+                    translations=ctx.warehouse.translations)
+    cursor = _serverless_connection(ctx, sql).execute(sql)
+    names = [d[0] for d in cursor.description]
+    rows = [dict(zip(names, (v if v is None or isinstance(v, int | float | str) else str(v) for v in row),
+                     strict=True)) for row in cursor.fetchall()]
+    return {"rowCount": len(rows), "rows": rows}
 
 
 def copy_into_handler(ctx: RunContext, counter: Measured) -> Any:
@@ -175,11 +197,12 @@ def copy_into_handler(ctx: RunContext, counter: Measured) -> Any:
     return copy
 
 
-def run_warehouse(ctx: RunContext, scripts: list[str], counter: Measured) -> dict[str, Any]:
+def run_warehouse(ctx: RunContext, scripts: list[str], counter: Measured,
+                  params: dict[str, Any] | None = None) -> dict[str, Any]:
     named = _named_tables(ctx, scripts)
     before = ctx.warehouse.tables(named)
     for script in scripts:
-        ctx.warehouse.execute(script)
+        ctx.warehouse.execute(script, params)
     after = ctx.warehouse.tables(named)
     changed = {t: after[t] - before.get(t, 0) for t in after if not t.startswith(("stg.", "etl."))}
     counter.rows_written = sum(v for v in changed.values() if v > 0)

@@ -116,6 +116,20 @@ class _Rewriter(TextAndDateRules):
             if replacement is not None and replacement is not node and node.parent is not None:
                 node.replace(replacement)
 
+    def _table(self, node: exp.Table) -> exp.Expression | None:
+        """``OPENJSON(@json) WITH (col type '$.path', …) AS j`` (an array of objects, as the
+        dedicated pool reads a Script parameter) → a derived table unnesting the JSON array."""
+        fn = node.this
+        if not isinstance(fn, exp.OpenJSON) or fn.args.get("path") or not fn.expressions:
+            return None
+        array = exp.cast(call("json_extract", exp.cast(fn.this, "JSON"), exp.Literal.string("$[*]")), "JSON[]")
+        columns = [exp.alias_(exp.cast(call("json_extract_string", exp.column("v"), c.args.get("path")
+                                            or exp.Literal.string(f"$.{c.name}")), self._duck_type(c.args["kind"])),
+                              c.name, quoted=True) for c in fn.expressions]
+        rows = exp.select(exp.alias_(exp.Unnest(expressions=[array]), "v")).subquery("o")
+        self.note("rewritten", "OPENJSON (DuckDB JSON functions)")
+        return exp.select(*columns).from_(rows).subquery(node.alias or "j")
+
     # --- arithmetic --------------------------------------------------------------------------------
 
     def _div(self, node: exp.Div) -> exp.Expression | None:

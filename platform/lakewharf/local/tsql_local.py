@@ -285,7 +285,7 @@ class TsqlInterpreter:
         return False
 
     def _scalar(self, expression: str, params: dict[str, Any]) -> Any:
-        return self._run(f"SELECT {expression}", params).fetchone()[0]
+        return self._run(temp_names(f"SELECT {expression}"), params).fetchone()[0]
 
     def _copy(self, stmt: str) -> None:
         m = re.match(r"COPY\s+INTO\s+([\[\]\w.]+)\s*\((.*?)\)\s*FROM\s+'([^']+)'", stmt, re.S | re.I)

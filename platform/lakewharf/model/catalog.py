@@ -152,6 +152,7 @@ class Dataset:
     # A SQL preparation's column lineage, as the privacy check traced it (catalog.preparations):
     # output column → the (input, column) pairs it is computed from. Steps trace their own.
     sql_sources: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict, compare=False, repr=False)
+    tests: tuple[DataTest, ...] = ()  # data tests the preparation worker runs after each CETAS
 
     @property
     def column_map(self) -> dict[str, Column]:

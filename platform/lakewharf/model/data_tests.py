@@ -1,4 +1,4 @@
-"""Data tests (audits) declared under ``tests:`` on a warehouse table.
+"""Data tests (audits) declared under ``tests:`` on a warehouse table or a dataset.
 
 The shape follows dbt's generic tests and SQLMesh's audits: a list of one-key objects naming the
 kind (``unique``, ``not_null``, ``relationships``, ``accepted_values``, ``row_count``,
@@ -20,7 +20,7 @@ UNKNOWN_MEMBER_KEY = -1  # the key of a dimension's "unknown" row (Kimball's unk
 
 @dataclass(frozen=True)
 class DataTest:
-    owner: str  # the table the test belongs to
+    owner: str  # the table or dataset the test belongs to
     name: str  # unique within the owner; shown as <owner>.<name>
     kind: str  # one of KINDS
     severity: str = "error"

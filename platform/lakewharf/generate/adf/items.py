@@ -26,6 +26,7 @@ from lakewharf.generate.adf.sql_dialects import (
 )
 from lakewharf.generate.artifact import Artifact
 from lakewharf.generate.preparations import script_path, split_batches
+from lakewharf.generate.synapse.dataset_audits import audit_path
 from lakewharf.model import lake, naming
 from lakewharf.model.catalog import Catalog, Entity, Model, PipelineStep, Source
 from lakewharf.sources.registry import api_kind, capture_kind, database_kind, family_of, kind_of
@@ -169,7 +170,10 @@ def prepare_item(catalog: Catalog, step: PipelineStep, built: Mapping[str, Artif
     item = _common(step.name, step, dataset.name)
     item |= {"filesystem": catalog.platform.zones[dataset.zone].filesystem,
              "folder": lake.dataset_folder(dataset.name), "rejects_folder": lake.rejects_folder(dataset.name),
-             "script": path, "scripts": split_batches(text)}
+             "script": path, "scripts": split_batches(text), "audits": []}
+    audit = built.get(audit_path(dataset.name))
+    if audit is not None:  # the dataset has tests: its worker runs them after the CETAS
+        item["audits"] = [audit.content.decode("utf-8")]
     if salted:
         secret = catalog.platform.hash_salt_secret
         if not secret:

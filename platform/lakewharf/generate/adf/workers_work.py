@@ -12,6 +12,11 @@ prepare (serverless SQL pool, CETAS), one item per dataset:
    ``synapse/serverless/prepare/<dataset>.sql``), one Script each, with the salt as the Script
    parameter ``salt`` (the T-SQL ``@salt``).
    https://learn.microsoft.com/azure/data-factory/transform-data-using-script
+4. ``data_tests`` (a ForEach over the item's ``audits``: its audit, or none for a dataset without
+   tests, which runs nothing): ``run_audit`` runs the
+   dataset's audit SELECT on the serverless pool (``resultSets``), ``record_tests`` passes its rows
+   as JSON to the dedicated pool, records them in ``etl.test_results`` and THROWs on failed
+   error-severity tests (``lakewharf.generate.synapse.dataset_audits``).
 
 load (dedicated SQL pool), one item per table: a sequential ForEach over the batches of
 ``synapse/warehouse/load/<table>.sql`` (TRUNCATE + COPY INTO staging, then ``EXEC
@@ -99,12 +104,44 @@ def prepare_worker(salted: bool) -> dict[str, Any]:
     rejects = _delete("clear_rejects", pe("filesystem"), pe("rejects_folder"),
                       "Empty the dataset's rejects folder (best effort).")
     rejects["dependsOn"] = depends(["clear_folder"], COMPLETED)
-    activities += [clear, rejects, _batches("run_batches", cetas, ["clear_rejects"])]
-    params = _FOLDER | {"rejects_folder": "String", "script": "String", "scripts": "Array", "pipeline": "String"}
+    activities += [clear, rejects, _batches("run_batches", cetas, ["clear_rejects"]), _tests()]
+    params = _FOLDER | {"rejects_folder": "String", "script": "String", "scripts": "Array", "pipeline": "String",
+                        "audits": "Array", "run_id": "String"}
     if salted:
         params["salt_secret"] = "String"
     kind = "prepare_salted" if salted else "prepare"
     return worker(kind, "Prepare one dataset (CETAS) on the serverless SQL pool (one item).", activities, params)
+
+
+def _tests() -> dict[str, Any]:
+    """The dataset's data tests after its CETAS: the audit SELECT on the serverless pool, then its
+    rows (JSON) recorded in etl.test_results on the dedicated pool, whose script THROWs on failed
+    error tests. The item's ``audits`` holds its audit, or nothing for a dataset without tests."""
+    from lakewharf.generate.synapse.dataset_audits import RESULTS_PARAMETER, RUN_ID_PARAMETER, record_script
+
+    run = script("run_audit", naming.LS_SYNAPSE_SERVERLESS, SERVERLESS, expr("@item()"),
+                 "The dataset's audit: one row per data test (failing rows, severity).")
+    run["typeProperties"]["scripts"][0]["type"] = "Query"  # its rows come back as resultSets
+    record = script("record_tests", naming.LS_SYNAPSE_POOL, POOL, record_script(),
+                    "Record the tests in etl.test_results; fail on failed error-severity tests.")
+    record["dependsOn"] = depends(["run_audit"])
+    record["typeProperties"]["scripts"][0]["parameters"] = [
+        {"name": RUN_ID_PARAMETER, "type": "String", "direction": "Input", "value": pe("run_id")},
+        {"name": RESULTS_PARAMETER, "type": "String", "direction": "Input",
+         "value": expr("@string(activity('run_audit').output.resultSets[0].rows)")}]
+    # A ForEach over none or one audit rather than an If: an If's branch cannot refer to a sibling's
+    # output in data-factory-testing-framework 1.4 (it evaluates the branch before running it).
+    return {
+        "name": "data_tests",
+        "type": "ForEach",
+        "description": "The dataset's data tests, if it has any (no iteration without).",
+        "dependsOn": depends(["run_batches"]),
+        "typeProperties": {
+            "items": pe("audits"),
+            "isSequential": True,
+            "activities": [run, record],
+        },
+    }
 
 
 def load_worker() -> dict[str, Any]:

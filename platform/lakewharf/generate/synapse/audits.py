@@ -18,6 +18,7 @@ Synapse dedicated SQL pool rules this follows (Microsoft Learn):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,8 +42,8 @@ class Audit:
     @property
     def message(self) -> str:
         """``CONCAT`` arguments of this test's part of the THROW message: its name and count."""
-        return (f"{_literal(f' data test {self.test.full_name} failed: ')}, {self.shown or self.var}, "
-                f"{_literal(self.says)}")
+        return (f"{literal(f' data test {self.test.full_name} failed: ')}, {self.shown or self.var}, "
+                f"{literal(self.says)}")
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,11 @@ class AuditPlan:
 
 
 def audit_plan(catalog: Catalog, table: Table, catalog_file: str) -> AuditPlan:
-    audits = tuple(_audit(catalog, table, t, i) for i, t in enumerate(table.tests, start=1))
+    # A dimension's own tests check its real rows: the unknown member is lakewharf's, with NULLs
+    # where a real row may have none (custom SQL sees every row: it says what it wants).
+    key = bracket(table.load_keys[0]) if table.unknown_member else ""
+    audits = tuple(audit(t, i, table.qualified_name, lambda name: catalog.tables[name].qualified_name, key)
+                   for i, t in enumerate(table.tests, start=1))
     return AuditPlan(table, table.qualified_name, naming.audit_procedure_name(table.name), catalog_file, audits)
 
 
@@ -73,7 +78,7 @@ def _count(failing_rows: str) -> str:
     return f"(SELECT COUNT_BIG(*) FROM ({failing_rows}) AS f)"
 
 
-def _literal(value: Any) -> str:
+def literal(value: Any) -> str:
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, (int, float)):
@@ -81,13 +86,27 @@ def _literal(value: Any) -> str:
     return "N'" + str(value).replace("'", "''") + "'"
 
 
-def _audit(catalog: Catalog, table: Table, t: DataTest, n: int) -> Audit:
-    target = bracket(table.qualified_name)
+def bounds(t: DataTest, rows: str) -> list[str]:
+    """A row_count test's min/max conditions on the count ``rows`` (true: the test fails)."""
+    return ([f"{rows} < {t.min_rows}"] if t.min_rows is not None else []) + (
+        [f"{rows} > {t.max_rows}"] if t.max_rows is not None else [])
+
+
+def expected(t: DataTest) -> list[str]:
+    """What a row_count test expects, in the words of its failure message."""
+    return ([f"at least {t.min_rows:,}"] if t.min_rows is not None else []) + (
+        [f"at most {t.max_rows:,}"] if t.max_rows is not None else []) + (
+        [f"within {t.max_change_percent:g}% of the last load's"] if t.max_change_percent is not None else [])
+
+
+def audit(t: DataTest, n: int, qualified: str, parent_of: Callable[[str], str], key: str = "",
+          now: str = "@now") -> Audit:
+    """Test ``t`` (the ``n``-th of its owner) on ``qualified`` (schema.table); ``parent_of`` names a
+    relationship's referenced owner as the SQL addresses it; ``key``: the bracketed unknown-member
+    key whose -1 row the tests leave out (dimensions only); ``now``: the check's UTC time."""
+    target = bracket(qualified)
     cols = [bracket(c) for c in t.columns]
     var, setup, measured = f"@failing_{n}", (), "NULL"
-    # A dimension's own tests check its real rows: the unknown member is lakewharf's, with NULLs
-    # where a real row may have none (custom SQL sees every row: it says what it wants).
-    key = bracket(table.load_keys[0]) if table.unknown_member else ""
     real = f"({key} IS NULL OR {key} <> {UNKNOWN_MEMBER_KEY})" if key else ""  # NULL <> -1 is not true
     also = f" AND {real}" if real else ""
     if t.kind == "unique":
@@ -101,53 +120,46 @@ def _audit(catalog: Catalog, table: Table, t: DataTest, n: int) -> Audit:
         failing = _count(f"SELECT 1 AS [failing] FROM {target} WHERE " + (f"({nulls}){also}" if real else nulls))
     elif t.kind == "relationships":
         assert t.to_owner and t.to_column
-        parent = bracket(catalog.tables[t.to_owner].qualified_name)
+        parent = bracket(parent_of(t.to_owner))
         comment = f"every {t.column} exists in {t.to_owner}.{t.to_column}"
         own = also.replace("[", "c.[")
         failing = _count(f"SELECT c.{cols[0]} FROM {target} AS c WHERE c.{cols[0]} IS NOT NULL{own} AND NOT EXISTS "
                          f"(SELECT 1 FROM {parent} AS p WHERE p.{bracket(t.to_column)} = c.{cols[0]})")
     elif t.kind == "accepted_values":
-        values = ", ".join(_literal(v) for v in t.values)
+        values = ", ".join(literal(v) for v in t.values)
         comment = f"{t.column} is one of {', '.join(map(str, t.values))}"
         failing = _count(f"SELECT {cols[0]} FROM {target} WHERE {cols[0]} IS NOT NULL "
                          f"AND {cols[0]} NOT IN ({values}){also}")
     elif t.kind == "row_count":
         rows, previous = f"@rows_{n}", f"@previous_{n}"
         setup = (f"DECLARE {rows} BIGINT = (SELECT COUNT_BIG(*) FROM {target}{' WHERE ' + real if real else ''});",)
-        conditions, said = [], []
-        if t.min_rows is not None:
-            conditions.append(f"{rows} < {t.min_rows}")
-            said.append(f"at least {t.min_rows:,}")
-        if t.max_rows is not None:
-            conditions.append(f"{rows} > {t.max_rows}")
-            said.append(f"at most {t.max_rows:,}")
+        conditions, said = bounds(t, rows), expected(t)
         if t.max_change_percent is not None:
             # The previous load's count, from this table's earlier results (another run's).
             results = bracket(naming.test_results_table())
             setup += (f"DECLARE {previous} BIGINT = (SELECT TOP 1 r.[measured] FROM {results}"
-                      f" AS r WHERE r.[test_name] = {_literal(t.full_name)} AND r.[run_id] <> @run_id"
+                      f" AS r WHERE r.[test_name] = {literal(t.full_name)} AND r.[run_id] <> @run_id"
                       " ORDER BY r.[checked_at] DESC);",)
             conditions.append(
                 f"({previous} > 0 AND ABS({rows} - {previous}) * 100.0 > {t.max_change_percent!r} * {previous})")
-            said.append(f"within {t.max_change_percent:g}% of the last load's")
         comment = "row count " + ", ".join(said)
         failing = f"CASE WHEN {' OR '.join(conditions)} THEN 1 ELSE 0 END"
         measured = rows
         return Audit(t, var, f"{t.full_name} ({t.severity}): {comment}", setup, failing, measured,
-                     f" rows in {table.qualified_name}, expected {', '.join(said)}.", rows)
+                     f" rows in {qualified}, expected {', '.join(said)}.", rows)
     elif t.kind == "freshness":
         assert t.max_age_hours is not None
         minutes = round(t.max_age_hours * 60)
         comment = f"the latest {t.column} is at most {t.max_age_hours:g} hours old"
         failing = (f"(SELECT COUNT_BIG(*) FROM (SELECT MAX({cols[0]}) AS [latest] FROM {target}"
                    f"{' WHERE ' + real if real else ''}) AS f "
-                   f"WHERE f.[latest] IS NULL OR f.[latest] < DATEADD(MINUTE, -{minutes}, @now))")
+                   f"WHERE f.[latest] IS NULL OR f.[latest] < DATEADD(MINUTE, -{minutes}, {now}))")
     else:
         assert t.sql is not None
         comment = t.description or "custom SQL: the rows it returns fail"
         failing = _count(" ".join(t.sql.split()))
     return Audit(t, var, f"{t.full_name} ({t.severity}): {comment}", setup, failing, measured,
-                 f" failing row(s) in {table.qualified_name}.")
+                 f" failing row(s) in {qualified}.")
 
 
 def unknown_row(table: Table) -> tuple[tuple[str, str], ...] | None:
