@@ -16,6 +16,7 @@ https://learn.microsoft.com/azure/data-factory/copy-activity-fault-tolerance
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -25,6 +26,10 @@ from lakewharf.sources.sql_dialect import SqlDialect
 
 # What an API entity says about its responses (``sources.rest``); other kinds' entities refuse them.
 API_FIELDS = ("records", "pagination", "fields", "headers")
+
+# The placeholders a file path may hold (the run's day) and how any placeholder is spelt.
+DAY_TOKENS = ("{yyyy}", "{MM}", "{dd}")
+_PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 
 # A dataset parameter reference (``@dataset().name``) as the generator spells it.
 Param = Callable[[str], Any]
@@ -207,4 +212,11 @@ class FileKind(SourceKind):
         found = super().problems(source)
         if "format" not in source:
             found.append(((), f"a {self.name} source needs 'format'", "csv, jsonl or parquet"))
+        for name, entity in (source.get("entities") or {}).items():
+            # Only the day tokens are expanded (ingest worker, local readers); any other {..} would
+            # be read as a literal folder name and silently match nothing.
+            unknown = sorted(set(_PLACEHOLDER.findall(str((entity or {}).get("path", "")))) - set(DAY_TOKENS))
+            if unknown:
+                found.append((("entities", name, "path"), f"unknown placeholder {', '.join(unknown)} in the path",
+                              "only {yyyy}, {MM} and {dd} (the run's day) are allowed"))
         return found
