@@ -95,6 +95,24 @@ def test_diff_exits_1_only_with_exit_code(sample_root: Path, tmp_path: Path,
     assert json.loads(capsys.readouterr().out)["identical"] is False
 
 
+def test_diff_reads_only_the_generated_files(sample_root: Path, tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """What `wharf docs` and `wharf run --report` write beside the tree in build/ is not generated
+    output, so `wharf diff` does not list it as removed; a generated file that went missing is."""
+    out = tmp_path / "build"
+    assert main(["--project", str(sample_root), "generate", "--out", str(out)]) == 0
+    (out / "docs").mkdir()
+    (out / "docs" / "index.html").write_text("<html></html>")
+    (out / "run-report.json").write_text("{}")
+    capsys.readouterr()
+    argv = ["--project", str(sample_root), "diff", "--against", str(out), "--json"]
+    assert main(argv) == 0
+    assert json.loads(capsys.readouterr().out)["identical"] is True
+    next(p for p in sorted(out.rglob("*.json")) if p.name != "manifest.json" and "docs" not in p.parts).unlink()
+    main(argv)
+    assert json.loads(capsys.readouterr().out)["identical"] is False
+
+
 # --- a reader that stops early --------------------------------------------------------------------
 
 

@@ -42,7 +42,17 @@ EXAMPLES = """\
 
 
 def _tree(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    """The generated tree in ``folder``: the files its manifest lists (and the manifest), so what
+    other commands write beside it (``wharf docs``'s site in build/docs, a run report) is not read
+    as removed; every file when the folder has no lakewharf manifest."""
+    from lakewharf.generate.writer import MANIFEST, is_generated_tree
+
+    files = [p for p in sorted(folder.rglob("*")) if p.is_file()]
+    if is_generated_tree(folder):
+        listed = {e.get("path") for e in json.loads((folder / MANIFEST).read_text(encoding="utf-8"))["artifacts"]
+                  if isinstance(e, dict)} | {MANIFEST}
+        files = [p for p in files if p.relative_to(folder).as_posix() in listed]
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in files}
 
 
 def _generated(project: Path) -> dict[str, bytes]:
