@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache, partial
-from typing import Any, ClassVar
+from typing import Any
 
 import sqlglot
 from sqlglot import exp
@@ -111,7 +111,7 @@ def render(query: exp.Expression, dialect: str, *, pretty: bool = True, in_place
     """
     tree = query if in_place else query.copy()
     _spell_placeholders(tree, dialect)
-    return _generator(dialect, [tree])(pretty=pretty).generate(tree, copy=False)
+    return _generator(dialect, [tree], pretty=pretty).generate(tree, copy=False)
 
 
 def _spell_placeholders(tree: exp.Expression, dialect: str) -> None:
@@ -141,45 +141,52 @@ def render_all(compiled: CompiledPreparation, dialect: str) -> tuple[str, list[t
     queries = [*(query for _, query in compiled.rejects), compiled.select]
     for query in queries:
         _spell_placeholders(query, dialect)
-    generator = _sharing_ctes(_generator(dialect, queries)(pretty=True))
+    generator = _generator(dialect, queries, pretty=True, shared_ctes={})
     texts = [generator.generate(query, copy=False) for query in queries]
     return texts[-1], [(label, text) for (label, _), text in zip(compiled.rejects, texts[:-1], strict=True)]
 
 
-def _generator(dialect: str, trees: list[exp.Expression]) -> Any:
-    """The generator for ``trees``: sqlglot's, or for T-SQL trees without any UNNEST, sqlglot's
-    without its UNNEST(GENERATE_DATE_ARRAY(...)) rewrite, which walks the whole subtree of every
-    SELECT (the final query's holds every CTE) to find nothing: a tenth of generate's time."""
-    if dialect == "tsql" and all(tree.find(exp.Unnest) is None for tree in trees):
-        return _tsql_without_unnest()
+def _generator(dialect: str, trees: list[exp.Expression], *, pretty: bool,
+               shared_ctes: dict[int, str] | None = None) -> Any:
+    """A generator for ``trees``: sqlglot's for ``dialect``, with two of its handlers replaced.
+
+    - For T-SQL trees without any UNNEST, SELECT gets sqlglot's T-SQL rewrites but its
+      UNNEST(GENERATE_DATE_ARRAY(...)) one, which walks the whole subtree of every SELECT (the final
+      query's holds every CTE) to find nothing: a tenth of generate's time.
+    - With ``shared_ctes``, each CTE's text is kept per body object (``render_all``).
+
+    Both replace entries of this instance's dispatch table, never subclass: sqlglot's compiled
+    build (sqlglotc, pyproject.toml) refuses Python subclasses of its generators."""
     from sqlglot.dialects.dialect import Dialect
 
-    return Dialect.get_or_raise(dialect).generator
+    generator = Dialect.get_or_raise(dialect).generator(pretty=pretty)
+    handlers: dict[type[exp.Expression], Any] = {}
+    if dialect == "tsql" and all(tree.find(exp.Unnest) is None for tree in trees):
+        handlers[exp.Select] = _tsql_select_without_unnest()
+    if shared_ctes is not None:
+        handlers[exp.CTE] = _sharing(generator._dispatch[exp.CTE], shared_ctes)
+    if handlers:
+        # sqlglot's table is shared by every generator of the dialect: this instance gets its own.
+        generator._dispatch = {**generator._dispatch, **handlers}
+    return generator
 
 
 @cache
-def _tsql_without_unnest() -> Any:
-    """sqlglot's T-SQL generator with its SELECT rewrites but the UNNEST one, in their order
+def _tsql_select_without_unnest() -> Any:
+    """sqlglot's T-SQL SELECT handler with its rewrites but the UNNEST one, in their order
     (tests/generate/test_preparation_sql.py checks the list against sqlglot's)."""
     from sqlglot import transforms
-    from sqlglot.dialects.tsql import TSQL
 
-    class Generator(TSQL.Generator):  # type: ignore[misc,name-defined]
-        TRANSFORMS: ClassVar[dict[Any, Any]] = {**TSQL.Generator.TRANSFORMS, exp.Select: transforms.preprocess(
-            [getattr(transforms, name) for name in SELECT_REWRITES])}
-
-    return partial(Generator, dialect=TSQL())
+    return transforms.preprocess([getattr(transforms, name) for name in SELECT_REWRITES])
 
 
-# T-SQL's SELECT rewrites in sqlglot, but the one for UNNEST (see _tsql_without_unnest).
+# T-SQL's SELECT rewrites in sqlglot, but the one for UNNEST (see _tsql_select_without_unnest).
 SELECT_REWRITES = ("eliminate_distinct_on", "eliminate_semi_and_anti_joins", "eliminate_qualify")
 
 
-def _sharing_ctes(generator: Any) -> Any:
-    """``generator``, keeping each CTE's text per body object for the queries of one ``render_all``
-    (the bodies stay alive in their trees meanwhile, so their ids stay theirs)."""
-    render_cte = generator._dispatch[exp.CTE]
-    texts: dict[int, str] = {}
+def _sharing(render_cte: Any, texts: dict[int, str]) -> Any:
+    """sqlglot's CTE handler, keeping each CTE's text per body object for the queries of one
+    ``render_all`` (the bodies stay alive in their trees meanwhile, so their ids stay theirs)."""
 
     def cte(self: Any, expression: exp.CTE) -> str:
         text = texts.get(id(expression.this))
@@ -187,9 +194,7 @@ def _sharing_ctes(generator: Any) -> Any:
             text = texts[id(expression.this)] = render_cte(self, expression)
         return text
 
-    # sqlglot dispatches on the instance's table (built per class): this instance's own copy.
-    generator._dispatch = {**generator._dispatch, exp.CTE: cte}
-    return generator
+    return cte
 
 
 @cache
