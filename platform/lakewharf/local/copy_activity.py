@@ -26,7 +26,6 @@ the rejects are written in the same pass that counts them.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +34,7 @@ from lakewharf.local.csv_records import csv_records
 from lakewharf.local.duck import connect
 from lakewharf.local.json_lines import read_json_lines
 from lakewharf.local.row_checks import catalog_types, checked, column_types, duck_type
-from lakewharf.local.source_readers import matching, raw_column
+from lakewharf.local.source_readers import in_window, matching, raw_column
 from lakewharf.local.source_systems import query_dialect, source_query
 from lakewharf.model.catalog import Entity, Source
 from lakewharf.model.lake import LOADED_AT, RUN_ID
@@ -158,21 +157,6 @@ def _database_read(ctx: RunContext, con: Any, source: Source, entity: Entity, da
     return Read(relation, _count(con, relation), raw=raw)
 
 
-def _in_window(modified: dt.datetime | None, store: dict[str, Any]) -> bool:
-    """Data Factory selects a file when modifiedDatetimeStart <= last modified < modifiedDatetimeEnd
-    (https://learn.microsoft.com/azure/data-factory/connector-azure-blob-storage#copy-activity-properties)."""
-    start, end = _when(store.get("modifiedDatetimeStart")), _when(store.get("modifiedDatetimeEnd"))
-    if modified is None:
-        return True  # lakewharf's own drop: its files are as new as the seed
-    return (start is None or modified >= start) and (end is None or modified < end)
-
-
-def _when(value: Any) -> dt.datetime | None:
-    if not value:
-        return None
-    return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")).replace(tzinfo=None)
-
-
 def _csv_options(dataset: dict[str, Any]) -> dict[str, Any]:
     """The dataset's delimiter, quote and header, as the Copy reads the file."""
     return {"delim": dataset.get("columnDelimiter", ","), "quote": dataset.get("quoteChar", '"'),
@@ -221,7 +205,7 @@ def _file_read(ctx: RunContext, con: Any, source: Source, entity: Entity, props:
     matched = matching(drop.files(), folder, pattern)
     if props["source"]["type"] == "AvroSource":  # capture files sit in partition and time folders below
         matched += matching(drop.files(), f"{folder}/*", pattern)
-    chosen = [f for f in matched if _in_window(f.modified, store)]
+    chosen = [f for f in matched if in_window(f, store)]
     if not chosen:
         outside = f", {len(matched)} matching file(s) modified outside the copy window" if matched else ""
         measured.warnings.append(f"{entity.ref}: 0 files read from {drop.where}{outside}")

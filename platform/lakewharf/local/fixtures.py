@@ -18,6 +18,7 @@ from typing import Any
 
 from lakewharf.local.sources import EntityRows, SeedError
 from lakewharf.model.catalog import Entity, Source
+from lakewharf.model.lake import day_path
 from lakewharf.sources.registry import is_database, kind_of
 
 EXTENSIONS = {"csv": "csv", "parquet": "parquet", "jsonl": "jsonl", "json": "jsonl"}
@@ -44,7 +45,7 @@ def _read(con: Any, path: Path) -> Any:
 
 def today_folder(path: str, day: dt.date) -> str:
     """An entity path's folder with ``{yyyy}/{MM}/{dd}`` set to ``day``: where a full load looks."""
-    return path.replace("{yyyy}", f"{day:%Y}").replace("{MM}", f"{day:%m}").replace("{dd}", f"{day:%d}")
+    return day_path(path, day)
 
 
 def _file_name(entity: Entity) -> str:

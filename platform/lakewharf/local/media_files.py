@@ -23,7 +23,8 @@ from typing import Any
 import pyarrow
 
 from lakewharf.local.context import Measured, RunContext
-from lakewharf.local.source_readers import DropFile, matching
+from lakewharf.local.source_readers import DropFile, in_window, matching
+from lakewharf.model.type_map import arrow_type
 from lakewharf.sources.files import content_md5
 from lakewharf.sources.registry import kind_of
 
@@ -39,21 +40,6 @@ def _modified(f: DropFile) -> dt.datetime:
     if f.modified is not None:
         return f.modified
     return dt.datetime.fromtimestamp(Path(f.path).stat().st_mtime, dt.UTC).replace(tzinfo=None)
-
-
-def _when(value: Any) -> dt.datetime | None:
-    if not value:
-        return None
-    return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(dt.UTC).replace(tzinfo=None)
-
-
-def _in_window(f: DropFile, store: dict[str, Any]) -> bool:
-    """As the Copy's window (``copy_activity._in_window``): a drop whose backend gives no modified
-    time (Azurite's container, read through a local copy) is lakewharf's own, as new as the seed."""
-    if f.modified is None:
-        return True
-    start, end = _when(store.get("modifiedDatetimeStart")), _when(store.get("modifiedDatetimeEnd"))
-    return (start is None or f.modified >= start) and (end is None or f.modified < end)
 
 
 def run_get_metadata(ctx: RunContext, props: dict[str, Any]) -> tuple[dict[str, Any], Measured]:
@@ -86,7 +72,7 @@ def run_get_metadata(ctx: RunContext, props: dict[str, Any]) -> tuple[dict[str, 
             if "/" in rest:
                 if not windowed:
                     children.setdefault(rest.split("/", 1)[0], "Folder")
-            elif _in_window(f, store):
+            elif in_window(f, store):
                 children[rest] = "File"
         output["childItems"] = [{"name": n, "type": t} for n, t in sorted(children.items())]
     return output, Measured()
@@ -96,7 +82,7 @@ def run_binary_copy(ctx: RunContext, props: dict[str, Any], sink_ds: Any) -> tup
     store = props["source"]["storeSettings"]
     drop = ctx.sources.drop(_source(ctx).name)
     chosen = [f for f in matching(drop.files(), store.get("wildcardFolderPath", ""), store.get("wildcardFileName", "*"))
-              if _in_window(f, store)]
+              if in_window(f, store)]
     filesystem, folder = sink_ds.filesystem or "", (sink_ds.folder or "").strip("/")
     ctx.lake.ensure_filesystem(filesystem)
     written = size = 0
@@ -121,11 +107,7 @@ def metadata_relation(ctx: RunContext, con: Any, query: str) -> tuple[str, int]:
         raise RuntimeError(f"{entity.ref}: the Copy's pool query has no local executor")
     names = [c.name for c in entity.columns]
     table = pyarrow.Table.from_pylist([{n: r.get(n) for n in names} for r in rows],
-                                      schema=pyarrow.schema([(n, _arrow(c.type.base)) for n, c in
-                                                             zip(names, entity.columns, strict=True)]))
+                                      schema=pyarrow.schema([(c.name, arrow_type(c.type)) for c in entity.columns]))
     con.register("files_metadata", table)
     return "(SELECT *, NULL::VARCHAR AS __file, NULL::BIGINT AS __line FROM files_metadata)", len(rows)
 
-
-def _arrow(base: str) -> pyarrow.DataType:
-    return {"bigint": pyarrow.int64(), "timestamp": pyarrow.timestamp("us")}.get(base, pyarrow.string())

@@ -28,6 +28,7 @@ from typing import Any, Protocol
 from lakewharf.local.bindings import BindingError, database_path, engine_of, expand_env, redact
 from lakewharf.local.row_checks import converted
 from lakewharf.model.catalog import Entity, Source
+from lakewharf.model.lake import any_day_path
 from lakewharf.sources.base import DatabaseKind
 from lakewharf.sources.registry import database_kind, kind_of
 
@@ -332,9 +333,7 @@ def glob_of(entity: Entity) -> tuple[str, str]:
     """(folder pattern, file pattern) of an entity path; date placeholders match any folder."""
     assert entity.path is not None
     folder, file = posixpath.split(entity.path)
-    for token in ("{yyyy}", "{MM}", "{dd}"):
-        folder = folder.replace(token, "*")
-    return folder, file
+    return any_day_path(folder), file
 
 
 def matching(files: list[DropFile], folder: str, pattern: str) -> list[DropFile]:
@@ -342,6 +341,24 @@ def matching(files: list[DropFile], folder: str, pattern: str) -> list[DropFile]
     return [f for f in files
             if fnmatch.fnmatchcase(posixpath.dirname(f.name), folder) and fnmatch.fnmatchcase(
                 posixpath.basename(f.name), pattern)]
+
+
+def in_window(f: DropFile, store: dict[str, Any]) -> bool:
+    """Data Factory selects a file when modifiedDatetimeStart <= last modified < modifiedDatetimeEnd
+    (https://learn.microsoft.com/azure/data-factory/connector-azure-blob-storage#copy-activity-properties),
+    in the Copy and in Get Metadata alike. A drop whose backend gives no modified time (Azurite's
+    container, read through a local copy) is lakewharf's own: its files are as new as the seed."""
+    if f.modified is None:
+        return True
+    start, end = _utc(store.get("modifiedDatetimeStart")), _utc(store.get("modifiedDatetimeEnd"))
+    return (start is None or f.modified >= start) and (end is None or f.modified < end)
+
+
+def _utc(value: Any) -> dt.datetime | None:
+    """An ISO 8601 time of a pipeline expression as naive UTC (how drop files' times are held)."""
+    if not value:
+        return None
+    return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def check_drop(drop: FileDrop, source: Source) -> list[str]:

@@ -23,10 +23,10 @@ import pyarrow.parquet as pq
 
 from lakewharf.local import synthetic_values as sv
 from lakewharf.model.catalog import Entity, Source
+from lakewharf.model.lake import DAY_TOKENS, day_path
 from lakewharf.model.types import DataType
 
 BAD_TEXT = ("n/a", "unknown", "#N/A")  # what a typed column of a bad-type row holds in the file
-_DAY_TOKENS = ("{yyyy}", "{MM}", "{dd}")
 
 
 def entity_files(source: Source, entity: Entity, values: dict[str, np.ndarray], nulls: dict[str, np.ndarray],
@@ -40,7 +40,7 @@ def entity_files(source: Source, entity: Entity, values: dict[str, np.ndarray], 
     day = time.astype("datetime64[D]")
     if when is not None:
         day = np.where(nulls[when.name], day, values[when.name].astype("datetime64[D]"))
-    by_day = any(tok in path for tok in _DAY_TOKENS)
+    by_day = any(tok in path for tok in DAY_TOKENS)
     if by_day and entity.load_mode == "full":
         # A full load reads the folder of the day it runs (formatDateTime(TriggerTime) in the copy's
         # wildcardFolderPath), so the whole snapshot is today's drop.
@@ -70,8 +70,7 @@ def snapshot_day() -> datetime.date:
 
 
 def _expand(path: str, day: datetime.date, by_day: bool) -> str:
-    for token, fmt in zip(_DAY_TOKENS, ("%Y", "%m", "%d"), strict=True):
-        path = path.replace(token, day.strftime(fmt))
+    path = day_path(path, day)
     return path.replace("**", "*").replace("*", "part-0000" if by_day else day.strftime("%Y%m%d")).replace("?", "0")
 
 

@@ -7,6 +7,11 @@ folders follow Data Factory's own convention ``yyyy/MM/dd`` so a day can be relo
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import datetime as dt
+
 REJECTS = "_rejects"
 SCORES = "scores"
 # The lake filesystem holding the orchestrators' control files (their item lists, read by Lookup);
@@ -18,6 +23,25 @@ CONTROL_FILESYSTEM = "wharf-control"
 # runner's copy writes both, so every room spells them from here.
 LOADED_AT = "_loaded_at"
 RUN_ID = "_run_id"
+
+
+# The placeholders an entity's file path may hold, each the run's day, with its spelling in Data
+# Factory's formatDateTime and in Python's strftime: every room expands them from here.
+DAY_TOKENS: dict[str, tuple[str, str]] = {"{yyyy}": ("yyyy", "%Y"), "{MM}": ("MM", "%m"), "{dd}": ("dd", "%d")}
+
+
+def day_path(path: str, day: dt.date) -> str:
+    """``path`` with its day placeholders set to ``day``: the folder a full load reads that day."""
+    for token, (_, fmt) in DAY_TOKENS.items():
+        path = path.replace(token, day.strftime(fmt))
+    return path
+
+
+def any_day_path(path: str) -> str:
+    """``path`` with each day placeholder a wildcard: the folders of every day."""
+    for token in DAY_TOKENS:
+        path = path.replace(token, "*")
+    return path
 
 
 def landing_folder(source: str, entity: str) -> str:

@@ -22,13 +22,13 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from lakewharf.model.catalog import Source
+from lakewharf.model.lake import DAY_TOKENS
 from lakewharf.sources.sql_dialect import SqlDialect
 
 # What an API entity says about its responses (``sources.rest``); other kinds' entities refuse them.
 API_FIELDS = ("records", "pagination", "fields", "headers")
 
-# The placeholders a file path may hold (the run's day) and how any placeholder is spelt.
-DAY_TOKENS = ("{yyyy}", "{MM}", "{dd}")
+# How any placeholder in a file path is spelt (only ``lake.DAY_TOKENS`` are expanded).
 _PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 
 # A dataset parameter reference (``@dataset().name``) as the generator spells it.

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lakewharf.model.catalog import Entity, Source
+from lakewharf.model.lake import DAY_TOKENS, any_day_path, day_path
 from lakewharf.sources.base import DatasetShape, FileKind, Param
 
 Problem = tuple[tuple[str, ...], str, str]
@@ -69,7 +70,6 @@ UNKNOWN_TYPE = "application/octet-stream"
 FILES_PLACEHOLDER, LANDED_PLACEHOLDER = "{{files}}", "{{landed_folder}}"
 FOREACH_BATCH = 20  # Get Metadata calls at once per item (Data Factory allows 50 per ForEach)
 _PATTERN = re.compile(r"^([^*?\[\]]*)(\*?)([^*?\[\]]*)$")
-_DATED = ("{yyyy}", "{MM}", "{dd}")
 
 
 def content_type(name: str) -> str:
@@ -161,16 +161,15 @@ class FilesKind(FileKind):
     def local_glob(self, entity: Entity, source: Source | None = None) -> tuple[str, str]:
         """Where a drop must hold files of the entity: any day for a dated path."""
         folder, pattern, _, _ = split_path(entity.path or "")
-        for token in _DATED:
-            folder = folder.replace(token, "*")
-        return folder, pattern
+        return any_day_path(folder), pattern
 
     def local_files(self, entity: Entity, table: Any, source: Source | None = None) -> dict[str, bytes]:
         """Small real files for the entity's pattern (a PNG, a PDF, a WAV), when nothing is bound."""
         from lakewharf.sources.files_samples import sample_files
 
         folder, _, prefix, suffix = split_path(entity.path or "")
-        return sample_files(_today(folder), prefix, suffix, max(3, min(12, table.num_rows // 50)))
+        today = dt.datetime.now(dt.UTC).date()  # the day a full load of a dated path reads
+        return sample_files(day_path(folder, today), prefix, suffix, max(3, min(12, table.num_rows // 50)))
 
     def problems(self, source: dict[str, Any]) -> list[Problem]:
         found = [p for p in super().problems(source) if "needs 'format'" not in p[1]]
@@ -197,7 +196,7 @@ def _entity_problems(name: str, entity: dict[str, Any]) -> list[Problem]:
         found.append(((*at, "path"), f"{pattern!r}: a files entity's name pattern is <prefix>*<suffix>",
                       "e.g. *.png, invoice-*.pdf (Get Metadata takes no wildcard: a Filter applies it)"))
     incremental = (entity.get("load") or {}).get("mode") == "incremental"
-    if incremental and any(t in folder for t in _DATED):
+    if incremental and any(t in folder for t in DAY_TOKENS):
         found.append(((*at, "path"), "an incremental files entity selects by modified time in one folder: "
                       "its path takes no date placeholders", "load: {mode: full} reads the run's day folder"))
     columns = entity.get("columns") or {}
@@ -215,13 +214,6 @@ def _entity_problems(name: str, entity: dict[str, Any]) -> list[Problem]:
         found.append(((*at, "load", "watermark"), "a files entity's watermark is modified_at (the files' lastModified)",
                       "load: {mode: incremental, watermark: modified_at}"))
     return found
-
-
-def _today(folder: str) -> str:
-    today = dt.datetime.now(dt.UTC).date()
-    for token, value in zip(_DATED, (f"{today:%Y}", f"{today:%m}", f"{today:%d}"), strict=True):
-        folder = folder.replace(token, value)
-    return folder
 
 
 FILES = FilesKind(

@@ -28,11 +28,8 @@ _STORE = "AzureBlobStorageReadSettings"
 
 def files_worker(family: str, mode: str, parts: Any) -> dict[str, Any]:
     p, pe, expr = parts.p, parts.pe, parts.expr
-    def dated(text: str) -> str:
-        if mode == "full":  # the path's date placeholders are the run's day (in the query's paths too)
-            for token, fmt in (("{yyyy}", "yyyy"), ("{MM}", "MM"), ("{dd}", "dd")):
-                text = f"replace({text}, '{token}', formatDateTime({p('landing_time')}, '{fmt}'))"
-        return text
+    def dated(text: str) -> str:  # a full load: the path's date placeholders are the run's day (query's too)
+        return parts.run_day(text) if mode == "full" else text
 
     folder = dated(p("source_folder"))
     # One window for the listing and the copy, so both see the same files: a file arriving during the

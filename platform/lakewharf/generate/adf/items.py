@@ -149,8 +149,7 @@ def ingest_item(catalog: Catalog, step: PipelineStep, source: Source, entity: En
     else:
         folder, file = entity.path.rsplit("/", 1) if "/" in entity.path else ("", entity.path)
     if incremental:  # a modified-time range selects the files: every dated folder may hold some
-        for token in ("{yyyy}", "{MM}", "{dd}"):
-            folder = folder.replace(token, "*")
+        folder = lake.any_day_path(folder)
     options = source.options
     item |= {"wildcard_folder": folder, "wildcard_file": file}
     if source.format == "csv":

@@ -33,7 +33,7 @@ from lakewharf.generate.adf.items import NEW, OLD, UNSELECTABLE
 from lakewharf.generate.adf.linked_services import KV, LAKE, POOL, SECRET
 from lakewharf.generate.adf.workers import p, pe, policy, script, worker
 from lakewharf.model import naming
-from lakewharf.model.lake import LOADED_AT, RUN_ID
+from lakewharf.model.lake import DAY_TOKENS, LOADED_AT, RUN_ID
 from lakewharf.sources.blob_files import FORMAT_PARAMETERS, FORMAT_SOURCES
 from lakewharf.sources.registry import SOURCE_KINDS, api_kind, capture_kind, database_kind, split_family
 
@@ -140,16 +140,19 @@ def database_worker(family: str, incremental: bool) -> dict[str, Any]:
     return worker(name, f"Watermark copy of one {family} table (one item).", activities, params)
 
 
-def _day_part(folder: str, token: str, fmt: str) -> str:
-    return f"replace({folder}, '{token}', formatDateTime({p('landing_time')}, '{fmt}'))"
+def _run_day(text: str) -> str:
+    """An expression of ``text`` (an expression of a path) with its day placeholders set to the
+    run's day (its landing time): the folder a full load reads."""
+    for token, (fmt, _) in DAY_TOKENS.items():
+        text = f"replace({text}, '{token}', formatDateTime({p('landing_time')}, '{fmt}'))"
+    return text
 
 
 def file_worker(family: str, mode: str) -> dict[str, Any]:
     folder = p("wildcard_folder")
     capture = capture_kind(family)
     if mode == "full" and not capture:  # the path's date placeholders are the run's day
-        for token, fmt in (("{yyyy}", "yyyy"), ("{MM}", "MM"), ("{dd}", "dd")):
-            folder = _day_part(folder, token, fmt)
+        folder = _run_day(folder)
     store: dict[str, Any] = {"type": "AzureBlobStorageReadSettings", "recursive": True,
                              "wildcardFolderPath": expr(f"@{folder}"), "wildcardFileName": pe("wildcard_file")}
     fmt = split_family(family)[0]
@@ -207,6 +210,7 @@ class WorkerParts:
     lake_ref = staticmethod(lake_ref)
     lake_binary = DS_LAKE_BINARY
     chain = staticmethod(_chain)
+    run_day = staticmethod(_run_day)
     worker = staticmethod(worker)
 
     @staticmethod
