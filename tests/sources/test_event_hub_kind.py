@@ -15,6 +15,7 @@ import duckdb
 import fastavro
 import pytest
 from event_hub_kind import add_event_hub_source
+from kind_projects import adf_doc, init_with
 
 from lakewharf.cli.main import main
 from lakewharf.errors import CatalogInvalid
@@ -26,19 +27,7 @@ TELEMETRY = "catalog/sources/telemetry.yaml"
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("event_hub") / "project"
-    assert main(["init", str(root)]) == 0
-    return add_event_hub_source(root)
-
-
-@pytest.fixture(scope="module")
-def built(project: Path) -> Path:
-    assert main(["generate", "--check", "--project", str(project)]) == 0  # the ADF models validate every file
-    return project / "build"
-
-
-def _doc(build: Path, kind: str, name: str) -> dict:
-    return json.loads((build / "adf" / kind / f"{name}.json").read_text(encoding="utf-8"))["properties"]
+    return init_with(tmp_path_factory, "event_hub", add_event_hub_source)
 
 
 def _items(build: Path) -> dict[str, dict]:
@@ -54,11 +43,11 @@ def test_it_validates(project: Path) -> None:
 
 
 def test_the_capture_files_are_copied_as_parquet_and_parsed_by_the_landing_view(built: Path) -> None:
-    ls = _doc(built, "linkedService", "ls_src_event_hub")
+    ls = adf_doc(built, "linkedService", "ls_src_event_hub")
     assert ls["type"] == "AzureBlobFS" and ls["typeProperties"] == {"url": "@{linkedService().lake_dfs_endpoint}"}
-    dataset = _doc(built, "dataset", "ds_src_event_hub")
+    dataset = adf_doc(built, "dataset", "ds_src_event_hub")
     assert dataset["type"] == "Avro" and dataset["typeProperties"]["location"]["type"] == "AzureBlobFSLocation"
-    window = _doc(built, "pipeline", "wk_ingest_event_hub_window")
+    window = adf_doc(built, "pipeline", "wk_ingest_event_hub_window")
     copy = next(a for a in window["activities"] if a["type"] == "Copy")
     source = copy["typeProperties"]["source"]
     assert source["type"] == "AvroSource" and source["storeSettings"]["type"] == "AzureBlobFSReadSettings"

@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from files_kind import add_files_source
+from kind_projects import adf_doc, init_with
 
 from lakewharf.cli.main import main
 from lakewharf.errors import CatalogInvalid
@@ -31,19 +32,7 @@ MEDIA = "catalog/sources/media.yaml"
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("files") / "project"
-    assert main(["init", str(root)]) == 0
-    return add_files_source(root)
-
-
-@pytest.fixture(scope="module")
-def built(project: Path) -> Path:
-    assert main(["generate", "--check", "--project", str(project)]) == 0  # ADF models and the flow check
-    return project / "build"
-
-
-def _doc(build: Path, kind: str, name: str) -> dict:
-    return json.loads((build / "adf" / kind / f"{name}.json").read_text(encoding="utf-8"))["properties"]
+    return init_with(tmp_path_factory, "files", add_files_source)
 
 
 def _items(build: Path) -> dict[str, dict]:
@@ -58,9 +47,9 @@ def test_it_validates(project: Path) -> None:
 
 
 def test_the_worker_lists_copies_and_describes_the_files(built: Path) -> None:
-    dataset = _doc(built, "dataset", "ds_src_files")
+    dataset = adf_doc(built, "dataset", "ds_src_files")
     assert dataset["type"] == "Binary" and set(dataset["parameters"]) >= {"folder", "file"}
-    worker = _doc(built, "pipeline", "wk_ingest_files_incremental")
+    worker = adf_doc(built, "pipeline", "wk_ingest_files_incremental")
     steps = {a["name"]: a for a in worker["activities"]}
     order = ["old_watermark", "list_files", "pick_files", "copy_files", "each_file", "write_metadata",
              "save_watermark"]
@@ -78,7 +67,7 @@ def test_the_worker_lists_copies_and_describes_the_files(built: Path) -> None:
     write = steps["write_metadata"]["typeProperties"]
     assert write["source"]["type"] == "SqlDWSource" and write["sink"]["type"] == "ParquetSink"
     assert write["enableSkipIncompatibleRow"] is True
-    full = {a["name"] for a in _doc(built, "pipeline", "wk_ingest_files_full")["activities"]}
+    full = {a["name"] for a in adf_doc(built, "pipeline", "wk_ingest_files_full")["activities"]}
     assert "old_watermark" not in full and "copy_files" in full
 
 
@@ -219,7 +208,7 @@ def test_a_tumbling_window_selects_the_files_of_its_window(project: Path, tmp_pa
                                             'start: "2026-01-01T00:00:00Z"}}\n    steps:\n      land_media'),
                          encoding="utf-8")
     assert main(["generate", "--check", "--project", str(root)]) == 0
-    worker = _doc(root / "build", "pipeline", "wk_ingest_files_window")
+    worker = adf_doc(root / "build", "pipeline", "wk_ingest_files_window")
     steps = {a["name"]: a["typeProperties"] for a in worker["activities"]}
     window = {"modifiedDatetimeStart": {"value": "@pipeline().parameters.window_start", "type": "Expression"},
               "modifiedDatetimeEnd": {"value": "@pipeline().parameters.window_end", "type": "Expression"}}

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from kind_projects import adf_doc, init_with
 from rest_kind import add_rest_source
 
 from lakewharf.cli.main import main
@@ -23,19 +24,7 @@ HELPDESK = "catalog/sources/helpdesk.yaml"
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("rest") / "project"
-    assert main(["init", str(root)]) == 0
-    return add_rest_source(root)
-
-
-@pytest.fixture(scope="module")
-def built(project: Path) -> Path:
-    assert main(["generate", "--check", "--project", str(project)]) == 0  # the ADF models validate every file
-    return project / "build"
-
-
-def _doc(build: Path, kind: str, name: str) -> dict:
-    return json.loads((build / "adf" / kind / f"{name}.json").read_text(encoding="utf-8"))["properties"]
+    return init_with(tmp_path_factory, "rest", add_rest_source)
 
 
 def test_it_validates(project: Path) -> None:
@@ -45,12 +34,12 @@ def test_it_validates(project: Path) -> None:
 
 
 def test_the_rest_connector_documents(built: Path) -> None:
-    ls = _doc(built, "linkedService", "ls_src_rest_service_principal")
+    ls = adf_doc(built, "linkedService", "ls_src_rest_service_principal")
     assert ls["type"] == "RestService" and ls["typeProperties"]["authenticationType"] == "AadServicePrincipal"
     assert ls["typeProperties"]["servicePrincipalKey"]["type"] == "AzureKeyVaultSecret"
     assert ls["typeProperties"]["aadResourceId"] == "@{linkedService().aad_resource_id}"
-    assert _doc(built, "dataset", "ds_src_rest_service_principal")["type"] == "RestResource"
-    copy = next(a for a in _doc(built, "pipeline", "wk_ingest_rest_service_principal_full")["activities"]
+    assert adf_doc(built, "dataset", "ds_src_rest_service_principal")["type"] == "RestResource"
+    copy = next(a for a in adf_doc(built, "pipeline", "wk_ingest_rest_service_principal_full")["activities"]
                 if a["type"] == "Copy")
     source = copy["typeProperties"]["source"]
     assert source["type"] == "RestSource" and source["requestMethod"] == "GET"
