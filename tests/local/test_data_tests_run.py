@@ -4,20 +4,13 @@ ones, interpreted on DuckDB (THROW included)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-from lakewharf.cli.main import main
+from tests.local.shop_fixtures import CUSTOMERS, query_json, run_json, shop_project
 
 pytestmark = pytest.mark.integration
-CUSTOMERS = [  # customer_id, name, email, country, signup_date, updated_at
-    (1, "Ada", "ada@example.org", "FR", "2025-01-02", "2025-01-02 10:00:00"),
-    (2, "Bo", "bo@example.org", "DE", "2025-01-03", "2025-01-03 10:00:00"),
-    (3, "Cy", "cy@example.org", "NL", "2025-01-04", "2025-01-04 10:00:00"),
-]
 ORDERS = [  # order_id, customer_id, order_date, amount, updated_at; customer 99 does not exist
     (10, 1, "2025-02-01", "12.50", "2025-02-01 09:00:00"),
     (11, 2, "2025-02-02", "20.00", "2025-02-02 09:00:00"),
@@ -26,39 +19,16 @@ ORDERS = [  # order_id, customer_id, order_date, amount, updated_at; customer 99
 
 
 def _project(tmp_path: Path, customers: list[tuple[Any, ...]]) -> Path:
-    root = tmp_path / "shop"
-    assert main(["init", str(root)]) == 0
-    (root / "local.yaml").write_text("sources:\n  shop: {fixtures: data/shop}\n", encoding="utf-8")
-    data = root / "data" / "shop"
-    data.mkdir(parents=True)
-    _csv(data / "customers.csv", "customer_id,name,email,country,signup_date,updated_at", customers)
-    _csv(data / "orders.csv", "order_id,customer_id,order_date,amount,updated_at", ORDERS)
+    root = shop_project(tmp_path, customers, ORDERS)
     dim = root / "catalog" / "warehouse" / "dim_customer.yaml"
     dim.write_text(dim.read_text(encoding="utf-8") + "  - unique: email_hash\n", encoding="utf-8")
     return root
 
 
-def _csv(path: Path, header: str, rows: list[tuple[Any, ...]]) -> None:
-    path.write_text(header + "\n" + "".join(",".join(map(str, r)) + "\n" for r in rows), encoding="utf-8")
-
-
-def _run(root: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
-    capsys.readouterr()
-    code = main(["--project", str(root), "run", "--json"])
-    return code, json.loads(capsys.readouterr().out)
-
-
-def _query(root: Path, sql: str, capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
-    capsys.readouterr()
-    assert main(["--project", str(root), "query", sql, "--json"]) == 0
-    rows: list[dict[str, Any]] = json.loads(capsys.readouterr().out)["rows"]
-    return rows
-
-
 def test_a_planted_duplicate_fails_its_unique_test(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     twin = (4, "Di", "bo@example.org", "BE", "2025-01-05", "2025-01-05 10:00:00")  # Bo's e-mail again
     root = _project(tmp_path, [*CUSTOMERS, twin])
-    code, report = _run(root, capsys)
+    code, report = run_json(root, capsys)
     assert code == 1 and not report["succeeded"]
     nightly = next(p for p in report["pipelines"] if p["pipeline"] == "nightly")
     message = "data test dim_customer.unique_email_hash failed: 1 failing row(s) in mart.dim_customer."
@@ -68,28 +38,29 @@ def test_a_planted_duplicate_fails_its_unique_test(tmp_path: Path, capsys: pytes
     assert (failed["severity"], failed["status"], failed["failing_rows"]) == ("error", "fail", 1)
     assert tests["dim_customer.unique_customer_id"]["status"] == "pass"
     assert not any(name.startswith("fact_orders.") for name in tests)  # the fact load waits on the dimension
-    recorded = _query(root, "SELECT test_name, status, failing_rows FROM etl.test_results WHERE status = 'fail'",
+    recorded = query_json(root, "SELECT test_name, status, failing_rows FROM etl.test_results WHERE status = 'fail'",
                       capsys)
     assert recorded == [{"test_name": "dim_customer.unique_email_hash", "status": "fail", "failing_rows": 1}]
 
 
 def test_a_warning_is_recorded_and_the_run_succeeds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = _project(tmp_path, CUSTOMERS)
-    code, report = _run(root, capsys)
+    code, report = run_json(root, capsys)
     assert code == 0 and report["succeeded"], report["pipelines"]
     tests = {t["test_name"]: t for t in report["data_tests"]}
     warned = tests["fact_orders.orders_on_unknown_customer"]
     assert (warned["severity"], warned["status"], warned["failing_rows"]) == ("warn", "warn", 1)
     # The order of customer 99 points at the unknown member, so the relationship holds.
     assert tests["fact_orders.relationships_customer_id_to_dim_customer"]["status"] == "pass"
-    assert _query(root, "SELECT customer_id FROM mart.fact_orders WHERE order_id = 12", capsys) == [{"customer_id": -1}]
-    assert _query(root, "SELECT COUNT(*) AS n FROM mart.dim_customer WHERE customer_id = -1", capsys) == [{"n": 1}]
-    rows = _query(root, "SELECT test_name, severity, status, failing_rows FROM etl.test_results "
+    fact = query_json(root, "SELECT customer_id FROM mart.fact_orders WHERE order_id = 12", capsys)
+    assert fact == [{"customer_id": -1}]
+    assert query_json(root, "SELECT COUNT(*) AS n FROM mart.dim_customer WHERE customer_id = -1", capsys) == [{"n": 1}]
+    rows = query_json(root, "SELECT test_name, severity, status, failing_rows FROM etl.test_results "
                         "WHERE status <> 'pass'", capsys)
     assert rows == [{"test_name": "fact_orders.orders_on_unknown_customer", "severity": "warn", "status": "warn",
                      "failing_rows": 1}]
     # A second run measures again: one more result row per test, the row count compared with the last.
-    code, again = _run(root, capsys)
+    code, again = run_json(root, capsys)
     assert code == 0 and len(again["data_tests"]) == len(report["data_tests"])
-    counts = _query(root, "SELECT measured FROM etl.test_results WHERE test_name = 'fact_orders.row_count'", capsys)
+    counts = query_json(root, "SELECT measured FROM etl.test_results WHERE test_name = 'fact_orders.row_count'", capsys)
     assert counts == [{"measured": 3}, {"measured": 3}]

@@ -5,44 +5,17 @@ whose shop source is bound to fixtures, so each test plants exactly the rows it 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
-
-from lakewharf.cli.main import main
+from tests.local.shop_fixtures import CUSTOMERS, plant, query_json, run_json, shop_project
 
 pytestmark = pytest.mark.integration
-CUSTOMERS = [  # customer_id, name, email, country, signup_date, updated_at
-    (1, "Ada", "ada@example.org", "FR", "2025-01-02", "2025-01-02 10:00:00"),
-    (2, "Bo", "bo@example.org", "DE", "2025-01-03", "2025-01-03 10:00:00"),
-    (3, "Cy", "cy@example.org", "NL", "2025-01-04", "2025-01-04 10:00:00"),
-]
 ORDERS = [  # order_id, customer_id, order_date, amount, updated_at
     (10, 1, "2025-02-01", "12.50", "2025-02-01 09:00:00"),
     (11, 2, "2025-02-02", "20.00", "2025-02-02 09:00:00"),
     (12, 3, "2025-02-03", "5.00", "2025-02-03 09:00:00"),
 ]
-
-
-def _csv(path: Path, header: str, rows: list[tuple[Any, ...]]) -> None:
-    path.write_text(header + "\n" + "".join(",".join(map(str, r)) + "\n" for r in rows), encoding="utf-8")
-
-
-def _project(tmp_path: Path, customers: list[tuple[Any, ...]], orders: list[tuple[Any, ...]]) -> Path:
-    root = tmp_path / "shop"
-    assert main(["init", str(root)]) == 0
-    (root / "local.yaml").write_text("sources:\n  shop: {fixtures: data/shop}\n", encoding="utf-8")
-    (root / "data" / "shop").mkdir(parents=True)
-    _data(root, customers, orders)
-    return root
-
-
-def _data(root: Path, customers: list[tuple[Any, ...]], orders: list[tuple[Any, ...]]) -> None:
-    data = root / "data" / "shop"
-    _csv(data / "customers.csv", "customer_id,name,email,country,signup_date,updated_at", customers)
-    _csv(data / "orders.csv", "order_id,customer_id,order_date,amount,updated_at", orders)
 
 
 def _add_tests(root: Path, dataset: str, lines: str) -> None:
@@ -51,25 +24,12 @@ def _add_tests(root: Path, dataset: str, lines: str) -> None:
     path.write_text(text + lines if "\ntests:\n" in text else text + "tests:\n" + lines, encoding="utf-8")
 
 
-def _run(root: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
-    capsys.readouterr()
-    code = main(["--project", str(root), "run", "--json"])
-    return code, json.loads(capsys.readouterr().out)
-
-
-def _query(root: Path, sql: str, capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
-    capsys.readouterr()
-    assert main(["--project", str(root), "query", sql, "--json"]) == 0
-    rows: list[dict[str, Any]] = json.loads(capsys.readouterr().out)["rows"]
-    return rows
-
-
 def test_a_planted_duplicate_fails_the_datasets_unique_test(tmp_path: Path,
                                                             capsys: pytest.CaptureFixture[str]) -> None:
     twin = (4, "Di", "bo@example.org", "BE", "2025-01-05", "2025-01-05 10:00:00")  # Bo's e-mail again
-    root = _project(tmp_path, [*CUSTOMERS, twin], ORDERS)
+    root = shop_project(tmp_path, [*CUSTOMERS, twin], ORDERS)
     _add_tests(root, "customers_trusted", "  - unique: email_hash\n")
-    code, report = _run(root, capsys)
+    code, report = run_json(root, capsys)
     assert code == 1 and not report["succeeded"]
     nightly = next(p for p in report["pipelines"] if p["pipeline"] == "nightly")
     message = ("data test customers_trusted.unique_email_hash failed: 1 failing row(s) in "
@@ -82,7 +42,7 @@ def test_a_planted_duplicate_fails_the_datasets_unique_test(tmp_path: Path,
         "trusted.customers_trusted", "error", "fail", 1)
     assert tests["customers_trusted.unique_customer_id"]["status"] == "pass"  # the scaffold's own test
     assert not any(name.startswith("dim_customer.") for name in tests)  # the load waits on the dataset
-    recorded = _query(root, "SELECT test_name, status, failing_rows FROM etl.test_results WHERE status = 'fail'",
+    recorded = query_json(root, "SELECT test_name, status, failing_rows FROM etl.test_results WHERE status = 'fail'",
                       capsys)
     assert recorded == [{"test_name": "customers_trusted.unique_email_hash", "status": "fail", "failing_rows": 1}]
     # A dataset without tests (orders_trusted) runs no audit: its item never enters the data_tests loop.
@@ -92,7 +52,7 @@ def test_a_planted_duplicate_fails_the_datasets_unique_test(tmp_path: Path,
 
 def test_warnings_and_row_count_change_against_the_last_run(tmp_path: Path,
                                                            capsys: pytest.CaptureFixture[str]) -> None:
-    root = _project(tmp_path, CUSTOMERS, ORDERS)
+    root = shop_project(tmp_path, CUSTOMERS, ORDERS)
     _add_tests(root, "orders_trusted", "  - not_null: order_date\n    severity: warn\n"
                                        "  - row_count: {min: 1, max_change_percent: 50}\n"
                                        "  - freshness: {column: order_date, max_age_hours: 24}\n    severity: warn\n"
@@ -100,7 +60,7 @@ def test_warnings_and_row_count_change_against_the_last_run(tmp_path: Path,
                                        "    sql: SELECT order_id FROM trusted.orders_trusted WHERE amount > 15\n")
     _add_tests(root, "customers_trusted", "  - accepted_values: {column: country, values: [FR, DE]}\n"
                                           "    severity: warn\n")
-    code, report = _run(root, capsys)
+    code, report = run_json(root, capsys)
     assert code == 0 and report["succeeded"], report["pipelines"]
     tests = {t["test_name"]: t for t in report["data_tests"]}
     assert tests["orders_trusted.row_count"]["status"] == "pass"
@@ -110,12 +70,12 @@ def test_warnings_and_row_count_change_against_the_last_run(tmp_path: Path,
                       "customers_trusted.accepted_values_country": 1}  # the 2025 orders; order 11; NL
     # Twice the orders: +100 % against the last run's 3 rows fails the change check.
     more = [(20 + i, 1, "2025-02-04", "7.00", "2025-02-04 09:00:00") for i in range(3)]
-    _data(root, CUSTOMERS, [*ORDERS, *more])
-    code, again = _run(root, capsys)
+    plant(root, CUSTOMERS, [*ORDERS, *more])
+    code, again = run_json(root, capsys)
     assert code == 1
     nightly = next(p for p in again["pipelines"] if p["pipeline"] == "nightly")
     assert ("data test orders_trusted.row_count failed: 6 rows in trusted.orders_trusted, expected at least 1, "
             "within 50% of the last load's.") in nightly["error"], nightly["error"]
-    counts = _query(root, "SELECT measured, status FROM etl.test_results WHERE test_name = 'orders_trusted.row_count' "
-                          "ORDER BY checked_at", capsys)
+    counts = query_json(root, "SELECT measured, status FROM etl.test_results "
+                        "WHERE test_name = 'orders_trusted.row_count' ORDER BY checked_at", capsys)
     assert counts == [{"measured": 3, "status": "pass"}, {"measured": 6, "status": "fail"}]
