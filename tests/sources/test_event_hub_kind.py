@@ -92,6 +92,16 @@ def _landed(root: Path, entity: str, what: str = "COUNT(*)") -> tuple:
                       ).fetchone()
 
 
+def _prepared(root: Path, what: str = "*") -> list[tuple]:
+    """The device_readings dataset the preparation wrote (it reads readings through the landing view)."""
+    return duckdb.sql(f"SELECT {what} FROM read_parquet('{root}/.wharf/lake/development/device_readings/*.parquet') "
+                      "ORDER BY ALL").fetchall()
+
+
+CAPTURE_COLUMNS = [("SequenceNumber", "BIGINT"), ("Offset", "VARCHAR"), ("EnqueuedTimeUtc", "VARCHAR"),
+                   ("Body", "BLOB"), ("_loaded_at", "TIMESTAMP"), ("_run_id", "VARCHAR")]
+
+
 def test_it_runs_locally_over_generated_capture_files(project: Path, built: Path) -> None:
     report = _run(project)
     copies = _copies(report)
@@ -105,12 +115,18 @@ def test_it_runs_locally_over_generated_capture_files(project: Path, built: Path
         copy = copies[entity]
         assert copy["rows_read"] == events > 0 and copy["rows_written"] == events and copy["rows_rejected"] == 0
         assert _landed(project, entity)[0] == events
-    assert _landed(project, "readings", "COUNT(device_id)")[0] > 0  # read at device.id inside each event
+        landed = duckdb.sql(f"DESCRIBE SELECT * FROM read_parquet('{project}/.wharf/lake/landing/telemetry/{entity}/"
+                            "**/*.parquet')").fetchall()
+        assert [(r[0], r[1]) for r in landed] == CAPTURE_COLUMNS  # what Azure's Copy lands: the translator's
     prepared = next(a for a in report["activities"] if a["activity"] == "prepare_readings/cetas")
     assert prepared["status"] == "Succeeded" and prepared["rows_written"] > 0
+    # read at device.id inside each event, by the generated landing view's own SQL
+    assert len(_prepared(project, "device_id")) == prepared["rows_written"]
+    assert all(d is not None for (d,) in _prepared(project, "device_id"))
     notes = " ".join(report["not_verified_locally"])
     assert "Event Hubs Capture itself" in notes and "partitions" in notes and "checkpoints" in notes
-    assert "JSON_VALUE/TRY_CAST" in notes
+    assert "VARBINARY(MAX)" in notes and "JSON_VALUE/TRY_CAST over Body" not in notes
+    assert report["sql_translations"]["rewritten"]["ISJSON (DuckDB JSON functions, RFC 8259)"] >= 1
 
 
 def _capture_file(bodies: list[bytes | None]) -> bytes:
@@ -141,8 +157,9 @@ def test_a_bound_folder_of_capture_files_is_read_in_place(project: Path, tmp_pat
     report = _run(root)
     readings = _copies(report)["readings"]
     assert (readings["rows_read"], readings["rows_written"], readings["rows_rejected"]) == (5, 5, 0), readings
-    assert _landed(root, "readings", "COUNT(*), COUNT(reading_id), COUNT(temperature)") == (5, 3, 2)
-    assert any("2 event(s) have a Body that is not a JSON object" in w for w in report["warnings"]), report["warnings"]
+    assert _landed(root, "readings", "COUNT(*), COUNT(Body)") == (5, 4)  # landed as captured, Body as bytes
+    # Through the view: "hot" is no float (NULL, filtered out), the bodies that are not JSON give NULLs.
+    assert _prepared(root, "reading_id, device_id, temperature, ok") == [(1, "d-1", 21.5, True), (5, "d-1", 21.5, True)]
     assert _copies(report)["alerts"]["rows_written"] == 1
     assert {p: p.read_bytes() for p in (root / "capture").rglob("*.avro")} == before  # never changed
 
@@ -198,27 +215,69 @@ def test_the_stack_provisions_a_namespace_and_hubs_with_capture_into_landing(pro
     assert writes.urn in run.one("eventhub:EventHub", "evh-telemetry-readings").dependencies  # capture can write
 
 
-def test_the_local_read_follows_json_value_and_try_cast(tmp_path: Path) -> None:
-    """Scalars only (objects, arrays and text over 4,000 characters are NULL, as JSON_VALUE's lax
-    mode gives), then TRY_CAST: a value that does not convert is NULL, never a rejected event."""
-    from lakewharf.local.capture_files import read_capture, typed_select
-    from lakewharf.model.catalog import Column, Entity
-    from lakewharf.model.types import DataType
+def _through_view(view_script: str, bodies: list[bytes | None], tmp_path: Path) -> list[tuple]:
+    """The generated view's SELECT, translated as the local serverless pool translates it, over a
+    landing file holding ``bodies``."""
+    import pyarrow
+    import pyarrow.parquet
 
-    columns = (Column("n", DataType.parse("int")), Column("flag", DataType.parse("boolean")),
-               Column("note", DataType.parse("string")), Column("at", DataType.parse("timestamp")))
-    entity = Entity("s", "e", None, "e", "full", None, columns, api={"fields": {"at": "meta.at"}})
-    bodies = [{"n": 7, "flag": True, "note": "ok", "meta": {"at": "2026-12-01T09:30:00"}},
-              {"n": "seven", "flag": "yes", "note": {"nested": 1}, "meta": {"at": "never"}},
-              {"n": 1.5, "note": "x" * 4001, "meta": "flat"}]
-    path = tmp_path / "00.avro"
-    path.write_bytes(_capture_file([json.dumps(b).encode() for b in bodies] + [b"\xff\xfe"]))
-    table, records, not_json = read_capture([str(path)], entity)
-    assert (records, not_json, table.num_rows) == (4, 1, 4)
-    con = duckdb.connect()
-    con.register("capture_rows", table)
-    rows = con.execute(f"SELECT n, flag, note, \"at\", __line FROM {typed_select(entity, 'capture_rows')}").fetchall()
-    assert rows[0][:3] == (7, True, "ok") and str(rows[0][3]) == "2026-12-01 09:30:00"
-    assert rows[1][:4] == (None, None, None, None)  # "seven", "yes" (T-SQL's BIT takes true/false), an object
-    assert rows[2][:3] == (None, None, None)  # 1.5 is no int; no flag; text over 4,000 characters
-    assert rows[3] == (None, None, None, None, 4)  # the body that is not UTF-8 JSON: every column NULL
+    from lakewharf.local.sql_activities import generated_view_select
+    from lakewharf.local.tsql_translate import to_duckdb
+
+    landed = tmp_path / "landed.parquet"
+    pyarrow.parquet.write_table(pyarrow.table({"Body": pyarrow.array(bodies, pyarrow.binary())}), landed)
+    sql = to_duckdb(generated_view_select(view_script), case_insensitive=False,
+                    rowsets=lambda rowset: (str(landed), frozenset({"body"})))
+    return duckdb.sql(sql).fetchall()
+
+
+# Body → (reading_id bigint, device_id varchar(160), temperature float, ok bit, measured_at datetime2):
+# what T-SQL's ISJSON, JSON_VALUE (lax) and TRY_CAST give, as Microsoft Learn documents them
+# (JSON_VALUE: scalars only, NULL past 4,000 characters; ISJSON: objects and arrays only; bit takes
+# true/false and integers; decimal text is no integer), and '' converting to 0 / 1900-01-01, which
+# Learn does not print but SQL Server has always done (tests/local/tsql_corpus.yaml has the rest).
+T_SQL_ANSWERS = [
+    (b'{"reading_id": 7, "device": {"id": "d-1"}, "metrics": {"temperature": 21.5}, "ok": true, '
+     b'"measured_at": "2026-12-01T09:30:00"}', (7, "d-1", 21.5, True, "2026-12-01 09:30:00")),
+    (b'{"reading_id": "1.5", "device": {"id": {"nested": 1}}, "metrics": {"temperature": "nan"}, "ok": "yes", '
+     b'"measured_at": "never"}', (None, None, None, None, None)),
+    (b'{"reading_id": "", "device": {"id": 42}, "metrics": {"temperature": "1e400"}, "ok": "999", '
+     b'"measured_at": "20261201"}', (0, "42", None, True, "2026-12-01 00:00:00")),
+    (b'{"reading_id": " 12 ", "device": [1], "metrics": {"temperature": " 1E2 "}, "ok": "FALSE", '
+     b'"measured_at": "12/1/2026 9:05"}', (12, None, 100.0, False, "2026-12-01 09:05:00")),
+    (b'{"reading_id": 3, "device": {"id": "' + b"x" * 4001 + b'"}, "ok": 0}', (3, None, None, False, None)),
+    (b'{"reading_id": 4, }', (None, None, None, None, None)),  # a trailing comma: DuckDB's reader takes it
+    (b'{"reading_id": NaN}', (None, None, None, None, None)),  # NaN is no JSON either
+    (b'[{"reading_id": 5}]', (None, None, None, None, None)),  # an array is JSON; $.reading_id is not in it
+    (b'"reading_id"', (None, None, None, None, None)),  # a scalar: ISJSON is 0
+    (b"not json", (None, None, None, None, None)),
+    (b"\xff\xfe{}", (None, None, None, None, None)),  # not UTF-8
+    (None, (None, None, None, None, None)),
+]
+
+
+def test_a_body_gives_through_the_translated_view_what_t_sql_gives(built: Path, tmp_path: Path) -> None:
+    """Bodies that are not JSON, and values that do not convert, are NULLs through the generated
+    landing view's own SQL, translated to DuckDB, exactly as T-SQL's functions give them."""
+    view = (built / "synapse" / "serverless" / "landing" / "telemetry__readings.sql").read_text(encoding="utf-8")
+    rows = _through_view(view, [body for body, _ in T_SQL_ANSWERS], tmp_path)
+    got = [(*r[:4], None if r[4] is None else str(r[4])) for r in rows]
+    assert got == [want for _, want in T_SQL_ANSWERS]
+
+
+def test_the_local_run_runs_the_generated_view(project: Path, tmp_path: Path) -> None:
+    """The view's SQL is what ran: the same change to the project's template changes the local result."""
+    root = tmp_path / "changed"
+    shutil.copytree(project, root, ignore=shutil.ignore_patterns(".wharf", "build", "report.json"))
+    template = root / "templates" / "synapse" / "serverless" / "landing_capture_view.sql.j2"
+    text = template.read_text(encoding="utf-8")
+    value = "JSON_VALUE(e.[body], N'{{ paths[c.name] | replace(\"'\", \"''\") }}')"
+    assert value in text
+    template.write_text(text.replace(value, f"UPPER({value})"), encoding="utf-8")
+    assert main(["generate", "--project", str(root)]) == 0
+    view = (root / "build" / "synapse" / "serverless" / "landing" / "telemetry__readings.sql").read_text(
+        encoding="utf-8")
+    assert "TRY_CAST(UPPER(JSON_VALUE(e.[body], N'$.\"device\".\"id\"')) AS VARCHAR(160))" in view
+    _run(root)
+    before, after = _prepared(project, "device_id"), _prepared(root, "device_id")
+    assert after == [(d.upper(),) for (d,) in before] and after != before  # generated ids are lower-case hex

@@ -1,99 +1,63 @@
-"""Event Hubs Capture files, read locally: each Avro record is one event, its ``Body`` the JSON the
-catalog's columns come from (``sources.event_hub``).
+"""Event Hubs Capture files, copied locally as Azure's Copy copies them (``sources.event_hub``).
 
-In Azure the Copy lands the capture's columns and the landing view converts ``Body`` with
-``JSON_VALUE`` and ``TRY_CAST``; here the same conversion runs at the copy, so the landing
-Parquet holds the typed columns the view returns (the run report says so). Like the view:
-
-- a body that is not a JSON object gives NULLs (``ISJSON`` = 0), counted and warned about;
-- a field is its scalar value as text (``JSON_VALUE``: objects and arrays, and text over 4,000
-  characters, are NULL in lax mode), then ``TRY_CAST`` to the column's type: NULL if it does not
-  convert — never a rejected row, as Azure's Copy of the capture columns rejects none.
-Every record read is written: rows read = rows written, counted apart (Avro records, Parquet rows).
+The Copy's translator maps Avro fields to landed columns: the capture's ``SequenceNumber``,
+``Offset``, ``EnqueuedTimeUtc`` and ``Body`` as they are (long, text, text, bytes), plus the
+``_loaded_at``/``_run_id`` additional columns every ingest adds. The local Copy lands exactly
+those columns, read with fastavro; nothing in ``Body`` is parsed here. The entity's generated
+landing view turns Body into the catalog's columns, and the local serverless pool runs that view's
+own SQL over these files (``sql_activities``, translated to DuckDB by ``tsql_translate``).
+Every record read is written, none rejected (Azure's Copy of these columns rejects none): rows
+read = Avro records, rows written = Parquet rows, counted apart.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from lakewharf.local.row_checks import duck_type
-from lakewharf.model.catalog import Column, Entity
-from lakewharf.sources.event_hub import field_paths
-
-_JSON_VALUE_MAX = 4000  # JSON_VALUE's nvarchar(4000): a longer scalar is NULL in lax mode
-
-
-def _scalar(value: Any) -> str | None:
-    """``JSON_VALUE``'s text of a JSON value: scalars only."""
-    if value is None or isinstance(value, dict | list):
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    text = value if isinstance(value, str) else json.dumps(value)
-    return text if len(text) <= _JSON_VALUE_MAX else None
+# Avro primitive types as Arrow types (https://avro.apache.org/docs/1.11.1/specification/#primitive-types),
+# as Data Factory writes them to Parquet (https://learn.microsoft.com/azure/data-factory/format-avro#data-type-support).
+_ARROW = {"long": "int64", "int": "int32", "string": "string", "bytes": "binary", "double": "float64",
+          "float": "float32", "boolean": "bool"}
 
 
-def _at(body: Any, parts: tuple[str, ...]) -> Any:
-    for part in parts:
-        if not isinstance(body, dict):
-            return None
-        body = body.get(part)
-    return body
+def mapped(translator: Any, additional: set[str]) -> list[tuple[str, str]]:
+    """(Avro field, landed column) of the Copy's translator, the additional columns left out."""
+    mappings = translator.get("mappings", []) if isinstance(translator, dict) else []
+    return [(m["source"]["name"], m["sink"]["name"]) for m in mappings if m["source"]["name"] not in additional]
 
 
-def _event(raw: bytes | None) -> dict[str, Any] | None:
-    if raw is None:
-        return None
-    try:
-        body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return None
-    return body if isinstance(body, dict) else None
+def _arrow_type(avro: Any) -> str:
+    kinds = [k for k in (avro if isinstance(avro, list) else [avro]) if k != "null"]
+    if len(kinds) != 1 or not isinstance(kinds[0], str) or kinds[0] not in _ARROW:
+        raise ValueError(f"Avro type {avro!r} is not copied locally (only primitive types are)")
+    return _ARROW[kinds[0]]
 
 
-def read_capture(paths: list[str], entity: Entity) -> tuple[Any, int, int]:
-    """(pyarrow table of the entity's columns as text plus ``__file``/``__line``, records read,
-    records whose Body is not a JSON object)."""
+def read_capture(paths: list[str], fields: list[tuple[str, str]]) -> tuple[Any, int]:
+    """(pyarrow table of the mapped fields under their landed names, plus ``__file``/``__line``;
+    records read)."""
     import fastavro
     import pyarrow
 
-    columns = field_paths(entity)
-    values: dict[str, list[str | None]] = {name: [] for name in columns}
+    values: dict[str, list[Any]] = {field: [] for field, _ in fields}
+    types: dict[str, str] = {}
     files: list[str] = []
     lines: list[int] = []
-    not_json = 0
     for path in paths:
         with open(path, "rb") as handle:
-            for number, record in enumerate(fastavro.reader(handle), start=1):
-                body = _event(record.get("Body"))  # type: ignore[union-attr]
-                not_json += body is None
-                for name, parts in columns.items():
-                    values[name].append(_scalar(_at(body, parts)) if body is not None else None)
+            reader = fastavro.reader(handle)
+            schema = {f["name"]: f["type"] for f in (reader.writer_schema or {}).get("fields", [])}
+            for field, _ in fields:
+                if field not in schema:
+                    raise ValueError(f"{path}: the capture file has no field {field!r} that the Copy maps")
+                types.setdefault(field, _arrow_type(schema[field]))
+            for number, record in enumerate(reader, start=1):
+                for field in values:
+                    values[field].append(record.get(field))  # type: ignore[union-attr]
                 files.append(path)
                 lines.append(number)
-    table = pyarrow.table({**{name: pyarrow.array(v, pyarrow.string()) for name, v in values.items()},
-                           "__file": pyarrow.array(files, pyarrow.string()),
+    columns = {sink: pyarrow.array(values[field], getattr(pyarrow, types.get(field, "string"))())
+               for field, sink in fields}
+    table = pyarrow.table({**columns, "__file": pyarrow.array(files, pyarrow.string()),
                            "__line": pyarrow.array(lines, pyarrow.int64())})
-    return table, len(lines), not_json
-
-
-def _try_cast(column: Column) -> str:
-    """T-SQL's ``TRY_CAST(<text> AS <type>)`` in DuckDB. Text to BIT takes ``true``/``false`` (any
-    case) or an integer (non-zero is 1), where DuckDB's cast also takes yes/no; text to an integer
-    type takes digits only, where DuckDB rounds ``1.5``."""
-    value = f'"{column.name}"'
-    if column.type.base == "boolean":
-        text = f"lower(trim({value}))"
-        return (f"CASE WHEN {text} IN ('true', 'false') THEN {text} = 'true' "
-                f"ELSE TRY_CAST({value} AS BIGINT) <> 0 END")
-    if column.type.base in ("smallint", "int", "bigint"):  # T-SQL takes digits only; DuckDB rounds '1.5'
-        digits = f"regexp_full_match(trim({value}), '[+-]?[0-9]+')"
-        return f"CASE WHEN {digits} THEN TRY_CAST({value} AS {duck_type(column)}) END"
-    return f"TRY_CAST({value} AS {duck_type(column)})"
-
-
-def typed_select(entity: Entity, table: str) -> str:
-    """The landing view's conversion in DuckDB: every column TRY_CAST from its text."""
-    cols = ", ".join(f'{_try_cast(c)} AS "{c.name}"' for c in entity.columns)
-    return f"(SELECT {cols}, __file, __line FROM {table})"
+    return table, len(lines)

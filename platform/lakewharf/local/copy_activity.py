@@ -16,8 +16,9 @@ check that can fail, not a definition.
   streamed into the landing Parquet; its records are counted apart by ``csv_records``.
 - JSON lines are read line by line: a malformed line or invalid UTF-8 is a reject with its line
   and byte offset, never the end of the copy.
-- Event Hubs Capture files (Avro) are read with fastavro; each event's Body is converted as the
-  landing view converts it in Azure (``capture_files``): no event is rejected.
+- Event Hubs Capture files (Avro) are read with fastavro and land the columns the Copy's
+  translator maps, as they are (``capture_files``): Body stays bytes, which the entity's landing
+  view parses, here as in Azure; no event is rejected.
 
 Nothing is read into memory whole: each reader's rows stream through the checks into the Parquet
 writer (DuckDB spills past its memory limit), the contract is checked on the written file, and
@@ -57,6 +58,7 @@ class Read:
     raw: dict[str, str] | None = None  # catalog column → the column holding its value as stored
     record: bool = False  # the relation has ``__record``: the raw line, for reject files
     structural: str | None = None  # SELECT source_file, line, reason, record of rows the reader refused
+    landed: tuple[str, ...] = ()  # columns landed as read, unchecked (the translator's); () = the catalog's
 
 
 def run_copy(
@@ -85,15 +87,19 @@ def run_copy(
 
             read = Read(*metadata_relation(ctx, con, str(props["source"].get("sqlReaderQuery", ""))))
         elif props["source"]["type"] in _FILE_SOURCES:
-            read = _file_read(ctx, con, source, entity, props, source_ds.properties, measured)
+            read = _file_read(ctx, con, source, entity, props, source_ds.properties, measured, extra)
         else:
             read = _database_read(ctx, con, source, entity, source_ds.properties, props["source"], measured)
-        raw = read.raw or {}
-        have, want = column_types(con, read.relation), catalog_types(con, entity)
-        typed = frozenset(c.name for c in entity.columns if have.get(raw.get(c.name, c.name)) == want[c.name])
-        kept, rejected, broken = checked(read.relation, entity, raw=read.raw, located=True, record=read.record,
-                                         typed=typed, landed="landed")
-        columns = ", ".join(f'"{c.name}"' for c in entity.columns)
+        if read.landed:  # what the translator maps, as read: no catalog column is landed to check
+            kept, rejected, broken = f"SELECT * FROM {read.relation}", None, None
+            columns = ", ".join(f'"{c}"' for c in read.landed)
+        else:
+            raw = read.raw or {}
+            have, want = column_types(con, read.relation), catalog_types(con, entity)
+            typed = frozenset(c.name for c in entity.columns if have.get(raw.get(c.name, c.name)) == want[c.name])
+            kept, rejected, broken = checked(read.relation, entity, raw=read.raw, located=True, record=read.record,
+                                             typed=typed, landed="landed")
+            columns = ", ".join(f'"{c.name}"' for c in entity.columns)
         out = ctx.files.scratch() / "part.parquet"
         written = con.execute(
             f"COPY (SELECT {columns}, CAST($loaded_at AS TIMESTAMP) AS {LOADED_AT}, $run_id AS {RUN_ID} FROM ({kept})) "
@@ -198,7 +204,7 @@ def _csv_read(con: Any, paths: list[str], entity: Entity, dataset: dict[str, Any
 
 
 def _file_read(ctx: RunContext, con: Any, source: Source, entity: Entity, props: dict[str, Any],
-               dataset: dict[str, Any], measured: Measured) -> Read:
+               dataset: dict[str, Any], measured: Measured, extra: dict[str, Any]) -> Read:
     store = props["source"]["storeSettings"]
     drop = ctx.sources.drop(source.name)
     folder, pattern = store.get("wildcardFolderPath", ""), store.get("wildcardFileName", "*")
@@ -206,25 +212,27 @@ def _file_read(ctx: RunContext, con: Any, source: Source, entity: Entity, props:
     if props["source"]["type"] == "AvroSource":  # capture files sit in partition and time folders below
         matched += matching(drop.files(), f"{folder}/*", pattern)
     chosen = [f for f in matched if in_window(f, store)]
+    kind = props["source"]["type"]
+    if kind == "AvroSource":  # Event Hubs Capture files (local/capture_files.py)
+        from lakewharf.local.capture_files import mapped, read_capture
+
+        if not chosen:
+            _no_files(measured, entity, drop.where, matched)
+        fields = mapped(props.get("translator"), set(extra))
+        try:
+            rows, records = read_capture([f.path for f in chosen], fields)
+        except ValueError as exc:
+            raise CopyFailed(f"{entity.ref}: {exc}") from None
+        con.register("capture_rows", rows)
+        return Read("capture_rows", records, landed=tuple(sink for _, sink in fields))
     if not chosen:
-        outside = f", {len(matched)} matching file(s) modified outside the copy window" if matched else ""
-        measured.warnings.append(f"{entity.ref}: 0 files read from {drop.where}{outside}")
+        _no_files(measured, entity, drop.where, matched)
         empty = ", ".join(f'CAST(NULL AS {duck_type(c)}) AS "{c.name}"' for c in entity.columns)
         relation = f"(SELECT {empty}, {_NO_FILE} LIMIT 0)"
         return Read(relation, _count(con, relation))
     paths = [f.path for f in chosen]
-    kind = props["source"]["type"]
     if kind == "DelimitedTextSource":
         return _csv_read(con, paths, entity, dataset)
-    if kind == "AvroSource":  # Event Hubs Capture files (local/capture_files.py)
-        from lakewharf.local.capture_files import read_capture, typed_select
-
-        rows, records, not_json = read_capture(paths, entity)
-        con.register("capture_rows", rows)
-        if not_json:
-            measured.warnings.append(f"{entity.ref}: {not_json:,} event(s) have a Body that is not a JSON object: "
-                                     "their columns are NULL, here and in the landing view in Azure")
-        return Read(typed_select(entity, "capture_rows"), records)
     if kind == "JsonSource":
         rows, refused, lines = read_json_lines(paths, entity, dataset.get("encodingName", "UTF-8"))
         con.register("json_rows", rows)
@@ -233,6 +241,11 @@ def _file_read(ctx: RunContext, con: Any, source: Source, entity: Entity, props:
     count = con.execute(f"SELECT COALESCE(SUM(num_rows), 0) FROM parquet_file_metadata({paths!r})").fetchone()[0]
     return Read(f"(SELECT *, NULL::BIGINT AS __line FROM read_parquet({paths!r}, union_by_name = true, "
                 "filename = '__file'))", int(count))
+
+
+def _no_files(measured: Measured, entity: Entity, where: str, matched: list[Any]) -> None:
+    outside = f", {len(matched)} matching file(s) modified outside the copy window" if matched else ""
+    measured.warnings.append(f"{entity.ref}: 0 files read from {where}{outside}")
 
 
 def _write_rejects(ctx: RunContext, con: Any, props: dict[str, Any], entity: Entity, query: str) -> int:

@@ -3,9 +3,12 @@
 A Script on the serverless SQL pool is a preparation or a dataset's audit: each ``CREATE EXTERNAL
 TABLE … AS SELECT`` runs its SELECT on DuckDB, where every external table it reads (landing
 entities, prepared datasets) is a view over that folder's Parquet files, and the result is
-written as Parquet to the LOCATION in the zone; an audit's SELECT returns its rows as the
-activity's result set. A Script on the dedicated pool runs on the local warehouse; its COPY
-INTO reads the Parquet files from the lake. Lookups query the warehouse or a source database.
+written as Parquet to the LOCATION in the zone. A landing entity whose kind brings its own
+landing view (Event Hubs Capture: Body parsed into the catalog's columns) is read through that
+generated view's own SELECT in build/, translated to DuckDB, its OPENROWSET reading the files.
+An audit's SELECT returns its rows as the activity's result set. A Script on the dedicated pool
+runs on the local warehouse; its COPY INTO reads the Parquet files from the lake. Lookups query
+the warehouse or a source database.
 """
 
 from __future__ import annotations
@@ -44,21 +47,25 @@ def serverless_statement(script: str) -> tuple[str, str, str] | None:
     return table, options, select
 
 
-def _external_tables(ctx: RunContext) -> dict[str, tuple[str, str, tuple[Column, ...]]]:
-    """Serverless table name → (filesystem, folder, declared columns) for every landing entity and dataset."""
+def _external_tables(ctx: RunContext) -> dict[str, tuple[str, str, tuple[Column, ...], str | None]]:
+    """Serverless table name → (filesystem, folder, declared columns, the generated view's path in
+    build/ when the entity's kind brings its own landing view) for every landing entity and dataset."""
+    from lakewharf.sources.registry import kind_of
+
     tables = {}
     for source in ctx.catalog.sources.values():
         for entity in source.entities.values():
-            name = naming.serverless_table_name(
-                source.landing_zone, naming.landing_table_name(source.name, entity.name)
-            )
+            landing = naming.landing_table_name(source.name, entity.name)
+            name = naming.serverless_table_name(source.landing_zone, landing)
+            view = f"synapse/serverless/landing/{landing}.sql" if kind_of(source).landing_view(entity) else None
             tables[name.lower()] = (ctx.filesystem(source.landing_zone), lake.landing_folder(source.name, entity.name),
-                                    entity.columns)
+                                    entity.columns, view)
     for ds in ctx.catalog.datasets.values():
         tables[naming.serverless_table_name(ds.zone, ds.name).lower()] = (
             ctx.filesystem(ds.zone),
             lake.dataset_folder(ds.name),
             ds.columns,
+            None,
         )
     return tables
 
@@ -92,6 +99,49 @@ def _view_sql(con: Any, glob: str, declared: tuple[Column, ...]) -> str:
     return f"SELECT *{''.join(added)} FROM {files}"
 
 
+_CREATE_VIEW = re.compile(r"CREATE\s+VIEW\s+[\[\]\w.]+\s+AS\s+(.*)$", re.S | re.I)
+
+
+def generated_view_select(script: str) -> str:
+    """The SELECT of the one CREATE VIEW of a generated landing view script (its other batches are
+    the USE and the guarded DROP)."""
+    from lakewharf.local.tsql_text import batches
+
+    found = [m.group(1) for b in batches(script) if (m := _CREATE_VIEW.match(b.strip()))]
+    if len(found) != 1:
+        raise ScriptFailed("a landing view script holds one CREATE VIEW … AS SELECT")
+    return found[0]
+
+
+def _rowset_files(ctx: RunContext, con: Any, rowset: Any) -> tuple[str, frozenset[str]]:
+    """The local Parquet files an OPENROWSET reads: ``BULK '<folder>/**'`` under the zone its
+    ``DATA_SOURCE`` (``eds_<zone>``) names, and the columns they hold."""
+    zone = rowset.option("DATA_SOURCE").removeprefix("eds_")
+    folder = rowset.bulk.removesuffix("**").rstrip("/")
+    if zone not in ctx.catalog.platform.zones or any(c in folder for c in "*?["):
+        raise ScriptFailed(f"OPENROWSET(BULK '{rowset.bulk}', DATA_SOURCE = '{rowset.option('DATA_SOURCE')}'): "
+                           "only a zone's data source and a folder read with /** are read locally")
+    glob = ctx.files.parquet_glob(ctx.filesystem(zone), folder)
+    if glob is None:
+        raise ScriptFailed(f"OPENROWSET(BULK '{rowset.bulk}'): no Parquet files under {zone}/{folder}/ yet")
+    present = frozenset(row[0].lower() for row in con.execute(
+        f"DESCRIBE SELECT * FROM read_parquet('{glob}', union_by_name = true)").fetchall())
+    return glob, present
+
+
+def _generated_view(ctx: RunContext, con: Any, view: str) -> str:
+    """The generated landing view's own SELECT (what Synapse runs), translated to DuckDB by the
+    preparations' translator, its OPENROWSET reading the lake's local Parquet files."""
+    from lakewharf.local.tsql_translate import to_duckdb
+
+    path = ctx.build / view
+    if not path.is_file():
+        raise ScriptFailed(f"{view} is not in {ctx.build}: run wharf generate first")
+    # The serverless database's collation is Latin1_General_100_BIN2_UTF8: case-sensitive, UTF-8.
+    return to_duckdb(generated_view_select(path.read_text(encoding="utf-8")), case_insensitive=False,
+                     translations=ctx.warehouse.translations, rowsets=lambda rowset: _rowset_files(ctx, con, rowset))
+
+
 _THREAD = threading.local()
 
 
@@ -116,15 +166,16 @@ def _serverless_connection(ctx: RunContext, select: str) -> Any:
     for schema, table in re.findall(r"\b(\w+)\.(\w+)\b", select.replace('"', "")):
         key = f"{schema}.{table}".lower()
         if key in external:
-            filesystem, folder, declared = external[key]
+            filesystem, folder, declared, view = external[key]
             glob = ctx.files.parquet_glob(filesystem, folder)
             if glob is None:
                 raise ScriptFailed(
                     f"{schema}.{table} has no data yet ({filesystem}/{folder}/ is empty): "
                     "run the pipeline that produces it first"
                 )
+            body = _view_sql(con, glob, declared) if view is None else _generated_view(ctx, con, view)
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-            con.execute(f"CREATE OR REPLACE VIEW {schema}.{table} AS {_view_sql(con, glob, declared)}")
+            con.execute(f"CREATE OR REPLACE VIEW {schema}.{table} AS {body}")
     return con
 
 

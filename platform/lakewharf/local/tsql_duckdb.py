@@ -27,8 +27,12 @@ from collections.abc import Callable
 import sqlglot
 from sqlglot import exp
 
+from lakewharf.local.tsql_casts import binary_text, text_to
+from lakewharf.local.tsql_json import JsonRules
+from lakewharf.local.tsql_rowsets import STAND_IN, Resolver, Rowset, declared, lift, replace
 from lakewharf.local.tsql_rules import Note, TextAndDateRules, call, date_text, numeric, text_evident, typed
 from lakewharf.local.tsql_types import (
+    BINARY,
     DATES,
     DECIMALS,
     FLOATS,
@@ -54,8 +58,14 @@ _ISO_STYLES = (20, 23, 120, 126)  # read back by a plain cast
 
 
 def translate(tsql: str, *, schema: Schema | None = None, case_insensitive: bool = True,
-              note: Note | None = None) -> str:
-    """T-SQL statement(s) as DuckDB SQL with T-SQL's semantics (see the module docstring)."""
+              note: Note | None = None, rowsets: Resolver | None = None) -> str:
+    """T-SQL statement(s) as DuckDB SQL with T-SQL's semantics (see the module docstring);
+    ``rowsets`` places each OPENROWSET's files (``tsql_rowsets``), which are refused without it."""
+    lifted: tuple[Rowset, ...] = ()
+    if "OPENROWSET" in tsql.upper() and rowsets is not None:
+        tsql, lifted = lift(tsql)
+        tables = {f"{STAND_IN}{i}": declared(r, _Rewriter._duck_type) for i, r in enumerate(lifted)}
+        schema = {**(schema or {}), "main": {**(schema or {}).get("main", {}), **tables}}
     try:
         trees = [t for t in sqlglot.parse(tsql, read="tsql") if t is not None]
     except sqlglot.errors.SqlglotError as exc:
@@ -63,10 +73,24 @@ def translate(tsql: str, *, schema: Schema | None = None, case_insensitive: bool
     out = []
     for tree in trees:
         tree = annotate(tree, schema)
-        _Rewriter(case_insensitive, note or (lambda kind, what: None)).run(tree)
+        _Rewriter(case_insensitive, _once(note)).run(tree)
         restore_spelling(tree)
+        if lifted and rowsets is not None:
+            replace(tree, lifted, rowsets, _Rewriter._duck_type)
         out.append(tree.sql(dialect="duckdb"))
     return ";\n".join(out)
+
+
+def _once(note: Note | None) -> Note:
+    """``note`` once per statement for each thing noted: a note counts statements, not places."""
+    seen: set[tuple[str, str]] = set()
+
+    def once(kind: str, what: str) -> None:
+        if note is not None and (kind, what) not in seen:
+            seen.add((kind, what))
+            note(kind, what)
+
+    return once
 
 
 def _nonzero_literal(node: exp.Expression) -> bool:
@@ -90,19 +114,7 @@ def _fit(precision: int, scale: int) -> tuple[int, int]:
     return 38, max(scale, 0)
 
 
-def _strict_integer(value: exp.Expression, to: exp.DataType, safe: bool) -> exp.Expression:
-    """Text to an integer type: T-SQL refuses '2.7' (DuckDB would round it)."""
-    trimmed = exp.Trim(this=value.copy())
-    ok = call("regexp_full_match", trimmed, exp.Literal.string(r"[+-]?[0-9]+"))
-    fail = exp.Null() if safe else call("error", exp.DPipe(
-        this=exp.DPipe(this=exp.Literal.string("Conversion failed when converting the varchar value '"),
-                       expression=value.copy()),
-        expression=exp.Literal.string(f"' to data type {to.sql('tsql').lower()}.")))
-    checked = exp.Case().when(ok, trimmed.copy()).else_(fail)
-    return exp.Cast(this=checked, to=to)
-
-
-class _Rewriter(TextAndDateRules):
+class _Rewriter(TextAndDateRules, JsonRules):
     def __init__(self, case_insensitive: bool, note: Note) -> None:
         self.ci = case_insensitive
         self.note = note
@@ -171,8 +183,8 @@ class _Rewriter(TextAndDateRules):
             operand = node.args[side]
             if text_evident(operand) and numeric(other):
                 target = type_of(other) if known(other) else exp.DataType.build("INT")
-                if target.this in INTEGERS:
-                    node.set(side, _strict_integer(operand, target, safe=False))
+                if target.this in INTEGERS:  # '2.7' fails, '' is 0 (tsql_casts)
+                    node.set(side, typed(text_to(operand, target, safe=False, note=self.note) or operand, target))
                 else:
                     node.set(side, exp.Cast(this=operand, to=target))
         return None
@@ -204,12 +216,15 @@ class _Rewriter(TextAndDateRules):
         kind = exp.TryCast if safe else exp.Cast
         if to.is_type(*exp.DataType.TEMPORAL_TYPES) and node is not None:
             node.set("this", date_text(value))
-        if to.this in INTEGERS:
-            if is_type(value, (*DECIMALS, *FLOATS)) or (isinstance(value, exp.Literal) and "." in value.name \
-                    and not value.is_string):
-                return typed(kind(this=call("trunc", value), to=to), to)  # T-SQL truncates, DuckDB rounds
-            if is_type(value, TEXT) or (isinstance(value, exp.Literal) and value.is_string):
-                return typed(_strict_integer(value, to, safe), to)
+        if to.this in INTEGERS and (is_type(value, (*DECIMALS, *FLOATS)) or (
+                isinstance(value, exp.Literal) and "." in value.name and not value.is_string)):
+            return typed(kind(this=call("trunc", value), to=to), to)  # T-SQL truncates, DuckDB rounds
+        if is_type(value, TEXT) or (isinstance(value, exp.Literal) and value.is_string):
+            converted = text_to(value, to, safe=safe, note=self.note)  # numbers, bit and dates (tsql_casts)
+            if converted is not None:
+                return typed(converted, to)
+        if is_type(value, BINARY) and to.this in (_T.VARCHAR, _T.CHAR):
+            return typed(binary_text(value, to, utf8=not self.ci, note=self.note), to)  # ci: the warehouse
         if to.this in TEXT and to.expressions and (is_type(value, TEXT) or isinstance(value, exp.Literal)):
             length = to.expressions[0].name
             if length.isdigit():  # text into a shorter char type is cut, without an error
@@ -299,6 +314,19 @@ class _Rewriter(TextAndDateRules):
             raise WarehouseError(f"TOP ... WITH TIES / PERCENT is not translated for the local warehouse: "
                                  f"{node.parent.sql('tsql')[:200] if node.parent else ''}")
 
+    def _join(self, node: exp.Join) -> exp.Expression | None:
+        """CROSS/OUTER APPLY: a join to a derived table, which DuckDB makes lateral when it reads
+        the columns before it (sqlglot writes a LATERAL join without the condition DuckDB wants)."""
+        lateral = node.this
+        if not isinstance(lateral, exp.Lateral) or not isinstance(lateral.this, exp.Subquery):
+            return None
+        derived = lateral.this.copy()
+        if lateral.args.get("alias") is not None:
+            derived.set("alias", lateral.args["alias"].copy())
+        if lateral.args.get("cross_apply"):
+            return exp.Join(this=derived, kind="CROSS")
+        return exp.Join(this=derived, side="LEFT", on=exp.true())
+
     def _merge(self, node: exp.Merge) -> None:
         for update in node.find_all(exp.Update):  # DuckDB: MERGE ... UPDATE SET takes bare column names
             for assignment in update.expressions:
@@ -306,6 +334,8 @@ class _Rewriter(TextAndDateRules):
                     assignment.this.set("table", None)
 
     def _anonymous(self, node: exp.Anonymous) -> exp.Expression | None:
+        if node.name.upper() == "ISJSON":
+            return self._isjson(node)
         if node.name.upper() in ("GETUTCDATE", "SYSUTCDATETIME"):  # no sqlglot mapping: UTC, naive
             return sqlglot.parse_one("CAST(NOW() AT TIME ZONE 'UTC' AS TIMESTAMP)", read="duckdb")
         return None

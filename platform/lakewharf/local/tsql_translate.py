@@ -10,17 +10,19 @@ from lakewharf.local.tsql_text import CopyInto, batches, split_statements, unbra
 from lakewharf.local.warehouse import Translations
 
 if TYPE_CHECKING:
+    from lakewharf.local.tsql_rowsets import Resolver
     from lakewharf.local.tsql_types import Schema
 
 
 def to_duckdb(tsql: str, *, schema: Schema | None = None, case_insensitive: bool = True,
-              translations: Translations | None = None) -> str:
+              translations: Translations | None = None, rowsets: Resolver | None = None) -> str:
     """T-SQL statement(s) in DuckDB's dialect with T-SQL's answers (see ``tsql_duckdb``).
 
     ``schema`` gives column types (catalog contracts or the warehouse's tables);
     ``case_insensitive`` follows the database collation (the warehouse's ``*_CI_*`` one; the
     serverless database is ``Latin1_General_100_BIN2_UTF8``). What the translation cannot match
-    is counted in ``translations`` as not verified locally.
+    is counted in ``translations`` as not verified locally. ``rowsets`` gives the local Parquet
+    files of each ``OPENROWSET`` the statement reads (``tsql_rowsets``).
     """
     from lakewharf.local.tsql_duckdb import translate
 
@@ -28,7 +30,7 @@ def to_duckdb(tsql: str, *, schema: Schema | None = None, case_insensitive: bool
         if translations is not None:
             translations.note("rewritten" if kind == "rewritten" else "skipped", what)
 
-    return translate(tsql, schema=schema, case_insensitive=case_insensitive, note=note)
+    return translate(tsql, schema=schema, case_insensitive=case_insensitive, note=note, rowsets=rowsets)
 
 
 def source_query_to_duckdb(sql: str, dialect: str) -> str:

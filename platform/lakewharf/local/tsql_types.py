@@ -30,6 +30,7 @@ FLOATS = (exp.DataType.Type.FLOAT, exp.DataType.Type.DOUBLE)
 DECIMALS = (exp.DataType.Type.DECIMAL,)
 TEXT = tuple(exp.DataType.TEXT_TYPES)
 DATES = (exp.DataType.Type.DATE,)
+BINARY = (exp.DataType.Type.BINARY, exp.DataType.Type.VARBINARY, exp.DataType.Type.BLOB)
 _WORD = re.compile(r"\w+")
 _INTEGER_DIGITS = {exp.DataType.Type.TINYINT: 3, exp.DataType.Type.SMALLINT: 5, exp.DataType.Type.INT: 10,
                    exp.DataType.Type.BIGINT: 19}

@@ -24,6 +24,8 @@ https://learn.microsoft.com/azure/event-hubs/event-hubs-capture-overview
   reviewable SQL, one place, and preparations read the view as they read every landing view.
   A value that does not convert, or a body that is not JSON, is NULL there (the contract checks
   of the first preparation then reject NULLs in non-nullable columns), never a failed load.
+  Locally the Copy lands the same columns and the local serverless pool runs that view's own SQL,
+  translated to DuckDB with T-SQL's answers (``local.capture_files``, ``local.tsql_json``).
 - ``fields`` maps a column to a dotted path in the event's JSON (default: the column's name).
 """
 
@@ -224,7 +226,7 @@ EVENT_HUB = CaptureKind(
         "events spread over partitions, and checkpoints; the local capture files are lakewharf's or yours",
         "that Data Factory's Avro source reads the capture files with the two Avro map columns left unmapped "
         "(locally fastavro reads them)",
-        "the landing view's JSON_VALUE/TRY_CAST over Body on serverless SQL: locally the same conversion runs at "
-        "the copy (landing holds the typed columns here, the capture's columns in Azure)",
+        "that serverless SQL's OPENROWSET reads the landed Body (Parquet bytes) as VARBINARY(MAX): locally the "
+        "landing view's own SELECT ran on DuckDB over the same landed columns, translated from T-SQL",
     ),
 )
