@@ -15,10 +15,9 @@ import duckdb
 import fastavro
 import pytest
 from event_hub_kind import add_event_hub_source
-from kind_projects import adf_doc, init_with
+from kind_projects import adf_doc, catalog_errors, init_with
 
 from lakewharf.cli.main import main
-from lakewharf.errors import CatalogInvalid
 from lakewharf.project import load_catalog
 from lakewharf.sources.event_hub import CAPTURE_SCHEMA
 
@@ -165,15 +164,7 @@ def test_a_bound_folder_of_capture_files_is_read_in_place(project: Path, tmp_pat
 
 
 def _errors(project: Path, tmp_path: Path, old: str, new: str) -> list[str]:
-    copy = tmp_path / "copy"
-    shutil.copytree(project, copy, ignore=shutil.ignore_patterns(".wharf", "build", "report.json"))
-    path = copy / TELEMETRY
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new), encoding="utf-8")
-    with pytest.raises(CatalogInvalid) as info:
-        load_catalog(copy)
-    return [str(e) for e in info.value.errors]
+    return catalog_errors(project, tmp_path, TELEMETRY, old, new)
 
 
 @pytest.mark.parametrize(("old", "new", "line", "says"), [

@@ -18,10 +18,9 @@ from pathlib import Path
 import duckdb
 import pytest
 from files_kind import add_files_source
-from kind_projects import adf_doc, init_with
+from kind_projects import adf_doc, catalog_errors, init_with
 
 from lakewharf.cli.main import main
-from lakewharf.errors import CatalogInvalid
 from lakewharf.project import load_catalog
 from lakewharf.sources.files import content_type, metadata_query, metadata_rows
 from lakewharf.sources.files_samples import sample_files
@@ -165,15 +164,7 @@ def test_a_bound_folder_of_the_users_files(project: Path, tmp_path: Path) -> Non
 
 
 def _errors(project: Path, tmp_path: Path, old: str, new: str) -> list[str]:
-    copy = tmp_path / "copy"
-    shutil.copytree(project, copy, ignore=shutil.ignore_patterns(".wharf", "build"))
-    path = copy / MEDIA
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    with pytest.raises(CatalogInvalid) as info:
-        load_catalog(copy)
-    return [str(e) for e in info.value.errors]
+    return catalog_errors(project, tmp_path, MEDIA, old, new)
 
 
 @pytest.mark.parametrize(("old", "new", "line", "says"), [

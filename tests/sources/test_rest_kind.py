@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from kind_projects import adf_doc, init_with
+from kind_projects import adf_doc, catalog_errors, init_with
 from rest_kind import add_rest_source
 
 from lakewharf.cli.main import main
@@ -113,15 +113,7 @@ def test_the_client_follows_each_rule_and_refuses_non_objects(project: Path) -> 
 
 
 def _errors(project: Path, tmp_path: Path, old: str, new: str) -> list[str]:
-    copy = tmp_path / "copy"
-    shutil.copytree(project, copy, ignore=shutil.ignore_patterns(".wharf", "build"))
-    path = copy / HELPDESK
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new), encoding="utf-8")
-    with pytest.raises(CatalogInvalid) as info:
-        load_catalog(copy)
-    return [str(e) for e in info.value.errors]
+    return catalog_errors(project, tmp_path, HELPDESK, old, new)
 
 
 @pytest.mark.parametrize(("old", "new", "line", "says"), [
