@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,11 +19,32 @@ class Artifact:
     lineage: tuple[tuple[str, str], ...] = ()
 
 
+# A float below 1e-4 in orjson's spellings (0.00001, 2.5e-6), which Python's json writes 1e-05, 2.5e-06.
+_SMALL_FLOAT = re.compile(rb"\b0\.0000|[0-9]e-[0-9](?![0-9])")
+# What ensure_ascii escapes (all but printable ASCII; the indent's newlines are orjson's own).
+_NOT_PRINTABLE_ASCII = re.compile(rb"[^\n\x20-\x7e]")
+
+
+def json_bytes(data: Any, *, ascii_only: bool = False) -> bytes:
+    """``json.dumps(data, indent=2, ensure_ascii=ascii_only)`` as UTF-8, byte for byte, without its
+    pure-Python indenting encoder (the standard library's C encoder does not indent): orjson writes
+    the same bytes ~15× faster. Where the two could differ (a small float, a non-ASCII text that
+    must be escaped, a key or value orjson refuses), the standard library writes it."""
+    import orjson
+
+    try:
+        text = orjson.dumps(data, option=orjson.OPT_INDENT_2)
+    except TypeError:  # non-string keys, integers beyond 64 bits, other types
+        text = b""
+    if not text or _SMALL_FLOAT.search(text) or (ascii_only and _NOT_PRINTABLE_ASCII.search(text)):
+        return json.dumps(data, indent=2, ensure_ascii=ascii_only).encode("utf-8")
+    return text
+
+
 def json_artifact(path: str, data: Any, elements: tuple[str, ...],
                   lineage: tuple[tuple[str, str], ...] = ()) -> Artifact:
     """JSON as Data Factory Studio writes it: two-space indent, UTF-8, final newline."""
-    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    return Artifact(path, text.encode("utf-8"), elements, lineage)
+    return Artifact(path, json_bytes(data) + b"\n", elements, lineage)
 
 
 class _Dumper(yaml.SafeDumper):

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from lakewharf.errors import WharfError
-from lakewharf.generate.artifact import Artifact
+from lakewharf.generate.artifact import Artifact, json_bytes
 
 MANIFEST = "manifest.json"
 # The file ``wharf docs`` leaves in the site it writes (build/docs by default): a build/ holding only
@@ -43,7 +43,7 @@ def manifest_artifact(artifacts: Sequence[Artifact]) -> Artifact:
         if a.lineage:
             entry["lineage"] = [{"from": f, "to": t} for f, t in sorted(set(a.lineage))]
         entries.append(entry)
-    content = (json.dumps({"format": 1, "artifacts": entries}, indent=2) + "\n").encode("utf-8")
+    content = json_bytes({"format": 1, "artifacts": entries}, ascii_only=True) + b"\n"
     return Artifact(MANIFEST, content, ())
 
 

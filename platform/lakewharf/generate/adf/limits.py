@@ -8,9 +8,10 @@ Each breach names the catalog element that causes it (``pipeline:<name>`` or
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from lakewharf.generate.artifact import json_bytes
 
 if TYPE_CHECKING:
     from lakewharf.generate.adf.factory import FactoryDocuments
@@ -58,7 +59,7 @@ def _expressions(node: Any) -> list[str]:
 
 
 def _size(doc: dict[str, Any]) -> int:
-    return len(json.dumps(doc, indent=2, ensure_ascii=False).encode("utf-8"))
+    return len(json_bytes(doc))
 
 
 def _foreach(activities: list[dict[str, Any]]) -> list[dict[str, Any]]:

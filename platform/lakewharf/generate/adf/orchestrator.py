@@ -26,7 +26,6 @@ windows in parallel. https://learn.microsoft.com/azure/data-factory/concepts-pip
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -37,7 +36,7 @@ from lakewharf.generate.adf.items import ingest_item, load_item, ml_item, prepar
 from lakewharf.generate.adf.linked_services import LAKE
 from lakewharf.generate.adf.upstream import upstream_block
 from lakewharf.generate.adf.workers import RUN_PARAMETERS, worker_name
-from lakewharf.generate.artifact import Artifact
+from lakewharf.generate.artifact import Artifact, json_bytes
 from lakewharf.model import naming
 from lakewharf.model.catalog import Catalog, Pipeline, PipelineStep
 from lakewharf.model.lake import CONTROL_FILESYSTEM
@@ -125,7 +124,7 @@ class Group:
 
 
 def _size(row: dict[str, Any]) -> int:
-    return len(json.dumps(row, indent=2, ensure_ascii=False).encode("utf-8"))
+    return len(json_bytes(row))
 
 
 def groups(works: list[Work], rows: Mapping[str, dict[str, Any]] | None = None) -> list[Group]:
