@@ -96,6 +96,13 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # A catalog loads as ~100 live objects per table: with CPython's default first-generation
+    # threshold (700 allocations) the collector walks the growing heap again and again, a quarter
+    # of `wharf validate` at 1,000 tables (bench/RESULTS.md). 50,000 keeps the cost flat; the
+    # older generations keep their defaults, so cycles are still collected.
+    import gc
+
+    gc.set_threshold(50_000, *gc.get_threshold()[1:])
     try:
         try:
             return _dispatch(argv)
