@@ -65,6 +65,10 @@ CONTAINERS = {"ForEach": ("activities",), "Until": ("activities",), "If": ("ifTr
 def measure(command: list[str], cwd: Path, log: Path) -> dict[str, float]:
     """Wall seconds and peak RSS (MiB) of one fresh process; its output goes to ``log``."""
     env = {**os.environ, "PYTHONPATH": str(ROOT / "platform"), "COLUMNS": "120"}
+    # The previous command's files are flushed first, so its write-back is not timed in this one.
+    # (Repeats still slow down here: writing the 7,041-file tree again costs 0.4 s of system time,
+    # then 3-5 s, until the page cache is dropped; bench/RESULTS.md. The fastest run is reported.)
+    os.sync()
     with log.open("wb") as out:
         started = time.perf_counter()
         process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, env=env)

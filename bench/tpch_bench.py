@@ -18,7 +18,7 @@ from outside; peak RSS is the process's maximum resident set (wait4):
   tables). The row-by-row mode runs only up to ``--slow-peer-max-scale``.
 
 lakewharf's time is split by part twice: from the run report (each activity's own seconds,
-summed per hop) and, with ``--profile``, from one more run under cProfile (.NET start-up,
+summed per hop) and, with ``--profile``, from one more run under cProfile on one core (.NET start-up,
 expression evaluation, each hop; the profiler slows Python code, not DuckDB's).
 """
 
@@ -171,8 +171,13 @@ def profile(out: Path) -> dict[str, float | None]:
     project = prepare_project(out)
     stats_file = out / "lakewharf.prof"
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "cProfile", "-o", str(stats_file), "-m", "lakewharf.cli.main",
-                    "--project", str(project), "run", "tpch"], check=True, capture_output=True)
+    command = [sys.executable, "-m", "cProfile", "-o", str(stats_file), "-m", "lakewharf.cli.main",
+               "--project", str(project), "run", "tpch"]
+    if shutil.which("taskset"):
+        # cProfile sees only the main thread: on one core the items of a level run one by one there
+        # (as in scale_bench.py), so each part is its CPU seconds on one core, DuckDB's one thread included.
+        command = ["taskset", "-c", "0", *command]
+    subprocess.run(command, check=True, capture_output=True)
     parts: dict[str, float | None] = {"total under the profiler": round(time.perf_counter() - started, 2)}
     stats = pstats.Stats(str(stats_file)).stats  # type: ignore[attr-defined]
     for part, suffix, function in PROFILED:
@@ -182,6 +187,9 @@ def profile(out: Path) -> dict[str, float | None]:
 
 
 def measure(name: str, command: list[str], env: dict[str, str] | None = None) -> dict[str, object]:
+    # What the previous variant wrote (GBs of Parquet and DuckDB pages) is flushed to disk first, or
+    # its write-back lands in the next variant's time: lakewharf measured 27-36 s at SF 1 by the order.
+    os.sync()
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env={**os.environ, **(env or {})})
