@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -26,3 +29,14 @@ def test_the_cases_orjson_spells_otherwise_fall_back() -> None:
     for document in ({"threshold": 1e-05}, {"n": -0.00002}, {1: "int key"}, {"big": 2**80}, ["é", "\u2028"]):
         assert json_bytes(document) == json.dumps(document, indent=2, ensure_ascii=False).encode("utf-8")
     assert json_bytes({"name": "café"}, ascii_only=True) == b'{\n  "name": "caf\\u00e9"\n}'
+
+
+@dataclasses.dataclass
+class _NotJson:
+    name: str = "x"
+
+
+@pytest.mark.parametrize("value", [_NotJson(), datetime.date(2026, 12, 3), {1, 2}])
+def test_what_json_refuses_is_still_refused(value: object) -> None:
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        json_bytes({"value": value})

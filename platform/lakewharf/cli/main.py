@@ -17,6 +17,7 @@ ripgrep does: the reader had what it wanted, and ``set -o pipefail`` scripts sta
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import os
 import sys
@@ -100,8 +101,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     # threshold (700 allocations) the collector walks the growing heap again and again, a quarter
     # of `wharf validate` at 1,000 tables (bench/RESULTS.md). 50,000 keeps the cost flat; the
     # older generations keep their defaults, so cycles are still collected.
-    import gc
-
     gc.set_threshold(50_000, *gc.get_threshold()[1:])
     try:
         try:
