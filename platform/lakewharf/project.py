@@ -13,7 +13,6 @@ from lakewharf.catalog.checks import CHECKS
 from lakewharf.catalog.loader import find_project_root, load_catalog_files
 from lakewharf.catalog.pipeline_checks import check_pipelines
 from lakewharf.catalog.pipelines import build_pipelines
-from lakewharf.catalog.secrets import find_inline_secrets
 from lakewharf.catalog.tables import build_table
 from lakewharf.errors import CatalogError, CatalogInvalid
 from lakewharf.model.catalog import Catalog
@@ -32,10 +31,10 @@ def resolve_project(project: Path | None) -> Path:
 def load_catalog(project: Path | None = None) -> Catalog:
     """Load, check and build the catalog. Raises ``CatalogInvalid`` with every problem found."""
     root = resolve_project(project)
-    loaded = load_catalog_files(root)
+    from lakewharf.generate.parallel import render_each
+
+    loaded = load_catalog_files(root, render_each)  # a thousand files' YAML and schemas on every core
     errors: list[CatalogError] = list(loaded.errors)
-    for f in loaded.files:
-        errors.extend(find_inline_secrets(f.doc))
     platform_files = [f for f in loaded.of_kind("platform") if f.valid]
     if not platform_files:
         raise CatalogInvalid(errors)

@@ -13,6 +13,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,33 +33,70 @@ def order() -> None:
     assert os.getpid() not in pids and 1 <= len(pids) <= 2, pids
 
 
-def same_bytes() -> None:
-    from lakewharf.generate import parallel, preparations
-    from lakewharf.generate.templates import template_environment
-    from lakewharf.project import load_catalog
-
+def _scale_catalog() -> Any:
     spec = importlib.util.spec_from_file_location("scale_catalog", ROOT / "bench" / "scale_catalog.py")
     assert spec and spec.loader
     writer = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(writer)
+    return writer
+
+
+def _on_workers(calls: list[int], pids: set[int]) -> Any:
+    """parallel.render_each, recording each call's item count and the processes that rendered."""
+    from lakewharf.generate import parallel
+
+    real = parallel.render_each
+
+    def counted(render, items):  # type: ignore[no-untyped-def]
+        calls.append(len(items))
+        marked = real(lambda item: (os.getpid(), render(item)), items)
+        pids.update(pid for pid, _ in marked)
+        return [result for _, result in marked]
+
+    return counted
+
+
+def same_bytes() -> None:
+    """Preparation scripts and the warehouse's files: the same artifacts from the workers."""
+    from lakewharf.generate import parallel, preparations, synapse
+    from lakewharf.generate.templates import template_environment
+    from lakewharf.project import load_catalog
+
     with tempfile.TemporaryDirectory() as tmp:
-        catalog = load_catalog(writer.write(40, Path(tmp) / "project"))
+        catalog = load_catalog(_scale_catalog().write(40, Path(tmp) / "project"))
         env = template_environment(catalog.root)
-        one = preparations.generate(catalog, env)  # 40 < MIN_ITEMS: one process
+        one = [*preparations.generate(catalog, env), *synapse.generate(catalog, env)]  # 40 < MIN_ITEMS
         parallel.MIN_ITEMS = 8
         calls: list[int] = []
-        real = parallel.render_each
+        pids: set[int] = set()
+        parallel.render_each = _on_workers(calls, pids)  # type: ignore[assignment]
+        on_workers = [*preparations.generate(catalog, env), *synapse.generate(catalog, env)]
+    assert calls == [40, 40], calls
+    assert pids and os.getpid() not in pids, pids
+    assert on_workers == one
 
-        def counted(render, items):  # type: ignore[no-untyped-def]
-            calls.append(len(items))
-            return real(lambda ds: f"{os.getpid()}\n{render(ds)}", items)
 
-        parallel.render_each = counted  # type: ignore[assignment]
-        on_workers = preparations.generate(catalog, env)
-    assert calls == [40], calls
-    assert os.getpid() not in {int(a.content.split(b"\n", 1)[0]) for a in on_workers}
-    assert [(a.path, a.content.split(b"\n", 1)[1]) for a in on_workers] == [(a.path, a.content) for a in one]
+def catalog_files() -> None:
+    """A catalog's files read on the workers: the same documents, problems and inline secrets."""
+    from lakewharf.catalog.loader import load_catalog_files
+    from lakewharf.generate import parallel
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = _scale_catalog().write(120, Path(tmp) / "project")
+        files = sorted((root / "catalog").rglob("*.yaml"))
+        assert len(files) > parallel.MIN_ITEMS, len(files)
+        files[3].write_text("columns: [unclosed\n")  # a YAML syntax error
+        files[60].write_text(files[60].read_text() + "unknown_field: 1\n")  # a schema problem
+        files[150].write_text(files[150].read_text().replace("description:", "password: hunter22\ndescription:", 1))
+        alone = load_catalog_files(root)
+        calls: list[int] = []
+        pids: set[int] = set()
+        on_workers = load_catalog_files(root, _on_workers(calls, pids))
+    assert calls == [len(files) + 1], calls  # and pipelines.yaml
+    assert pids and os.getpid() not in pids, pids
+    assert len(alone.errors) >= 3 and on_workers.errors == alone.errors, (alone.errors, on_workers.errors)
+    assert on_workers.files == alone.files
 
 
 if __name__ == "__main__":
-    {"order": order, "same_bytes": same_bytes}[sys.argv[1]]()
+    {"order": order, "same_bytes": same_bytes, "catalog_files": catalog_files}[sys.argv[1]]()

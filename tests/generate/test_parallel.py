@@ -89,5 +89,9 @@ def test_a_failing_item_raises_its_own_error_from_this_process() -> None:
     assert os.getpid() in seen  # rendered again here after the pool failed
 
 
-def test_preparation_scripts_are_the_same_bytes_on_workers() -> None:
+def test_preparation_scripts_and_warehouse_files_are_the_same_bytes_on_workers() -> None:
     _fresh("same_bytes")
+
+
+def test_catalog_files_read_on_workers_give_the_same_documents_and_problems() -> None:
+    _fresh("catalog_files")

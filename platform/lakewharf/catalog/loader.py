@@ -15,10 +15,12 @@ An object's name is its file name without ``.yaml``.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from lakewharf.catalog.schema import check_document
+from lakewharf.catalog.secrets import find_inline_secrets
 from lakewharf.catalog.yaml_source import YamlDocument, load_yaml_file
 from lakewharf.errors import CatalogError, CatalogInvalid
 
@@ -98,10 +100,19 @@ def discover(root: Path) -> tuple[list[tuple[str, str, Path]], list[CatalogError
     return found, errors
 
 
-def load_catalog_files(root: Path) -> LoadResult:
-    """Read and schema-check every file; collects every problem instead of stopping at the first."""
+_File = tuple[str, str, Path, str]  # kind, name, path, path relative to the project
+_Read = tuple[LoadedFile | None, list[CatalogError]]
+FileMap = Callable[[Callable[[_File], _Read], Sequence[_File]], list[_Read]]
+
+
+def load_catalog_files(root: Path, map_files: FileMap | None = None) -> LoadResult:
+    """Read, schema-check and scan for inline secrets every file; collects every problem instead of
+    stopping at the first.
+
+    ``map_files`` reads the files (``map_files(read, files)`` is ``[read(f) for f in files]``, in
+    order): the caller may spread them over processes, as ``wharf``'s commands do."""
     found, errors = discover(root)
-    files: list[LoadedFile] = []
+    unique: list[_File] = []
     seen: dict[tuple[str, str], str] = {}
     for kind, name, path in found:
         rel = _relative(root, path)
@@ -110,13 +121,26 @@ def load_catalog_files(root: Path) -> LoadResult:
                                  "keep one of the .yaml/.yml files"))
             continue
         seen[(kind, name)] = rel
-        try:
-            doc = load_yaml_file(path, rel)
-        except CatalogInvalid as exc:
-            errors.extend(exc.errors)
-            continue
-        problems = check_document(doc, kind)
+        unique.append((kind, name, path, rel))
+    files: list[LoadedFile] = []
+    for loaded, problems in (map_files or _each)(_read, unique):
         errors.extend(problems)
-        files.append(LoadedFile(kind, name, doc, valid=not problems))
+        if loaded is not None:
+            files.append(loaded)
     return LoadResult(files, errors)
 
+
+def _each(read: Callable[[_File], _Read], files: Sequence[_File]) -> list[_Read]:
+    return [read(f) for f in files]
+
+
+def _read(file: _File) -> _Read:
+    """One file: (the loaded file, its schema problems and inline secrets), or (None, why it could
+    not be read)."""
+    kind, name, path, rel = file
+    try:
+        doc = load_yaml_file(path, rel)
+    except CatalogInvalid as exc:
+        return None, exc.errors
+    problems = check_document(doc, kind)
+    return LoadedFile(kind, name, doc, valid=not problems), [*problems, *find_inline_secrets(doc)]

@@ -21,6 +21,9 @@ class Artifact:
 
 # A float below 1e-4 in orjson's spellings (0.00001, 2.5e-6), which Python's json writes 1e-05, 2.5e-06.
 _SMALL_FLOAT = re.compile(rb"\b0\.0000|[0-9]e-[0-9](?![0-9])")
+# What every match of _SMALL_FLOAT contains. Searched first: a literal-led pattern and ``in`` scan
+# megabytes ~40× faster than _SMALL_FLOAT's leading digit class, and most documents hold neither.
+_E_MINUS_DIGIT = re.compile(rb"e-[0-9]")
 # What ensure_ascii escapes (all but printable ASCII; the indent's newlines are orjson's own).
 _NOT_PRINTABLE_ASCII = re.compile(rb"[^\n\x20-\x7e]")
 
@@ -38,9 +41,13 @@ def json_bytes(data: Any, *, ascii_only: bool = False) -> bytes:
         text = orjson.dumps(data, option=options)
     except TypeError:  # non-string keys, integers beyond 64 bits, dataclasses, dates, other types
         text = b""
-    if not text or _SMALL_FLOAT.search(text) or (ascii_only and _NOT_PRINTABLE_ASCII.search(text)):
+    if not text or _may_hold_small_float(text) or (ascii_only and _NOT_PRINTABLE_ASCII.search(text)):
         return json.dumps(data, indent=2, ensure_ascii=ascii_only).encode("utf-8")
     return text
+
+
+def _may_hold_small_float(text: bytes) -> bool:
+    return (b"0.0000" in text or _E_MINUS_DIGIT.search(text) is not None) and _SMALL_FLOAT.search(text) is not None
 
 
 def json_artifact(path: str, data: Any, elements: tuple[str, ...],

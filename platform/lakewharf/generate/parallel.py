@@ -1,10 +1,10 @@
-"""Render many independent texts on every core: forked worker processes, results in input order.
+"""Render many independent items on every core: forked worker processes, results in input order.
 
-Rendering a preparation's SQL is pure Python (sqlglot's generator) and holds the GIL, so threads
-do not help; at N = 1,000 it is two thirds of ``wharf generate``. Forked workers inherit the
-loaded catalog and templates (nothing is pickled on the way in), each renders a contiguous share
-and sends back strings, which are put back in the input order: the output is the same bytes as
-one process gives, only sooner.
+Rendering a preparation's SQL (sqlglot's generator) or a table's warehouse files (Jinja) is pure
+Python and holds the GIL, so threads do not help; at N = 1,000 the two are over half of
+``wharf generate``. Forked workers inherit the loaded catalog and templates (nothing is pickled on
+the way in), each renders a contiguous share and sends back its results (texts, artifacts), which
+are put back in the input order: the output is the same bytes as one process gives, only sooner.
 
 The pool is used only where forking is safe and pays: a platform with ``fork``, the main thread of
 a process running no other thread (the local runner's item threads, DuckDB's or .NET's state must
@@ -16,21 +16,24 @@ itself, so the user sees the same error, located the same way, as without the po
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import sys
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 MIN_ITEMS = 200  # below this, starting the workers costs more than it saves (N = 100: ~2 s of work)
 WORKERS_ENV = "WHARF_GENERATE_WORKERS"  # 1 turns the pool off; default: the usable cores
 
-_job: tuple[Callable[[Any], str], Sequence[Any]] | None = None  # set before the fork, read by workers
+_job: tuple[Callable[[Any], Any], Sequence[Any]] | None = None  # set before the fork, read by workers
+Item = TypeVar("Item")
+Result = TypeVar("Result")
 
 
-def _render_share(bounds: tuple[int, int]) -> list[str]:
+def _render_share(bounds: tuple[int, int]) -> list[Any]:
     assert _job is not None
     render, items = _job
     return [render(item) for item in items[bounds[0]:bounds[1]]]
@@ -47,7 +50,7 @@ def workers() -> int:
 # Libraries running threads of their own, invisible to ``threading``: once one is loaded (the local
 # runner's DuckDB, the expression engine's .NET runtime), a fork could copy a lock another thread
 # holds. ``wharf generate``, ``plan``, ``diff`` and ``cost`` load none of them.
-_NATIVE_THREADS = ("duckdb", "clr", "pythonnet", "pyarrow")
+_NATIVE_THREADS = ("duckdb", "clr", "pythonnet", "pyarrow", "grpc")
 
 
 def _can_fork() -> bool:
@@ -56,7 +59,7 @@ def _can_fork() -> bool:
             and not any(name in sys.modules for name in _NATIVE_THREADS))
 
 
-def render_each(render: Callable[[Any], str], items: Sequence[Any]) -> list[str]:
+def render_each(render: Callable[[Item], Result], items: Sequence[Item]) -> list[Result]:
     """``[render(item) for item in items]``, on several processes when that is safe and pays."""
     global _job
     count = min(workers(), len(items))
@@ -67,6 +70,9 @@ def render_each(render: Callable[[Any], str], items: Sequence[Any]) -> list[str]
     step = -(-len(items) // shares)
     bounds = [(i, min(i + step, len(items))) for i in range(0, len(items), step)]
     _job = (render, items)
+    # The inherited heap moves to the collector's permanent generation, so the workers' collections
+    # do not touch (and copy, page by page) every object of the catalog: Python's gc.freeze docs.
+    gc.freeze()
     try:
         # ProcessPoolExecutor, not multiprocessing.Pool: a worker that dies (out of memory) breaks
         # the pool with an error here instead of leaving the map waiting forever.
@@ -76,4 +82,5 @@ def render_each(render: Callable[[Any], str], items: Sequence[Any]) -> list[str]
         return [render(item) for item in items]
     finally:
         _job = None
+        gc.unfreeze()
     return [text for part in parts for text in part]

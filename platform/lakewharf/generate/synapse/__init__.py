@@ -20,6 +20,8 @@ and byte-identical for the same catalog. The SQL text comes from the project's
 
 from __future__ import annotations
 
+from functools import partial
+
 from jinja2 import Environment
 
 from lakewharf.generate.artifact import Artifact, text_artifact
@@ -34,9 +36,9 @@ from lakewharf.generate.synapse.loading import (
     load_script,
 )
 from lakewharf.generate.synapse.procedures import load_plan
-from lakewharf.generate.synapse.tables import TableDef, lineage, role_name, table_def
+from lakewharf.generate.synapse.tables import lineage, role_name, table_def
 from lakewharf.model import naming
-from lakewharf.model.catalog import Catalog
+from lakewharf.model.catalog import Catalog, Table
 
 __all__ = [
     "LAKE_ACCOUNT_PLACEHOLDER",
@@ -51,24 +53,27 @@ WAREHOUSE = "synapse/warehouse"
 
 
 def generate(catalog: Catalog, templates: Environment) -> list[Artifact]:
-    tables = [table_def(catalog, t) for t in sorted(catalog.tables.values(), key=lambda t: t.name)]
+    from lakewharf.generate.parallel import render_each
+
+    tables = sorted(catalog.tables.values(), key=lambda t: t.name)
     out = [_schemas(catalog, tables, templates)]
-    for t in tables:
-        out += _table_artifacts(catalog, t, templates)
+    # Five files per table, a sixth of generate's time at 1,000 tables: rendered on every core.
+    for artifacts in render_each(partial(_table_artifacts, catalog, templates=templates), tables):
+        out += artifacts
     out += serverless.artifacts(catalog, templates)
     return out
 
 
-def _schemas(catalog: Catalog, tables: list[TableDef], templates: Environment) -> Artifact:
-    schemas = [{"name": s, "purpose": "warehouse tables"} for s in sorted({t.table.schema for t in tables})]
+def _schemas(catalog: Catalog, tables: list[Table], templates: Environment) -> Artifact:
+    schemas = [{"name": s, "purpose": "warehouse tables"} for s in sorted({t.schema for t in tables})]
     schemas += [{"name": naming.STAGING_SCHEMA, "purpose": "staging tables, filled by COPY INTO"},
                 {"name": naming.ETL_SCHEMA, "purpose": "load procedures and control tables"}]
-    readers = sorted({r for t in tables for r in (*t.table.readers, *t.table.unmask)})
+    readers = sorted({r for t in tables for r in (*t.readers, *t.unmask)})
     roles = [{"name": role_name(r), "description": _role_description(catalog, r)} for r in readers]
     text = templates.get_template(f"{WAREHOUSE}/schemas.sql.j2").render(
         schemas=schemas, roles=roles, watermarks=naming.watermark_table(), load_log=f"{naming.ETL_SCHEMA}.load_log",
         test_results=naming.test_results_table())
-    elements = (*(f"role:{r}" for r in readers), *(f"table:{t.table.name}" for t in tables))
+    elements = (*(f"role:{r}" for r in readers), *(f"table:{t.name}" for t in tables))
     return text_artifact(f"{WAREHOUSE}/00_schemas.sql", text, elements)
 
 
@@ -78,7 +83,8 @@ def _role_description(catalog: Catalog, role: str) -> str:
     return f"catalog role {role}" + (f": {text}" if text else "")
 
 
-def _table_artifacts(catalog: Catalog, t: TableDef, templates: Environment) -> list[Artifact]:
+def _table_artifacts(catalog: Catalog, table: Table, templates: Environment) -> list[Artifact]:
+    t = table_def(catalog, table)
     element = (f"table:{t.table.name}",)
     source = (f"dataset:{t.table.source_dataset}",) if t.table.source_dataset else (f"model:{t.table.source_model}",)
     flow = lineage(catalog, t.table)
