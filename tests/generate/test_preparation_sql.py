@@ -251,10 +251,31 @@ def test_the_tsql_shortcut_keeps_every_select_rewrite_but_the_unnest_one() -> No
     assert names == [*preparation_sql.SELECT_REWRITES, "unnest_generate_date_array_using_recursive_cte"]
 
 
+def test_the_tsql_cte_shortcut_stands_for_sqlglots_output_naming() -> None:
+    """``render`` names a CTE body's plain output columns itself (``preparation_sql._tsql_cte``)
+    instead of sqlglot's T-SQL CTE rewrite, which must be that one alone (this fails on an upgrade
+    that changes it; the texts below compare the two)."""
+    from sqlglot import exp
+    from sqlglot.dialects.tsql import TSQL
+
+    handler = TSQL.Generator.TRANSFORMS[exp.CTE]
+    steps = dict(zip(handler.__code__.co_freevars, (c.cell_contents for c in handler.__closure__ or ()),
+                     strict=True))["transforms"]
+    assert [step.__name__ for step in steps] == ["qualify_derived_table_outputs"]
+
+
 @pytest.mark.parametrize("sql", [
     "SELECT a, b FROM t WHERE a IN (SELECT a FROM u) QUALIFY ROW_NUMBER() OVER (PARTITION BY a ORDER BY b) = 1",
     "WITH s AS (SELECT DISTINCT ON (a) a, b FROM t ORDER BY a, b) SELECT * FROM s WHERE b > 1",
     "SELECT d FROM UNNEST(GENERATE_DATE_ARRAY(DATE '2024-01-01', DATE '2024-01-31', INTERVAL 1 DAY)) AS g(d)",
+    # CTE bodies, named without sqlglot's scope where they hold only aliases, stars and columns
+    'WITH s0 AS (SELECT a, "B", t.c, "Mixed Case", x AS y FROM t), s1 AS (SELECT *, a + 1 AS z FROM s0) '
+    "SELECT a, z FROM s1",
+    "WITH s0 AS (SELECT t.* FROM t), s1 AS (SELECT s0.*, b FROM s0) SELECT * FROM s1",
+    # and sqlglot's own handler for the others
+    "WITH s0 AS (SELECT a + 1, (b), (SELECT MAX(c) FROM u) FROM t) SELECT * FROM s0",
+    "WITH s0 AS (SELECT a FROM t UNION ALL SELECT b FROM u) SELECT * FROM s0",
+    "WITH s0(x, y) AS (SELECT a, b FROM t) SELECT x FROM s0",
 ])
 def test_tsql_render_is_sqlglots_own_text(sql: str) -> None:
     import sqlglot

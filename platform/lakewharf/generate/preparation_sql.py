@@ -163,8 +163,10 @@ def _generator(dialect: str, trees: list[exp.Expression], *, pretty: bool,
     handlers: dict[type[exp.Expression], Any] = {}
     if dialect == "tsql" and all(tree.find(exp.Unnest) is None for tree in trees):
         handlers[exp.Select] = _tsql_select_without_unnest()
+    if dialect == "tsql":
+        handlers[exp.CTE] = _tsql_cte(generator._dispatch[exp.CTE])
     if shared_ctes is not None:
-        handlers[exp.CTE] = _sharing(generator._dispatch[exp.CTE], shared_ctes)
+        handlers[exp.CTE] = _sharing(handlers.get(exp.CTE, generator._dispatch[exp.CTE]), shared_ctes)
     if handlers:
         # sqlglot's table is shared by every generator of the dialect: this instance gets its own.
         generator._dispatch = {**generator._dispatch, **handlers}
@@ -182,6 +184,38 @@ def _tsql_select_without_unnest() -> Any:
 
 # T-SQL's SELECT rewrites in sqlglot, but the one for UNNEST (see _tsql_select_without_unnest).
 SELECT_REWRITES = ("eliminate_distinct_on", "eliminate_semi_and_anti_joins", "eliminate_qualify")
+
+
+def _tsql_cte(render_cte: Any) -> Any:
+    """sqlglot's T-SQL CTE handler, which first names every unnamed output column of the body
+    (``qualify_derived_table_outputs``: a scope built over the whole body to find them, a quarter
+    of the preparations' time). For a SELECT body whose outputs are aliases, stars and plain
+    columns, as the steps build them, the columns get the same names here without the scope: each
+    its own, quoted as the column is (what that transform does to them); any other body takes
+    sqlglot's handler. tests/generate/test_preparation_sql.py compares the two."""
+
+    def cte(self: Any, expression: exp.CTE) -> str:
+        alias, body = expression.args.get("alias"), expression.this
+        if not (isinstance(body, exp.Select) and isinstance(alias, exp.TableAlias) and not alias.columns):
+            return str(render_cte(self, expression))
+        outputs = body.selects
+        if not all(isinstance(c, exp.Alias) or c.is_star or _plain_column(c) for c in outputs):
+            return str(render_cte(self, expression))
+        if any(_plain_column(c) for c in outputs):
+            body.set("expressions", [_named(c) if _plain_column(c) else c for c in outputs])
+        return str(self.cte_sql(expression))
+
+    return cte
+
+
+def _plain_column(node: exp.Expression) -> bool:
+    return type(node) is exp.Column and isinstance(node.this, exp.Identifier)
+
+
+def _named(column: exp.Column) -> exp.Alias:
+    named = exp.alias_(column, alias=column.output_name, copy=False)
+    named.args["alias"].set("quoted", column.this.quoted)
+    return named
 
 
 def _sharing(render_cte: Any, texts: dict[int, str]) -> Any:
