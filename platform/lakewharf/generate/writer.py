@@ -79,10 +79,14 @@ def swap_in(out: Path, files: Iterable[tuple[str, bytes]], refused: type[WharfEr
         raise refused(f"cannot write into {out.parent}: {exc.strerror or exc}") from None
     try:
         staging.chmod(0o755)  # mkdtemp creates 0700; the tree is meant to be read by others
+        made: set[Path] = set()
         for rel, data in files:
             target = staging / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
+            if target.parent not in made:  # a few folders hold thousands of files: one mkdir each
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(target.parent)
+            with open(target, "wb") as handle:
+                handle.write(data)
         backup = out.with_name(f".{out.name}.old")
         if backup.exists():
             shutil.rmtree(backup)
