@@ -3,6 +3,7 @@
     python bench/scale_bench.py                      (N = 10, 100, 1000; make bench-scale)
     python bench/scale_bench.py --sizes 1000 --repeat 3
     python bench/scale_bench.py --sizes 10 --run 100 (also `wharf run` of a 100-table catalog)
+    python bench/scale_bench.py --sizes 1000 --repeat 3 --out /dev/shm/sb   (on tmpfs: see below)
 
 For each N, bench/scale_catalog.py writes a fresh project (N entities from database tables and file
 drops, each prepared into trusted and merge-loaded, one nightly pipeline). Every command runs in a
@@ -13,6 +14,11 @@ fresh process, timed from outside; peak RSS is the process's maximum resident se
 - the floor, in the same run: one process that loads every catalog file with PyYAML's C loader
   (``yaml.load(..., CSafeLoader)``) and writes the bytes of the generated tree into a new folder:
   the least work any tool that reads this catalog and writes this tree must do.
+
+Writing the tree is file-system work, the same for the floor and for generate: on a disk whose
+speed drifts (this machine's ext4 slows with every tree written and deleted, 0.4 to 2 s for the
+same 7,041 files) the ratio drifts with it, so ``--out`` on a tmpfs (/dev/shm) gives the steadiest
+ratio; the file system is recorded in the results.
 
 Also reported: the Data Factory entities of build/adf (pipelines, datasets, linked services,
 triggers; Data Factory allows 5,000 per factory), the activities of each pipeline counted as Data
@@ -201,6 +207,18 @@ def table(results: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def filesystem(folder: Path) -> str:
+    """The type of the file system ``folder`` is on (/proc/mounts): writing 7,041 files costs
+    ~0.2 s on tmpfs and 0.4-2 s on this machine's ext4, whose speed drifts with what was deleted."""
+    try:
+        mounts = [line.split()[1:3] for line in Path("/proc/mounts").read_text().splitlines()]
+    except OSError:
+        return "unknown"
+    best = max((m for m in mounts if folder == Path(m[0]) or Path(m[0]) in folder.parents),
+               key=lambda m: len(m[0]), default=None)
+    return best[1] if best else "unknown"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="*", default=[10, 100, 1000], help="catalog sizes (tables)")
@@ -220,7 +238,7 @@ def main() -> None:
               f"(ratio {r['ratio_to_floor']:.1f}×), {r['factory']['entities']} entities, "
               f"peak RSS {r['peak_rss_mib']:.0f} MiB", flush=True)
     summary: dict[str, Any] = {"date": time.strftime("%Y-%m-%d"), "machine": f"{os.cpu_count()} cores, Python "
-                               f"{sys.version.split()[0]}", "sizes": results}
+                               f"{sys.version.split()[0]}", "filesystem": filesystem(out), "sizes": results}
     if args.run:
         summary["run"] = bench_run(args.run, out, args.profile_run)
         print(f"wharf run, {args.run} tables: {summary['run']['seconds']:.1f} s, "

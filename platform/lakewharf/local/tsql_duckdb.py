@@ -27,6 +27,7 @@ from collections.abc import Callable
 import sqlglot
 from sqlglot import exp
 
+from lakewharf.local.tsql_antijoin import anti_joins
 from lakewharf.local.tsql_casts import binary_text, text_to
 from lakewharf.local.tsql_json import JsonRules
 from lakewharf.local.tsql_rowsets import STAND_IN, Resolver, Rowset, declared, lift, replace
@@ -74,6 +75,7 @@ def translate(tsql: str, *, schema: Schema | None = None, case_insensitive: bool
     for tree in trees:
         tree = annotate(tree, schema)
         _Rewriter(case_insensitive, _once(note)).run(tree)
+        anti_joins(tree)
         restore_spelling(tree)
         if lifted and rowsets is not None:
             replace(tree, lifted, rowsets, _Rewriter._duck_type)
