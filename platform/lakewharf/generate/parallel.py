@@ -1,8 +1,8 @@
 """Render many independent items on every core: forked worker processes, results in input order.
 
-Rendering a preparation's SQL (sqlglot's generator) or a table's warehouse files (Jinja) is pure
-Python and holds the GIL, so threads do not help; at N = 1,000 the two are over half of
-``wharf generate``. Forked workers inherit the loaded catalog and templates (nothing is pickled on
+Rendering a preparation's SQL (sqlglot's generator) or a table's warehouse files (Jinja), and
+reading a catalog file (``project.load_catalog``, for every command), are pure Python and hold the
+GIL, so threads do not help; at N = 1,000 they are most of ``wharf validate`` and ``generate``. Forked workers inherit the loaded catalog and templates (nothing is pickled on
 the way in), each renders a contiguous share and sends back its results (texts, artifacts), which
 are put back in the input order: the output is the same bytes as one process gives, only sooner.
 
