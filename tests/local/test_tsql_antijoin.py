@@ -84,8 +84,21 @@ def test_the_load_log_check_keeps_unlogged_runs_and_null_run_ids(con: Any) -> No
     "SELECT s.k FROM stg.t AS s WHERE NOT EXISTS (SELECT 1 FROM etl.load_log AS s WHERE s.run_id = s.grp)",
     "SELECT s.k FROM stg.t AS s WHERE s.k = 1 OR NOT EXISTS (SELECT 1 FROM etl.load_log AS l "
     "WHERE l.run_id = s._run_id)",
+    # an aggregate makes the subquery one row (NOT EXISTS is never true), a comma join would bind
+    # an appended JOIN to its last table, a table function may read the outer row
+    "SELECT s.k FROM stg.t AS s WHERE NOT EXISTS (SELECT COUNT(*) FROM etl.load_log AS l WHERE l.run_id = s._run_id)",
+    "SELECT s.k FROM stg.t AS s, stg.t AS u WHERE u.k = s.k AND NOT EXISTS (SELECT 1 FROM etl.load_log AS l "
+    "WHERE l.run_id = s._run_id)",
+    "SELECT s.k FROM stg.t AS s WHERE NOT EXISTS (SELECT 1 FROM GENERATE_SERIES(1, s.k) AS l(value) "
+    "WHERE l.value = s.k)",
 ])
 def test_other_shapes_are_left_as_written(con: Any, monkeypatch: pytest.MonkeyPatch, tsql: str) -> None:
     rewritten = translate(tsql)
     assert "ANTI JOIN" not in rewritten
     assert rewritten == _as_written(monkeypatch, tsql)
+
+
+def test_an_aggregate_subquery_keeps_no_row(con: Any) -> None:
+    sql = translate("SELECT s.k FROM stg.t AS s WHERE NOT EXISTS (SELECT COUNT(*) FROM etl.load_log AS l "
+                    "WHERE l.run_id = s._run_id)")
+    assert con.execute(sql).fetchall() == []

@@ -2,9 +2,10 @@
 
 Rendering a preparation's SQL (sqlglot's generator) or a table's warehouse files (Jinja), and
 reading a catalog file (``project.load_catalog``, for every command), are pure Python and hold the
-GIL, so threads do not help; at N = 1,000 they are most of ``wharf validate`` and ``generate``. Forked workers inherit the loaded catalog and templates (nothing is pickled on
-the way in), each renders a contiguous share and sends back its results (texts, artifacts), which
-are put back in the input order: the output is the same bytes as one process gives, only sooner.
+GIL, so threads do not help; at N = 1,000 they are most of ``wharf validate`` and ``generate``.
+Forked workers inherit the loaded catalog and templates (nothing is pickled on the way in), each
+renders a contiguous share and sends back its results (texts, documents, artifacts), which are put
+back in the input order: the output is the same as one process gives, only sooner.
 
 The pool is used only where forking is safe and pays: a platform with ``fork``, the main thread of
 a process running no other thread (the local runner's item threads, DuckDB's or .NET's state must
@@ -72,6 +73,7 @@ def render_each(render: Callable[[Item], Result], items: Sequence[Item]) -> list
     _job = (render, items)
     # The inherited heap moves to the collector's permanent generation, so the workers' collections
     # do not touch (and copy, page by page) every object of the catalog: Python's gc.freeze docs.
+    frozen_here = gc.get_freeze_count() == 0  # a process that froze its own heap keeps it frozen
     gc.freeze()
     try:
         # ProcessPoolExecutor, not multiprocessing.Pool: a worker that dies (out of memory) breaks
@@ -82,5 +84,6 @@ def render_each(render: Callable[[Item], Result], items: Sequence[Item]) -> list
         return [render(item) for item in items]
     finally:
         _job = None
-        gc.unfreeze()
+        if frozen_here:
+            gc.unfreeze()
     return [text for part in parts for text in part]

@@ -13,9 +13,10 @@ WHERE l.table_name = N'…') AS _anti0 ON _anti0._k0 = s._run_id`` it takes 3.7 
 
 The two are the same filter: a row is kept exactly when no inner row matches it, a NULL on either
 side of ``=`` matches nothing, and duplicate inner rows cannot multiply outer rows of an anti join.
-Only the plain shape is rewritten: a top-level conjunct ``NOT EXISTS`` of a SELECT's WHERE, over
-one table with no grouping, joins or nested queries, whose conditions are each either on that
-table alone or ``inner = outer`` with every column qualified. Anything else is left as written.
+Only the plain shape is rewritten: a top-level conjunct ``NOT EXISTS`` of a SELECT's WHERE (whose
+FROM has no comma joins), over one plain table with no grouping, aggregate, joins or nested
+queries, whose conditions are each either on that table alone or ``inner = outer`` with every
+column qualified. Anything else is left as written.
 """
 
 from __future__ import annotations
@@ -75,6 +76,9 @@ def _rewrite(select: exp.Select) -> None:
     outer = _sources(select) if where is not None else None
     if where is None or outer is None:
         return
+    if any(not (j.args.get("kind") or j.args.get("side") or j.args.get("on") or j.args.get("using"))
+           for j in select.args.get("joins") or []):
+        return  # after ``FROM a, b`` an appended JOIN would bind to b alone (a comma ranks below JOIN)
     kept: list[exp.Expression] = []
     joins: list[exp.Join] = []
     for conjunct in _conjuncts(where.this):
@@ -99,9 +103,13 @@ def _as_anti_join(conjunct: exp.Expression, outer: set[str], name: str) -> exp.J
     sub = conjunct.this.this
     if not isinstance(sub, exp.Select) or {k for k, v in sub.args.items() if v} - _PLAIN_SUBQUERY_ARGS:
         return None
+    if any(output.find(exp.AggFunc) is not None for output in sub.expressions):
+        return None  # an aggregate without GROUP BY is one row whatever matches: EXISTS is true
     from_, sub_where = sub.args.get("from_") or sub.args.get("from"), sub.args.get("where")
     if from_ is None or sub_where is None or not isinstance(from_.this, exp.Table):
         return None
+    if not isinstance(from_.this.this, exp.Identifier) or from_.this.find(exp.Column) is not None:
+        return None  # a table function, perhaps over the outer row: not a plain table
     inner = from_.this.alias_or_name.lower()
     if inner in outer or name in outer or sub_where.find(exp.Select, exp.Subquery, exp.Exists) is not None:
         return None
