@@ -8,8 +8,8 @@ The load procedures skip staged rows whose run the load log already lists::
 
 DuckDB plans a correlated subquery as a delim join, which keeps every column of every outer row
 (6 M staged lineitem rows) to deduplicate the correlated values: 6.0 s against 3.7 s for the same
-INSERT with no check at all. Written as ``ANTI JOIN (SELECT l.run_id AS _k0 FROM etl.load_log AS l
-WHERE l.table_name = N'…') AS _anti0 ON _anti0._k0 = s._run_id`` it takes 3.7 s.
+INSERT with no check at all. Written as ``ANTI JOIN (SELECT l.run_id AS run_id FROM etl.load_log AS
+l WHERE l.table_name = N'…') AS _anti0 ON _anti0.run_id = s._run_id`` it takes 3.7 s.
 
 The two are the same filter: a row is kept exactly when no inner row matches it, a NULL on either
 side of ``=`` matches nothing, and duplicate inner rows cannot multiply outer rows of an anti join.
@@ -133,11 +133,14 @@ def _as_anti_join(conjunct: exp.Expression, outer: set[str], name: str) -> exp.J
             return None
     if not keys:
         return None
-    body = exp.Select(expressions=[exp.alias_(key.copy(), f"_k{i}") for i, (key, _) in enumerate(keys)])
+    # A key that is a column keeps its name, so that an error comparing it names that column.
+    names = [key.name if isinstance(key, exp.Column) else "" for key, _ in keys]
+    names = [n if n and names.count(n) == 1 else f"_k{i}" for i, n in enumerate(names)]
+    body = exp.Select(expressions=[exp.alias_(key.copy(), n) for (key, _), n in zip(keys, names, strict=True)])
     body = body.from_(from_.this.copy(), copy=False)
     if filters:
         body = body.where(_and([f.copy() for f in filters]), copy=False)
-    on = _and([exp.EQ(this=exp.column(f"_k{i}", table=name), expression=value.copy())
-               for i, (_, value) in enumerate(keys)])
+    on = _and([exp.EQ(this=exp.column(n, table=name), expression=value.copy())
+               for (_, value), n in zip(keys, names, strict=True)])
     derived = exp.Subquery(this=body, alias=exp.TableAlias(this=exp.to_identifier(name)))
     return exp.Join(this=derived, kind="ANTI", on=on)
