@@ -18,12 +18,10 @@ itself, so the user sees the same error, located the same way, as without the po
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
 MIN_ITEMS = 200  # below this, starting the workers costs more than it saves (N = 100: ~2 s of work)
@@ -55,6 +53,8 @@ _NATIVE_THREADS = ("duckdb", "clr", "pythonnet", "pyarrow", "grpc")
 
 
 def _can_fork() -> bool:
+    import multiprocessing  # only once there are enough items: every command loads a catalog through here
+
     return ("fork" in multiprocessing.get_all_start_methods()
             and threading.current_thread() is threading.main_thread() and threading.active_count() == 1
             and not any(name in sys.modules for name in _NATIVE_THREADS))
@@ -70,6 +70,9 @@ def render_each(render: Callable[[Item], Result], items: Sequence[Item]) -> list
     shares = count * 4
     step = -(-len(items) // shares)
     bounds = [(i, min(i + step, len(items))) for i in range(0, len(items), step)]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     _job = (render, items)
     # The inherited heap moves to the collector's permanent generation, so the workers' collections
     # do not touch (and copy, page by page) every object of the catalog: Python's gc.freeze docs.
@@ -86,4 +89,4 @@ def render_each(render: Callable[[Item], Result], items: Sequence[Item]) -> list
         _job = None
         if frozen_here:
             gc.unfreeze()
-    return [text for part in parts for text in part]
+    return [result for part in parts for result in part]

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 
 from sqlglot import exp
 
-_PLAIN_SUBQUERY_ARGS = {"expressions", "from", "from_", "where"}
+_PLAIN_SUBQUERY_ARGS = {"expressions", "from_", "where"}  # sqlglot 30 (pinned) names FROM "from_"
 
 
 def anti_joins(tree: exp.Expression) -> None:
@@ -53,7 +53,7 @@ def _and(nodes: list[exp.Expression]) -> exp.Expression:
 
 def _sources(select: exp.Select) -> set[str] | None:
     """The lower-case names the SELECT's FROM and joins give their sources; None without a FROM."""
-    from_ = select.args.get("from_") or select.args.get("from")
+    from_ = select.args.get("from_")
     if from_ is None:
         return None
     names = {from_.this.alias_or_name.lower()}
@@ -105,7 +105,7 @@ def _as_anti_join(conjunct: exp.Expression, outer: set[str], name: str) -> exp.J
         return None
     if any(output.find(exp.AggFunc) is not None for output in sub.expressions):
         return None  # an aggregate without GROUP BY is one row whatever matches: EXISTS is true
-    from_, sub_where = sub.args.get("from_") or sub.args.get("from"), sub.args.get("where")
+    from_, sub_where = sub.args.get("from_"), sub.args.get("where")
     if from_ is None or sub_where is None or not isinstance(from_.this, exp.Table):
         return None
     if not isinstance(from_.this.this, exp.Identifier) or from_.this.find(exp.Column) is not None:
