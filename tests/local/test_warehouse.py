@@ -7,9 +7,11 @@ import re
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from lakewharf.generate.generate_all import generate_all
+from lakewharf.local.tsql_staging import NOTE as READ_THROUGH
 from lakewharf.local.tsql_text import CopyInto, split_statements, strip_comments
 from lakewharf.local.warehouse import DuckDBWarehouse, WarehouseError, read_only_select
 from lakewharf.project import load_catalog
@@ -24,12 +26,15 @@ def scripts() -> dict[str, str]:
 
 
 class Loader:
-    """A warehouse with the generated DDL applied; staging rows come from ``staged``."""
+    """A warehouse with the generated DDL applied; staging rows come from ``staged``. With
+    ``read_through``, COPY INTO reads them from a Parquet file as the local lake has them, and
+    the interpreter may leave the copy pending (``tsql_staging``); otherwise they are inserted."""
 
-    def __init__(self, tmp: Path, scripts: dict[str, str]) -> None:
+    def __init__(self, tmp: Path, scripts: dict[str, str], *, read_through: bool = False) -> None:
         self.staged: dict[str, pa.Table] = {}
         self.scripts = scripts
-        self.wh = DuckDBWarehouse(tmp / "wh.duckdb", copy_into=self._copy)
+        self.tmp = tmp
+        self.wh = DuckDBWarehouse(tmp / "wh.duckdb", copy_into=LakeFiles(self) if read_through else self._copy)
         order = [
             "synapse/warehouse/00_schemas.sql",
             *sorted(p for p in scripts if "/tables/" in p or "/procedures/" in p),
@@ -47,6 +52,9 @@ class Loader:
         self.wh.con.unregister("incoming")
         return table.num_rows
 
+    def read_through(self) -> int:
+        return self.wh.translations.rewritten.get(READ_THROUGH, 0)
+
     def load(self, table: str, run_id: str) -> None:
         self.wh.execute(self.scripts[f"synapse/warehouse/load/{table}.sql"].replace("@{pipeline().RunId}", run_id))
 
@@ -54,9 +62,29 @@ class Loader:
         return self.wh.query(sql)[1]
 
 
-@pytest.fixture
-def loader(tmp_path: Path, scripts: dict[str, str]) -> Loader:
-    return Loader(tmp_path, scripts)
+class LakeFiles:
+    """COPY INTO from Parquet files, as the local run's handler (``sql_activities.LakeCopy``)."""
+
+    def __init__(self, loader: Loader) -> None:
+        self.loader = loader
+
+    def locate(self, c: CopyInto) -> str:
+        path = self.loader.tmp / f"{c.table}.parquet"
+        pq.write_table(self.loader.staged[c.table], path)
+        return str(path)
+
+    def counted(self, c: CopyInto, rows: int) -> None:
+        assert rows == self.loader.staged[c.table].num_rows
+
+    def __call__(self, c: CopyInto) -> int:
+        return self.loader.wh.load_parquet(c.table, c.columns, self.locate(c))
+
+
+@pytest.fixture(params=["as written", "read through"])
+def loader(request: pytest.FixtureRequest, tmp_path: Path, scripts: dict[str, str]) -> Loader:
+    """Each load test runs with COPY INTO as written and with it read through (``tsql_staging``):
+    both must leave every table the same."""
+    return Loader(tmp_path, scripts, read_through=request.param == "read through")
 
 
 def _customers(rows: list[tuple[int, str, str]]) -> pa.Table:
@@ -107,6 +135,7 @@ def test_merge_keeps_the_latest_row_and_rerunning_changes_nothing(loader: Loader
     assert loader.rows("SELECT * FROM mart.dim_customer WHERE customer_id <> -1 ORDER BY customer_id") == first
     assert loader.rows("SELECT COUNT(*) FROM stg.mart__dim_customer") == [(0,)]  # staging emptied
     assert [r[0] for r in loader.rows("SELECT run_id FROM etl.load_log ORDER BY run_id")] == ["run-1", "run-2"]
+    assert loader.read_through() == (2 if isinstance(loader.wh.copy_into, LakeFiles) else 0)
 
 
 def test_type_2_history_records_a_segment_move(loader: Loader) -> None:

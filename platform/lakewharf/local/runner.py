@@ -55,7 +55,7 @@ _LEVEL = re.compile(r"L(\d+)_")
 
 def _execute(ctx: RunContext, activity: Any) -> tuple[dict[str, Any], Measured]:
     from lakewharf.local.copy_activity import run_copy
-    from lakewharf.local.sql_activities import copy_into_handler, run_lookup, run_serverless, run_warehouse
+    from lakewharf.local.sql_activities import LakeCopy, run_lookup, run_serverless, run_warehouse
     from lakewharf.local.web_activity import run_web
 
     kind = activity.type
@@ -76,7 +76,7 @@ def _execute(ctx: RunContext, activity: Any) -> tuple[dict[str, Any], Measured]:
         if service == naming.LS_SYNAPSE_SERVERLESS:
             return run_serverless(ctx, texts, {k.lstrip("@"): v for k, v in params.items()})
         counter = Measured()
-        ctx.warehouse.copy_into = copy_into_handler(ctx, counter)
+        ctx.warehouse.copy_into = LakeCopy(ctx, counter)
         return run_warehouse(ctx, texts, counter, {k.lstrip("@"): v for k, v in params.items()}), counter
     if kind == "Lookup":
         return run_lookup(ctx, props, props.get("dataset", {}))

@@ -76,6 +76,11 @@ def _not_verified(ctx: RunContext, runs: list[PipelineRun]) -> list[str]:
         if what == "SET NOCOUNT":
             continue  # a client setting, nothing to verify
         notes.append(f"{what} ({count} statement{'s' if count != 1 else ''} skipped on {ctx.warehouse.name})")
+    from lakewharf.local.tsql_staging import NOTE as READ_THROUGH
+
+    if copies := ctx.warehouse.translations.rewritten.get(READ_THROUGH):
+        notes.append(f"what staging holds between COPY INTO and its load ({copies} cop{'ies' if copies != 1 else 'y'} "
+                     "read through, not written: a run killed in between leaves staging empty)")
     types = {a.type for r in runs for a in r.activities}
     if "WebActivity" in types:
         notes += [

@@ -232,20 +232,29 @@ def _serverless_query(ctx: RunContext, script: str) -> dict[str, Any]:
     return {"rowCount": len(rows), "rows": rows}
 
 
-def copy_into_handler(ctx: RunContext, counter: Measured) -> Any:
-    """COPY INTO for the local warehouse: the URL's path names the lake filesystem and folder."""
+class LakeCopy:
+    """COPY INTO for the local warehouse: the URL's path names the lake filesystem and folder.
+    The DuckDB interpreter may leave the copy pending (``tsql_staging``): it then asks where the
+    files are and says how many rows it checked, which count as read, as a loaded copy's do."""
 
-    def copy(c: CopyInto) -> int:
+    def __init__(self, ctx: RunContext, counter: Measured) -> None:
+        self.ctx, self.counter = ctx, counter
+
+    def locate(self, c: CopyInto) -> str:
         path = re.sub(r"^[a-z]+://[^/]+/", "", c.location).strip("/")
         filesystem, _, folder = path.partition("/")
-        glob = ctx.files.parquet_glob(filesystem, folder)
+        glob = self.ctx.files.parquet_glob(filesystem, folder)
         if glob is None:
             raise ScriptFailed(f"COPY INTO {c.table}: no Parquet files under {filesystem}/{folder}/")
-        copied = ctx.warehouse.load_parquet(c.table, c.columns, glob)
-        counter.rows_read = (counter.rows_read or 0) + copied
-        return copied
+        return glob
 
-    return copy
+    def counted(self, c: CopyInto, rows: int) -> None:
+        self.counter.rows_read = (self.counter.rows_read or 0) + rows
+
+    def __call__(self, c: CopyInto) -> int:
+        copied = self.ctx.warehouse.load_parquet(c.table, c.columns, self.locate(c))
+        self.counted(c, copied)
+        return copied
 
 
 def run_warehouse(ctx: RunContext, scripts: list[str], counter: Measured,

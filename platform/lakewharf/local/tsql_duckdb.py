@@ -32,6 +32,7 @@ from lakewharf.local.tsql_casts import binary_text, text_to
 from lakewharf.local.tsql_json import JsonRules
 from lakewharf.local.tsql_rowsets import STAND_IN, Resolver, Rowset, declared, lift, replace
 from lakewharf.local.tsql_rules import Note, TextAndDateRules, call, date_text, numeric, text_evident, typed
+from lakewharf.local.tsql_staging import read_through
 from lakewharf.local.tsql_types import (
     BINARY,
     DATES,
@@ -59,9 +60,11 @@ _ISO_STYLES = (20, 23, 120, 126)  # read back by a plain cast
 
 
 def translate(tsql: str, *, schema: Schema | None = None, case_insensitive: bool = True,
-              note: Note | None = None, rowsets: Resolver | None = None) -> str:
+              note: Note | None = None, rowsets: Resolver | None = None, tables: dict[str, str] | None = None) -> str:
     """T-SQL statement(s) as DuckDB SQL with T-SQL's semantics (see the module docstring);
-    ``rowsets`` places each OPENROWSET's files (``tsql_rowsets``), which are refused without it."""
+    ``rowsets`` places each OPENROWSET's files (``tsql_rowsets``), which are refused without it;
+    ``tables`` reads each table named there (schema.table, lower case) through its SELECT
+    (``tsql_staging``)."""
     lifted: tuple[Rowset, ...] = ()
     if "OPENROWSET" in tsql.upper() and rowsets is not None:
         tsql, lifted = lift(tsql)
@@ -79,7 +82,11 @@ def translate(tsql: str, *, schema: Schema | None = None, case_insensitive: bool
         restore_spelling(tree)
         if lifted and rowsets is not None:
             replace(tree, lifted, rowsets, _Rewriter._duck_type)
-        out.append(tree.sql(dialect="duckdb"))
+        stand_ins = read_through(tree, tables) if tables else {}
+        text = tree.sql(dialect="duckdb")
+        for placeholder, select in stand_ins.items():
+            text = text.replace(placeholder, select)
+        out.append(text)
     return ";\n".join(out)
 
 

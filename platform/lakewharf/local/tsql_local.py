@@ -12,16 +12,19 @@ caller, who reads the Parquet files from the lake.
 
 from __future__ import annotations
 
+import contextlib
 import re
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from lakewharf.local.tsql_catalog import SessionCatalog
 from lakewharf.local.tsql_duckdb import friendly_error
-from lakewharf.local.tsql_text import CopyInto, batches, split_statements, temp_names, tokens, unbracket
+from lakewharf.local.tsql_staging import NOTE as READ_THROUGH
+from lakewharf.local.tsql_staging import Staging
+from lakewharf.local.tsql_text import CopyInto, ReadThrough, batches, split_statements, temp_names, tokens, unbracket
 from lakewharf.local.tsql_translate import to_duckdb
-from lakewharf.local.tsql_types import WAREHOUSE_COLUMNS, schema_of
+from lakewharf.local.tsql_types import schema_of
 from lakewharf.local.warehouse import Translations, WarehouseError
 
 _STATEMENT_START = {"EXEC", "DROP", "CREATE", "BEGIN", "ALTER", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "SET",
@@ -35,47 +38,6 @@ _SKIPPED = [
     (re.compile(r"^SET\s+NOCOUNT\b", re.I), "SET NOCOUNT"),
     (re.compile(r"^CREATE\s+STATISTICS\b", re.I), "statistics"),
 ]
-
-
-class _Catalog:
-    """What the warehouse's catalog holds, as this interpreter's session sees it, read once per
-    change: DuckDB's catalog functions cost ~20 ms each at 200 tables, and a load ran a dozen of
-    them (the types of every statement, each existence check). A change made here (any CREATE,
-    DROP or ALTER, a rollback) drops this session's copy; a change to a permanent object drops
-    every session's (temporary tables are the session's own)."""
-
-    _generation = 0  # bumped by every change to a permanent object, in any session
-    _lock = threading.Lock()
-
-    def __init__(self, con: Any) -> None:
-        self.con = con
-        self._seen = -1
-        self._tables: list[tuple[str, str, bool]] | None = None
-        self._columns: list[tuple[str, str, str, str]] | None = None
-
-    def changed(self, *, everywhere: bool) -> None:
-        self._tables = self._columns = None
-        if everywhere:
-            with _Catalog._lock:
-                _Catalog._generation += 1
-
-    def _current(self) -> None:
-        if self._seen != _Catalog._generation:
-            self._seen, self._tables, self._columns = _Catalog._generation, None, None
-
-    def tables(self) -> list[tuple[str, str, bool]]:
-        """(schema, table, temporary) as spelled; the warehouse compares names without case."""
-        self._current()
-        if self._tables is None:
-            self._tables = self.con.execute("SELECT schema_name, table_name, temporary FROM duckdb_tables() "
-                                            "WHERE NOT internal ORDER BY 1, 2").fetchall()
-        return self._tables
-
-    def columns(self) -> list[tuple[str, str, str, str]]:
-        self._current()
-        if self._columns is None:
-            self._columns = self.con.execute(WAREHOUSE_COLUMNS).fetchall()
-        return self._columns
 
 
 _DDL = re.compile(r"\s*(CREATE|DROP|ALTER)\b", re.I)
@@ -104,13 +66,28 @@ class TsqlInterpreter:
         self.translations = translations
         self.copy_into = copy_into
         self.procedures: dict[str, _Procedure] = {}
-        self.catalog = _Catalog(con)
+        self.catalog = SessionCatalog(con)
+        self.staging = Staging(con, self.catalog, lambda: self.transaction)
+        self.transaction = False  # an explicit BEGIN TRANSACTION is open (this session's)
 
     # --- scripts, batches, statements -------------------------------------------------------------
 
     def run_script(self, tsql: str, params: dict[str, Any] | None = None) -> None:
-        for batch in batches(tsql):
-            self._run_batch(batch, dict(params or {}))
+        try:
+            for batch in batches(tsql):
+                self._run_batch(batch, dict(params or {}))
+        except Exception:
+            # The script failed: staging gets the rows a pending copy would have left there, unless
+            # the failure left DuckDB's transaction unusable (then it stays empty, as after a kill).
+            with contextlib.suppress(Exception):
+                self._settle()
+            raise
+        self._settle()
+
+    def _settle(self) -> None:
+        """The end of a script: every pending copy's rows go into staging (``tsql_staging``)."""
+        for pending in list(self.staging.pending.values()):
+            self.staging.materialize(pending)
 
     def _run_batch(self, batch: str, params: dict[str, Any]) -> None:
         if re.match(r"CREATE\s+PROC(EDURE)?\b", batch, re.I):
@@ -217,6 +194,8 @@ class TsqlInterpreter:
             if pattern.match(stmt):
                 self.translations.note("skipped", what)
                 return
+        if self.staging.pending and self._meets_pending(stmt, params):
+            return
         upper = stmt.upper()
         if m := re.fullmatch(r"EXEC(?:UTE)?\s*\(\s*N?'(.*)'\s*\)", stmt, re.S | re.I):
             self._run_statements(split_statements(m.group(1).replace("''", "'")), params)
@@ -226,16 +205,30 @@ class TsqlInterpreter:
             self.procedures.pop(unbracket(m.group(1)).lower(), None)
         elif m := re.match(r"DECLARE\s+@(\w+)\s+[\w()\s,]+?=\s*(.*)", stmt, re.S | re.I):
             params[m.group(1)] = self._scalar(m.group(2), params)
-        elif upper.startswith(("BEGIN TRAN", "COMMIT", "ROLLBACK")):
-            self.con.execute("BEGIN TRANSACTION" if upper.startswith("BEGIN") else upper.split()[0])
-            if upper.startswith("ROLLBACK"):
-                self.catalog.changed(everywhere=False)  # what the transaction created is gone
+        elif upper.startswith("BEGIN TRAN"):
+            self.con.execute("BEGIN TRANSACTION")
+            self.transaction = True
+        elif upper.startswith(("COMMIT", "ROLLBACK")):
+            self._end_transaction(upper.split()[0])
         elif m := re.fullmatch(r"THROW\s+(\d+)\s*,\s*(.+?)\s*,\s*(\d+)\s*;?", stmt, re.S | re.I):
             self._throw(int(m.group(1)), m.group(2), int(m.group(3)), params)
         elif upper.startswith("COPY INTO"):
             self._copy(stmt)
         else:
             self._translated(stmt, params)
+
+    def _meets_pending(self, stmt: str, params: dict[str, Any]) -> bool:
+        """A statement naming a pending copy's staging table (``tsql_staging``), outside a
+        transaction: a run-id stamp becomes a constant of the copy (True: nothing left to run),
+        an emptying TRUNCATE ends the copy. Anything else is settled in ``_run``."""
+        if not self.staging.named(stmt) or self.transaction:
+            return False
+        if stamp := self.staging.stamp(stmt):
+            pending, column, value = stamp
+            return self.staging.fold(pending, column, self._scalar(value, params))
+        if emptied := self.staging.emptied(stmt):
+            self.staging.drop(emptied)
+        return False
 
     def _define_procedure(self, batch: str) -> None:
         m = re.match(
@@ -261,10 +254,24 @@ class TsqlInterpreter:
         try:
             self._run_statements(split_statements(procedure.body), {**params, **values})
         except Exception:
-            if self._in_transaction():
-                self.con.execute("ROLLBACK")
-                self.catalog.changed(everywhere=False)
+            if self.transaction:
+                self._end_transaction("ROLLBACK")
             raise
+
+    def _end_transaction(self, how: str) -> None:
+        """COMMIT or ROLLBACK; either way the transaction is over (DuckDB rolls back a failed
+        COMMIT). A rollback drops what the transaction created."""
+        rolled_back = how == "ROLLBACK"
+        try:
+            self.con.execute(how)
+        except Exception:
+            rolled_back = True
+            raise
+        finally:
+            self.transaction = False
+            self.staging.ended(rolled_back=rolled_back)
+            if rolled_back:
+                self.catalog.changed(everywhere=False)
 
     def _throw(self, number: int, message: str, state: int, params: dict[str, Any]) -> None:
         """THROW number, message, state: the batch stops with that error (severity 16), and only the
@@ -276,14 +283,6 @@ class TsqlInterpreter:
         text = self._scalar(message, params)
         raise ThrownError(number, str(text)[:2048] if text is not None else "")
 
-    def _in_transaction(self) -> bool:
-        try:
-            self.con.execute("BEGIN TRANSACTION")
-        except Exception:
-            return True
-        self.con.execute("ROLLBACK")
-        return False
-
     def _scalar(self, expression: str, params: dict[str, Any]) -> Any:
         return self._run(temp_names(f"SELECT {expression}"), params).fetchone()[0]
 
@@ -292,8 +291,21 @@ class TsqlInterpreter:
         if not m or self.copy_into is None:
             raise WarehouseError(f"cannot run COPY INTO locally: {stmt[:120]}")
         columns = [(unbracket(c), int(p)) for c, p in re.findall(r"(\[[^\]]+\]|\w+)\s+(\d+)", m.group(2))]
-        self.copy_into(CopyInto(unbracket(m.group(1)), columns, m.group(3)))
+        copy = CopyInto(unbracket(m.group(1)), columns, m.group(3))
         self.translations.note("rewritten", "COPY INTO (read from the local lake)")
+        if (earlier := self.staging.pending.get(copy.table.lower())) is not None:
+            self.staging.materialize(earlier)  # a second COPY appends to the first one's rows
+        elif isinstance(self.copy_into, ReadThrough) and not self.transaction:
+            from lakewharf.local.warehouse import parquet_fields
+
+            glob = self.copy_into.locate(copy)
+            rows = self.staging.defer(copy, parquet_fields(self.con, columns, glob),
+                                      f"read_parquet('{glob}', union_by_name = true)")
+            if rows is not None:
+                self.copy_into.counted(copy, rows)
+                self.translations.note("rewritten", READ_THROUGH)
+                return
+        self.copy_into(copy)
 
     def _translated(self, stmt: str, params: dict[str, Any]) -> None:
         sql = temp_names(stmt)
@@ -344,7 +356,14 @@ class TsqlInterpreter:
         # (guarded: on a long literal the pattern would backtrack quadratically)
         identity = re.search(r"\[?(\w+)\]?\s+\w+\s+IDENTITY\s*\(\s*1\s*,\s*1\s*\)", tsql, re.I) \
             if "IDENTITY" in tsql.upper() else None
-        sql = to_duckdb(tsql, schema=schema_of(self.catalog.columns(), tsql), translations=self.translations)
+        tables = None
+        if self.staging.pending:  # read through, unless the statement may write the table
+            for pending in self.staging.named(tsql):
+                if not self.staging.reads_only(tsql, pending):
+                    self.staging.materialize(pending)
+            tables = self.staging.stand_ins() or None
+        sql = to_duckdb(tsql, schema=schema_of(self.catalog.columns(), tsql), translations=self.translations,
+                        tables=tables)
         if identity:  # IDENTITY(1,1) → a sequence default
             sequence = f"seq_{identity.group(1)}"
             self.con.execute(f"CREATE SEQUENCE IF NOT EXISTS {sequence}")

@@ -20,7 +20,7 @@ import itertools
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from sqlglot.tokens import Token
@@ -34,6 +34,15 @@ class CopyInto:
     table: str  # schema.table
     columns: list[tuple[str, int]]  # (column, 1-based position in the Parquet file)
     location: str  # URL of the folder or file
+
+
+@runtime_checkable
+class ReadThrough(Protocol):
+    """A COPY INTO handler whose copy the DuckDB interpreter may leave pending (``tsql_staging``)."""
+
+    def __call__(self, copy: CopyInto) -> int: ...  # make the copy: the rows loaded
+    def locate(self, copy: CopyInto) -> str: ...  # the Parquet files' glob
+    def counted(self, copy: CopyInto, rows: int) -> None: ...  # the rows a pending copy checked
 
 
 @functools.cache

@@ -15,14 +15,16 @@ if TYPE_CHECKING:
 
 
 def to_duckdb(tsql: str, *, schema: Schema | None = None, case_insensitive: bool = True,
-              translations: Translations | None = None, rowsets: Resolver | None = None) -> str:
+              translations: Translations | None = None, rowsets: Resolver | None = None,
+              tables: dict[str, str] | None = None) -> str:
     """T-SQL statement(s) in DuckDB's dialect with T-SQL's answers (see ``tsql_duckdb``).
 
     ``schema`` gives column types (catalog contracts or the warehouse's tables);
     ``case_insensitive`` follows the database collation (the warehouse's ``*_CI_*`` one; the
     serverless database is ``Latin1_General_100_BIN2_UTF8``). What the translation cannot match
     is counted in ``translations`` as not verified locally. ``rowsets`` gives the local Parquet
-    files of each ``OPENROWSET`` the statement reads (``tsql_rowsets``).
+    files of each ``OPENROWSET`` the statement reads (``tsql_rowsets``); ``tables`` the SELECT
+    each pending COPY INTO's staging table is read through (``tsql_staging``).
     """
     from lakewharf.local.tsql_duckdb import translate
 
@@ -30,7 +32,8 @@ def to_duckdb(tsql: str, *, schema: Schema | None = None, case_insensitive: bool
         if translations is not None:
             translations.note("rewritten" if kind == "rewritten" else "skipped", what)
 
-    return translate(tsql, schema=schema, case_insensitive=case_insensitive, note=note, rowsets=rowsets)
+    return translate(tsql, schema=schema, case_insensitive=case_insensitive, note=note, rowsets=rowsets,
+                     tables=tables)
 
 
 def source_query_to_duckdb(sql: str, dialect: str) -> str:

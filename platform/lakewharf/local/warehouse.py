@@ -54,16 +54,28 @@ class Warehouse(Protocol):
     def close(self) -> None: ...
 
 
-def parquet_select(con: Any, columns: list[tuple[str, int]], glob: str) -> str:
-    """SELECT of the Parquet fields at the given positions, as COPY INTO maps them. Timestamps
-    adjusted to UTC land in DATETIME2 as UTC wall time, as COPY INTO stores them."""
-    described = con.execute(f"DESCRIBE SELECT * FROM read_parquet('{glob}', union_by_name = true)").fetchall()
+def parquet_fields(con: Any, columns: list[tuple[str, int]], glob: str) -> list[tuple[str, str, str]]:
+    """(column, the Parquet field at its position as a DuckDB expression, that expression's type),
+    as COPY INTO maps them. Timestamps adjusted to UTC land in DATETIME2 as UTC wall time, as COPY
+    INTO stores them."""
+    described = con.execute(f"DESCRIBE {parquet_source(glob)}").fetchall()
 
-    def field(position: int) -> str:
+    def field(column: str, position: int) -> tuple[str, str, str]:
         name, kind = described[position - 1][0], described[position - 1][1]
-        return f"timezone('UTC', \"{name}\")" if "TIME ZONE" in kind else f'"{name}"'
+        if "TIME ZONE" in kind:
+            return column, f"timezone('UTC', \"{name}\")", "TIMESTAMP"
+        return column, f'"{name}"', kind
 
-    picked = ", ".join(field(position) for _, position in columns)
+    return [field(column, position) for column, position in columns]
+
+
+def parquet_source(glob: str) -> str:
+    return f"SELECT * FROM read_parquet('{glob}', union_by_name = true)"
+
+
+def parquet_select(con: Any, columns: list[tuple[str, int]], glob: str) -> str:
+    """SELECT of the Parquet fields at the given positions, as COPY INTO maps them."""
+    picked = ", ".join(expression for _, expression, _ in parquet_fields(con, columns, glob))
     return f"SELECT {picked} FROM read_parquet('{glob}', union_by_name = true)"
 
 
@@ -121,6 +133,7 @@ class DuckDBWarehouse:
         view.translations = Translations()
         view.interpreter = TsqlInterpreter(view.con, view.translations, None)
         view.interpreter.procedures = self.interpreter.procedures
+        view.interpreter.catalog.shared = self.interpreter.catalog.shared
         return view
 
     @property
@@ -142,7 +155,7 @@ class DuckDBWarehouse:
         names = ", ".join(name for name, _ in columns)
         try:
             inserted = self.con.execute(f"INSERT INTO {table} ({names}) {parquet_select(self.con, columns, glob)}")
-        except duckdb.ConstraintException as exc:  # a text longer than its column, as Synapse refuses it
+        except duckdb.Error as exc:  # a text longer than its column, a value of another type, as Synapse refuses them
             raise WarehouseError(f"COPY INTO {table}: {friendly_error(str(exc).splitlines()[0])}") from None
         return int(inserted.fetchone()[0])
 

@@ -1,0 +1,195 @@
+"""COPY INTO read through (``tsql_staging``): every script runs twice, with the copy made as
+written and with it left pending, and must leave every table, and fail with every error, the same."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from lakewharf.local.tsql_staging import NOTE
+from lakewharf.local.tsql_text import CopyInto
+from lakewharf.local.warehouse import DuckDBWarehouse, WarehouseError
+
+SETUP = """
+CREATE SCHEMA [stg];
+CREATE SCHEMA [dw];
+CREATE TABLE [stg].[t]
+(
+    [id] BIGINT NULL,
+    [name] NVARCHAR(5) COLLATE SQL_Latin1_General_CP1_CI_AS NULL,
+    [code] NVARCHAR(10) COLLATE Latin1_General_100_BIN2 NULL,
+    [_run_id] NVARCHAR(64) NULL
+)
+WITH (DISTRIBUTION = ROUND_ROBIN, HEAP);
+CREATE TABLE [dw].[t] ([id] BIGINT NULL, [name] NVARCHAR(5) NULL, [code] NVARCHAR(10) NULL, [run_id] NVARCHAR(64) NULL);
+CREATE TABLE [dw].[log] ([run_id] NVARCHAR(64) NULL, [rows] BIGINT NULL);
+CREATE TABLE [dw].[codes] ([code] NVARCHAR(10) NULL);
+"""
+COPY = "COPY INTO [stg].[t] ([id] 1, [name] 2, [code] 3) FROM 'https://lake/trusted/t/' WITH (FILE_TYPE = 'PARQUET');"
+STAMP = "UPDATE [stg].[t] SET [_run_id] = @run_id WHERE [_run_id] IS NULL;"
+# the generated append load's shape: stamp, insert what the log does not list, log, empty staging
+LOAD = f"""
+TRUNCATE TABLE [stg].[t];
+{COPY}
+DECLARE @run_id NVARCHAR(64) = N'run-1';
+{STAMP}
+BEGIN TRANSACTION;
+INSERT INTO [dw].[t] ([id], [name], [code], [run_id])
+SELECT s.[id], s.[name], s.[code], s.[_run_id] FROM [stg].[t] AS s
+WHERE NOT EXISTS (SELECT 1 FROM [dw].[log] AS l WHERE l.[run_id] = s.[_run_id]);
+INSERT INTO [dw].[log] ([run_id], [rows]) SELECT s.[_run_id], COUNT_BIG(*) FROM [stg].[t] AS s GROUP BY s.[_run_id];
+COMMIT TRANSACTION;
+TRUNCATE TABLE [stg].[t];
+"""
+ROWS = pa.table({"id": [1, 2, 3], "name": ["ab", "AB", None], "code": ["A", "a", "A"]})
+
+
+@dataclass
+class Outcome:
+    tables: dict[str, list[tuple]]
+    error: str | None
+    read_through: int
+    counted: int
+
+
+class Files:
+    """COPY INTO from one Parquet file; ``pending`` makes it a handler the interpreter may read
+    through (the local run's ``LakeCopy`` is one)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.counted_rows = path, 0
+        self.wh: DuckDBWarehouse | None = None
+
+    def locate(self, c: CopyInto) -> str:
+        return str(self.path)
+
+    def counted(self, c: CopyInto, rows: int) -> None:
+        self.counted_rows += rows
+
+    def __call__(self, c: CopyInto) -> int:
+        assert self.wh is not None
+        rows = self.wh.load_parquet(c.table, c.columns, str(self.path))
+        self.counted_rows += rows
+        return rows
+
+
+def _run(where: Path, script: str, rows: pa.Table, *, pending: bool, before: str = "") -> Outcome:
+    where.mkdir()
+    pq.write_table(rows, where / "t.parquet")
+    files = Files(where / "t.parquet")
+    wh = DuckDBWarehouse(where / "wh.duckdb", copy_into=files if pending else lambda c: files(c))
+    files.wh = wh
+    wh.execute(SETUP + before)
+    error = None
+    try:
+        wh.execute(script)
+    except WarehouseError as exc:
+        error = str(exc)
+    tables = {t: sorted(wh.con.execute(f"SELECT * FROM {t}").fetchall(), key=repr) for t in
+              ("stg.t", "dw.t", "dw.log", "dw.codes")}
+    outcome = Outcome(tables, error, wh.translations.rewritten.get(NOTE, 0), files.counted_rows)
+    wh.close()
+    return outcome
+
+
+def _both(tmp_path: Path, script: str, rows: pa.Table = ROWS, before: str = "") -> tuple[Outcome, Outcome]:
+    written = _run(tmp_path / "written", script, rows, pending=False, before=before)
+    through = _run(tmp_path / "through", script, rows, pending=True, before=before)
+    assert written.read_through == 0
+    assert through.tables == written.tables
+    assert through.error == written.error
+    assert through.counted == written.counted
+    return written, through
+
+
+def test_an_append_load_reads_the_files_through_with_the_same_rows(tmp_path: Path) -> None:
+    written, through = _both(tmp_path, LOAD)
+    assert through.read_through == 1 and through.counted == 3
+    assert written.tables["dw.t"] == sorted([(1, "ab", "A", "run-1"), (2, "AB", "a", "run-1"), (3, None, "A", "run-1")],
+                                            key=repr)
+    assert written.tables["dw.log"] == [("run-1", 3)] and written.tables["stg.t"] == []
+
+
+def test_a_case_sensitive_column_keeps_its_collation(tmp_path: Path) -> None:
+    # code is BIN2: 'A' and 'a' are two codes; name is CI_AS: 'ab' and 'AB' are one name
+    script = f"""{COPY}
+INSERT INTO [dw].[codes] ([code]) SELECT DISTINCT s.[code] FROM [stg].[t] AS s;
+INSERT INTO [dw].[log] ([run_id], [rows]) SELECT s.[name], COUNT_BIG(*) FROM [stg].[t] AS s GROUP BY s.[name];
+TRUNCATE TABLE [stg].[t];"""
+    written, through = _both(tmp_path, script)
+    assert through.read_through == 1
+    assert written.tables["dw.codes"] == [("A",), ("a",)]
+    assert len(written.tables["dw.log"]) == 2  # NULL and one case-blind 'ab'
+
+
+@pytest.mark.parametrize(("rows", "message"), [
+    (pa.table({"id": [1, 2], "name": ["ok", "too long"], "code": ["A", "A"]}), "COPY INTO stg.t"),
+    (pa.table({"id": ["1", "x"], "name": ["ok", "ok"], "code": ["A", "A"]}), "Could not convert string 'x'"),
+])
+def test_a_row_copy_into_refuses_fails_the_copy_itself(tmp_path: Path, rows: pa.Table, message: str) -> None:
+    written, through = _both(tmp_path, LOAD, rows)
+    assert written.error is not None and message in written.error
+    assert through.read_through == 0
+    assert written.tables["dw.t"] == [] and written.tables["dw.log"] == []
+
+
+def test_a_statement_writing_staging_sees_the_copied_rows(tmp_path: Path) -> None:
+    script = f"""{COPY}
+UPDATE [stg].[t] SET [name] = N'zz' WHERE [id] = 1;
+INSERT INTO [dw].[t] ([id], [name], [code], [run_id]) SELECT s.[id], s.[name], s.[code], s.[_run_id] FROM [stg].[t] AS s;"""
+    written, through = _both(tmp_path, script)
+    assert ("1", "zz") in {(str(r[0]), r[1]) for r in written.tables["dw.t"]}
+    assert len(written.tables["stg.t"]) == 3  # staging keeps what it holds
+
+
+def test_rows_still_pending_at_the_end_of_the_script_are_in_staging(tmp_path: Path) -> None:
+    written, through = _both(tmp_path, f"{COPY}\nDECLARE @run_id NVARCHAR(64) = N'r';\n{STAMP}")
+    assert through.read_through == 1
+    assert [r[3] for r in written.tables["stg.t"]] == ["r", "r", "r"]
+
+
+def test_a_rolled_back_truncate_leaves_the_copied_rows(tmp_path: Path) -> None:
+    script = f"""{COPY}
+BEGIN TRANSACTION;
+TRUNCATE TABLE [stg].[t];
+ROLLBACK TRANSACTION;"""
+    written, through = _both(tmp_path, script)
+    assert len(written.tables["stg.t"]) == 3
+
+
+def test_a_failure_after_the_copy_leaves_the_rows_in_staging(tmp_path: Path) -> None:
+    script = f"""{COPY}
+BEGIN TRANSACTION;
+INSERT INTO [dw].[t] ([id]) SELECT s.[id] FROM [stg].[t] AS s;
+INSERT INTO [dw].[no_such_table] ([id]) SELECT 1;
+COMMIT TRANSACTION;"""
+    procedure = f"CREATE PROCEDURE [dw].[load] AS\nBEGIN\n{script}\nEND;\nGO\n"
+    written, through = _both(tmp_path, "EXEC [dw].[load];", before=f"\nGO\n{procedure}")
+    assert written.error is not None and "no_such_table" in written.error
+    assert written.tables["dw.t"] == [] and len(written.tables["stg.t"]) == 3
+
+
+def test_a_copy_into_staging_that_holds_rows_appends_to_them(tmp_path: Path) -> None:
+    before = "\nINSERT INTO [stg].[t] ([id], [name]) VALUES (9, N'old');"
+    written, through = _both(tmp_path, f"{COPY}\nINSERT INTO [dw].[t] ([id]) SELECT s.[id] FROM [stg].[t] AS s;",
+                             before=before)
+    assert through.read_through == 0 and len(written.tables["dw.t"]) == 4
+
+
+def test_a_stamp_on_a_copied_column_is_run_as_an_update(tmp_path: Path) -> None:
+    script = f"""{COPY}
+UPDATE [stg].[t] SET [name] = N'none' WHERE [name] IS NULL;
+INSERT INTO [dw].[t] ([id], [name]) SELECT s.[id], s.[name] FROM [stg].[t] AS s;
+TRUNCATE TABLE [stg].[t];"""
+    written, _ = _both(tmp_path, script)
+    assert sorted(r[1] for r in written.tables["dw.t"]) == ["AB", "ab", "none"]
+
+
+def test_two_copies_into_one_table_add_up(tmp_path: Path) -> None:
+    script = f"{COPY}\n{COPY}\nINSERT INTO [dw].[t] ([id]) SELECT s.[id] FROM [stg].[t] AS s;\nTRUNCATE TABLE [stg].[t];"
+    written, through = _both(tmp_path, script)
+    assert len(written.tables["dw.t"]) == 6 and through.counted == 6
