@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from lakewharf.local.tsql_staging import NOTE
+from lakewharf.local.tsql_staging import NOTE, Staging
 from lakewharf.local.tsql_text import CopyInto
 from lakewharf.local.warehouse import DuckDBWarehouse, WarehouseError
 
@@ -77,28 +78,35 @@ class Files:
         return rows
 
 
-def _run(where: Path, script: str, rows: pa.Table, *, pending: bool, before: str = "") -> Outcome:
+TABLES = ("stg.t", "dw.t", "dw.log", "dw.codes")
+
+
+def _run(where: Path, scripts: str | list[str], rows: pa.Table, *, pending: bool, before: str = "",
+         tables: tuple[str, ...] = TABLES, reopen: bool = False) -> Outcome:
     where.mkdir()
     pq.write_table(rows, where / "t.parquet")
     files = Files(where / "t.parquet")
     wh = DuckDBWarehouse(where / "wh.duckdb", copy_into=files if pending else lambda c: files(c))
     files.wh = wh
     wh.execute(SETUP + before)
-    error = None
-    try:
-        wh.execute(script)
-    except WarehouseError as exc:
-        error = str(exc)
-    tables = {t: sorted(wh.con.execute(f"SELECT * FROM {t}").fetchall(), key=repr) for t in
-              ("stg.t", "dw.t", "dw.log", "dw.codes")}
-    outcome = Outcome(tables, error, wh.translations.rewritten.get(NOTE, 0), files.counted_rows)
+    errors = []
+    for script in [scripts] if isinstance(scripts, str) else scripts:
+        try:
+            wh.execute(script)
+        except WarehouseError as exc:
+            errors.append(str(exc))
+    read_through = wh.translations.rewritten.get(NOTE, 0)
+    if reopen:  # what was committed, once the session is gone
+        wh.close()
+        wh = DuckDBWarehouse(where / "wh.duckdb")
+    found = {t: sorted(wh.con.execute(f"SELECT * FROM {t}").fetchall(), key=repr) for t in tables}
     wh.close()
-    return outcome
+    return Outcome(found, " | ".join(errors) or None, read_through, files.counted_rows)
 
 
-def _both(tmp_path: Path, script: str, rows: pa.Table = ROWS, before: str = "") -> tuple[Outcome, Outcome]:
-    written = _run(tmp_path / "written", script, rows, pending=False, before=before)
-    through = _run(tmp_path / "through", script, rows, pending=True, before=before)
+def _both(tmp_path: Path, scripts: str | list[str], rows: pa.Table = ROWS, **options: Any) -> tuple[Outcome, Outcome]:
+    written = _run(tmp_path / "written", scripts, rows, pending=False, **options)
+    through = _run(tmp_path / "through", scripts, rows, pending=True, **options)
     assert written.read_through == 0
     assert through.tables == written.tables
     assert through.error == written.error
@@ -106,8 +114,12 @@ def _both(tmp_path: Path, script: str, rows: pa.Table = ROWS, before: str = "") 
     return written, through
 
 
-def test_an_append_load_reads_the_files_through_with_the_same_rows(tmp_path: Path) -> None:
+def test_an_append_load_reads_the_files_through_with_the_same_rows(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    written_into_staging = []
+    monkeypatch.setattr(Staging, "materialize", lambda self, pending, con=None: written_into_staging.append(pending))
     written, through = _both(tmp_path, LOAD)
+    assert written_into_staging == []  # every statement read the files (dw.t is no stg.t)
     assert through.read_through == 1 and through.counted == 3
     assert written.tables["dw.t"] == sorted([(1, "ab", "A", "run-1"), (2, "AB", "a", "run-1"), (3, None, "A", "run-1")],
                                             key=repr)
@@ -140,8 +152,9 @@ def test_a_row_copy_into_refuses_fails_the_copy_itself(tmp_path: Path, rows: pa.
 def test_a_statement_writing_staging_sees_the_copied_rows(tmp_path: Path) -> None:
     script = f"""{COPY}
 UPDATE [stg].[t] SET [name] = N'zz' WHERE [id] = 1;
-INSERT INTO [dw].[t] ([id], [name], [code], [run_id]) SELECT s.[id], s.[name], s.[code], s.[_run_id] FROM [stg].[t] AS s;"""
-    written, through = _both(tmp_path, script)
+INSERT INTO [dw].[t] ([id], [name], [code], [run_id])
+SELECT s.[id], s.[name], s.[code], s.[_run_id] FROM [stg].[t] AS s;"""
+    written, _ = _both(tmp_path, script)
     assert ("1", "zz") in {(str(r[0]), r[1]) for r in written.tables["dw.t"]}
     assert len(written.tables["stg.t"]) == 3  # staging keeps what it holds
 
@@ -157,7 +170,7 @@ def test_a_rolled_back_truncate_leaves_the_copied_rows(tmp_path: Path) -> None:
 BEGIN TRANSACTION;
 TRUNCATE TABLE [stg].[t];
 ROLLBACK TRANSACTION;"""
-    written, through = _both(tmp_path, script)
+    written, _ = _both(tmp_path, script)
     assert len(written.tables["stg.t"]) == 3
 
 
@@ -168,7 +181,7 @@ INSERT INTO [dw].[t] ([id]) SELECT s.[id] FROM [stg].[t] AS s;
 INSERT INTO [dw].[no_such_table] ([id]) SELECT 1;
 COMMIT TRANSACTION;"""
     procedure = f"CREATE PROCEDURE [dw].[load] AS\nBEGIN\n{script}\nEND;\nGO\n"
-    written, through = _both(tmp_path, "EXEC [dw].[load];", before=f"\nGO\n{procedure}")
+    written, _ = _both(tmp_path, "EXEC [dw].[load];", before=f"\nGO\n{procedure}")
     assert written.error is not None and "no_such_table" in written.error
     assert written.tables["dw.t"] == [] and len(written.tables["stg.t"]) == 3
 
@@ -190,6 +203,115 @@ TRUNCATE TABLE [stg].[t];"""
 
 
 def test_two_copies_into_one_table_add_up(tmp_path: Path) -> None:
-    script = f"{COPY}\n{COPY}\nINSERT INTO [dw].[t] ([id]) SELECT s.[id] FROM [stg].[t] AS s;\nTRUNCATE TABLE [stg].[t];"
+    script = f"{COPY}\n{COPY}\nINSERT INTO [dw].[t] ([id]) SELECT s.[id] FROM [stg].[t] AS s;\n" \
+             "TRUNCATE TABLE [stg].[t];"
     written, through = _both(tmp_path, script)
     assert len(written.tables["dw.t"]) == 6 and through.counted == 6
+
+
+# Found in review: each script must come out the same both ways, read through or not.
+U = "\nCREATE TABLE [stg].[u] ([id] BIGINT NULL, [_run_id] BIGINT NULL);"
+BATCH = "\nCREATE TABLE [stg].[batch] ([id] BIGINT NULL, [_run_id] NVARCHAR(64) NULL);"
+WIDE = "\nCREATE TABLE [dw].[wide] ([run_id] NVARCHAR(200) NULL);"
+LOG_BY_RUN = ("INSERT INTO [dw].[log] ([run_id], [rows]) SELECT s.[_run_id], COUNT_BIG(*) FROM [stg].[t] AS s "
+              "GROUP BY s.[_run_id];")
+CASES: dict[str, tuple[str | list[str], dict[str, Any], int]] = {  # script, options, copies read through
+    "a stamp whose value is the table's name": (
+        f"{COPY}\nUPDATE [stg].[t] SET [_run_id] = N't' WHERE [_run_id] IS NULL;\n{LOG_BY_RUN}", {}, 1),
+    "a stamp from a variable named as the table": ("""
+COPY INTO [stg].[batch] ([id] 1) FROM 'https://lake/trusted/t/' WITH (FILE_TYPE = 'PARQUET');
+DECLARE @batch NVARCHAR(10) = N'b1';
+UPDATE [stg].[batch] SET [_run_id] = @batch WHERE [_run_id] IS NULL;
+INSERT INTO [dw].[log] ([run_id], [rows]) SELECT s.[_run_id], COUNT_BIG(*) FROM [stg].[batch] AS s GROUP BY s.[_run_id];
+TRUNCATE TABLE [stg].[batch];""", {"before": BATCH}, 1),
+    "a stamp longer than its column": (f"""{COPY}
+DECLARE @run_id NVARCHAR(100) = N'{'r' * 70}';
+{STAMP}
+INSERT INTO [dw].[wide] ([run_id]) SELECT DISTINCT s.[_run_id] FROM [stg].[t] AS s;
+TRUNCATE TABLE [stg].[t];""", {"before": WIDE, "tables": (*TABLES, "dw.wide")}, 1),
+    "a stamp too long, then a write": (f"""{COPY}
+DECLARE @run_id NVARCHAR(100) = N'{'r' * 70}';
+{STAMP}
+UPDATE [stg].[t] SET [name] = N'x' WHERE [id] = 1;""", {}, 1),
+    "a stamp that does not convert": ("""
+COPY INTO [stg].[u] ([id] 1) FROM 'https://lake/trusted/t/' WITH (FILE_TYPE = 'PARQUET');
+UPDATE [stg].[u] SET [_run_id] = N'run-1' WHERE [_run_id] IS NULL;
+INSERT INTO [dw].[codes] ([code]) SELECT N'x' FROM [stg].[u] AS s;
+TRUNCATE TABLE [stg].[u];""", {"before": U, "tables": (*TABLES, "stg.u")}, 1),
+    "a stamp from an undeclared variable": (f"{COPY}\n{STAMP}\nTRUNCATE TABLE [stg].[t];", {}, 1),
+    "a DELETE led by a WITH": (f"""{COPY}
+WITH k AS (SELECT [code] FROM [dw].[codes]) DELETE FROM [stg].[t] WHERE [code] IN (SELECT [code] FROM k);
+INSERT INTO [dw].[log] ([rows]) SELECT s.[id] FROM [stg].[t] AS s;""",
+        {"before": "\nINSERT INTO [dw].[codes] VALUES (N'a');"}, 1),
+    "a view reading staging": (f"""{COPY}
+INSERT INTO [dw].[codes] ([code]) SELECT v.[code] FROM [dw].[v] AS v;
+TRUNCATE TABLE [stg].[t];""", {"before": "\nGO\nCREATE VIEW [dw].[v] AS SELECT [code] FROM [stg].[t];\nGO\n"}, 0),
+    "a PIVOT of staging": (f"""{COPY}
+INSERT INTO [dw].[log] ([rows]) SELECT p.[1] FROM [stg].[t] PIVOT (COUNT([code]) FOR [id] IN ([1], [2])) AS p;
+TRUNCATE TABLE [stg].[t];""", {}, 1),
+    "BEGIN and TRANSACTION on two lines": (
+        f"{COPY}\nBEGIN\nTRANSACTION;\nTRUNCATE TABLE [stg].[t];\nROLLBACK TRANSACTION;", {}, 1),
+    "COMMIT of an aborted transaction": ([f"""{COPY}
+BEGIN TRANSACTION;
+TRUNCATE TABLE [stg].[t];
+INSERT INTO [dw].[log] ([rows]) SELECT CAST(N'x' AS INT);""", "COMMIT TRANSACTION;"], {"reopen": True}, 1),
+    "a failure in a script's own transaction": (f"""{COPY}
+BEGIN TRANSACTION;
+INSERT INTO [dw].[codes] ([code]) SELECT s.[code] FROM [stg].[t] AS s;
+INSERT INTO [dw].[log] ([rows]) SELECT CAST(N'x' AS INT);""", {"reopen": True}, 1),
+    "a column copied twice": ("""COPY INTO [stg].[t] ([name] 2, [name] 3) FROM 'x' WITH (FILE_TYPE = 'PARQUET');
+INSERT INTO [dw].[codes] ([code]) SELECT s.[name] FROM [stg].[t] AS s;
+TRUNCATE TABLE [stg].[t];""", {}, 0),
+    "a failing statement that reads staging": (
+        f"{COPY}\nINSERT INTO [dw].[log] ([rows]) SELECT s.[name] FROM [stg].[t] AS s;", {}, 1),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_scripts_come_out_the_same_read_through_or_not(tmp_path: Path, case: str) -> None:
+    script, options, read_through = CASES[case]
+    _, through = _both(tmp_path, script, **options)
+    assert through.read_through == read_through
+
+
+def _after_ddl_in_another_session(where: Path, *, pending: bool) -> tuple[str | None, list[tuple]]:
+    """Session a recreates stg.t with a NOT NULL in a transaction, while session b copies into
+    another table (reading the definitions); then a copies a NULL id."""
+    where.mkdir()
+    pq.write_table(pa.table({"id": [1, None], "name": ["a", "b"], "code": ["A", "B"]}), where / "t.parquet")
+    wh = DuckDBWarehouse(where / "wh.duckdb")
+    wh.execute(SETUP + "\nCREATE TABLE [stg].[other] ([id] BIGINT NULL);")
+    a, b = wh.for_item(), wh.for_item()
+    for session in (a, b):
+        files = Files(where / "t.parquet")
+        files.wh = session
+        session.copy_into = files if pending else (lambda c, f=files: f(c))
+    a.execute("BEGIN TRANSACTION;\nDROP TABLE [stg].[t];\nCREATE TABLE [stg].[t] ([id] BIGINT NOT NULL, "
+              "[name] NVARCHAR(5) NULL, [code] NVARCHAR(10) NULL, [_run_id] NVARCHAR(64) NULL);")
+    b.execute("COPY INTO [stg].[other] ([id] 1) FROM 'x' WITH (FILE_TYPE = 'PARQUET');\nTRUNCATE TABLE [stg].[other];")
+    a.execute("COMMIT TRANSACTION;")
+    try:
+        a.execute(f"{COPY}\nINSERT INTO [dw].[log] ([rows]) SELECT s.[id] FROM [stg].[t] AS s;\n"
+                  "TRUNCATE TABLE [stg].[t];")
+        error = None
+    except WarehouseError as exc:
+        error = str(exc)
+    return error, wh.con.execute("SELECT * FROM dw.log").fetchall()
+
+
+def test_a_definition_changed_by_another_session_is_read_again(tmp_path: Path) -> None:
+    written = _after_ddl_in_another_session(tmp_path / "written", pending=False)
+    assert written[0] is not None and "NOT NULL" in written[0]
+    assert _after_ddl_in_another_session(tmp_path / "through", pending=True) == written
+
+
+def test_a_failed_procedure_with_begin_on_two_lines_is_rolled_back(tmp_path: Path) -> None:
+    wh = DuckDBWarehouse(tmp_path / "w.duckdb")
+    wh.execute("CREATE SCHEMA [dw];\nCREATE TABLE [dw].[codes] ([code] NVARCHAR(10) NULL);\nGO\n"
+               "CREATE PROCEDURE [dw].[p] AS\nBEGIN\n    BEGIN\n    TRANSACTION;\n"
+               "    INSERT INTO [dw].[codes] ([code]) VALUES (N'x');\n"
+               "    INSERT INTO [dw].[no_such] ([code]) VALUES (N'x');\n"
+               "    COMMIT TRANSACTION;\nEND;\nGO\n")
+    with pytest.raises(WarehouseError):
+        wh.execute("EXEC [dw].[p];")
+    assert wh.con.execute("SELECT COUNT(*) FROM dw.codes").fetchone()[0] == 0

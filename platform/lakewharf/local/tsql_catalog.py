@@ -7,8 +7,10 @@ from typing import Any
 
 from lakewharf.local.tsql_types import WAREHOUSE_COLUMNS
 
-# (schema, table) lower-case → (its CREATE statement, its CHECK expressions, how many other constraints)
-Definitions = dict[tuple[str, str], tuple[str, tuple[str, ...], int]]
+# (schema, table) lower-case → (its CREATE statement, its CHECK expressions, how many other
+# constraints), and every view's SQL (lower-case)
+Tables = dict[tuple[str, str], tuple[str, tuple[str, ...], int]]
+Definitions = tuple[Tables, tuple[str, ...]]
 
 
 class SessionCatalog:
@@ -27,7 +29,7 @@ class SessionCatalog:
         self._tables: list[tuple[str, str, bool]] | None = None
         self._columns: list[tuple[str, str, str, str]] | None = None
         # the warehouse's table definitions, shared with its other sessions (``for_item``)
-        self.shared: list[Any] = [-1, {}]
+        self.shared: list[Any] = [-1, ({}, ())]
 
     def changed(self, *, everywhere: bool) -> None:
         self._tables = self._columns = None
@@ -61,7 +63,7 @@ class SessionCatalog:
         generation = SessionCatalog._generation
         if seen == generation:
             return known
-        found: Definitions = {}
+        found: Tables = {}
         checks: dict[tuple[str, str], list[str]] = {}
         others: dict[tuple[str, str], int] = {}
         for schema, table, kind, expression in self.con.execute(
@@ -76,5 +78,7 @@ class SessionCatalog:
                 "WHERE NOT internal AND NOT temporary").fetchall():
             key = (schema, table)
             found[key] = (sql, tuple(checks.get(key, ())), others.get(key, 0))
-        self.shared[:] = [generation, found]
-        return found
+        views = tuple(sql.lower() for (sql,) in self.con.execute(
+            "SELECT sql FROM duckdb_views() WHERE NOT internal").fetchall())
+        self.shared[:] = [generation, (found, views)]
+        return found, views

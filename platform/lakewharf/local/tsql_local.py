@@ -19,16 +19,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from lakewharf.local.tsql_catalog import SessionCatalog
+from lakewharf.local.tsql_conditions import Conditions
 from lakewharf.local.tsql_duckdb import friendly_error
 from lakewharf.local.tsql_staging import NOTE as READ_THROUGH
 from lakewharf.local.tsql_staging import Staging
-from lakewharf.local.tsql_text import CopyInto, ReadThrough, batches, split_statements, temp_names, tokens, unbracket
+from lakewharf.local.tsql_text import CopyInto, ReadThrough, batches, split_statements, temp_names, unbracket
 from lakewharf.local.tsql_translate import to_duckdb
 from lakewharf.local.tsql_types import schema_of
 from lakewharf.local.warehouse import Translations, WarehouseError
 
-_STATEMENT_START = {"EXEC", "DROP", "CREATE", "BEGIN", "ALTER", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "SET",
-                    "THROW"}
 _SKIPPED = [
     (re.compile(r"^(GRANT|DENY|REVOKE)\b", re.I), "grants"),
     (re.compile(r"^CREATE\s+ROLE\b", re.I), "database roles"),
@@ -58,7 +57,7 @@ class _Procedure:
     body: str
 
 
-class TsqlInterpreter:
+class TsqlInterpreter(Conditions):
     def __init__(
         self, con: Any, translations: Translations, copy_into: Callable[[CopyInto], int] | None = None
     ) -> None:
@@ -69,6 +68,8 @@ class TsqlInterpreter:
         self.catalog = SessionCatalog(con)
         self.staging = Staging(con, self.catalog, lambda: self.transaction)
         self.transaction = False  # an explicit BEGIN TRANSACTION is open (this session's)
+        self.aborted = False  # a statement failed in it
+        self.transaction_ddl = False  # it changed a permanent object
 
     # --- scripts, batches, statements -------------------------------------------------------------
 
@@ -79,15 +80,17 @@ class TsqlInterpreter:
         except Exception:
             # The script failed: staging gets the rows a pending copy would have left there, unless
             # the failure left DuckDB's transaction unusable (then it stays empty, as after a kill).
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(WarehouseError):
                 self._settle()
             raise
         self._settle()
 
     def _settle(self) -> None:
-        """The end of a script: every pending copy's rows go into staging (``tsql_staging``)."""
+        """The end of a script: every pending copy's rows go into staging (``tsql_staging``),
+        committed as COPY INTO's were: through another session while a transaction is open (an
+        aborted one takes nothing)."""
         for pending in list(self.staging.pending.values()):
-            self.staging.materialize(pending)
+            self.staging.materialize(pending, self.con.cursor() if self.transaction else None)
 
     def _run_batch(self, batch: str, params: dict[str, Any]) -> None:
         if re.match(r"CREATE\s+PROC(EDURE)?\b", batch, re.I):
@@ -123,73 +126,17 @@ class TsqlInterpreter:
                 self._statement(stmt, params)
             i += 1
 
-    @staticmethod
-    def _split_if(stmt: str) -> tuple[str, str]:
-        """``IF <condition> <statement>`` → (condition, statement): the statement starts at the first
-        statement keyword outside parentheses (a token: never a word inside a string)."""
-        from sqlglot.tokens import TokenType
-
-        quoted = {TokenType.STRING, TokenType.NATIONAL_STRING, TokenType.IDENTIFIER}
-        depth = 0
-        for t in tokens(stmt)[1:]:
-            depth += (t.token_type == TokenType.L_PAREN) - (t.token_type == TokenType.R_PAREN)
-            if depth == 0 and t.token_type not in quoted and t.text.upper() in _STATEMENT_START:
-                return stmt[2 : t.start].strip(), stmt[t.start :].strip()
-        raise WarehouseError(f"cannot read the IF statement locally: {stmt[:120]}")
-
-    def _condition(self, condition: str, params: dict[str, Any]) -> bool:
-        text = condition.strip()
-        m = re.fullmatch(r"(NOT\s+)?EXISTS\s*\(\s*SELECT\s+1\s+FROM\s+sys\.columns\s+WHERE\s+\[?object_id\]?\s*=\s*"
-                         r"OBJECT_ID\(\s*N?'([^']+)'\s*\)\s+AND\s+\[?name\]?\s*=\s*N?'([^']+)'\s*\)", text, re.I | re.S)
-        if m:  # a column's existence (the generated add-column statements)
-            return self._column_exists(unbracket(m.group(2)), m.group(3)) != bool(m.group(1))
-        m = re.fullmatch(r"(NOT\s+)?EXISTS\s*\((SELECT\b.*)\)", text, re.I | re.S)
-        if m and "sys.database_principals" not in m.group(2):
-            found = bool(self._run(temp_names(m.group(2)), params).fetchall())
-            return found != bool(m.group(1))
-        negate = False
-        m = re.fullmatch(r"NOT\s+(.*)", text, re.I | re.S)
-        if m and not re.match(r"NOT\s+EXISTS", text, re.I):
-            negate, text = True, m.group(1)
-        if re.match(r"NOT\s+EXISTS\s*\(\s*SELECT\s+1\s+FROM\s+sys\.database_principals", text, re.I):
-            return False  # roles: skipped locally (counted where the CREATE ROLE would run)
-        m = re.fullmatch(
-            r"(OBJECT_ID|SCHEMA_ID)\(\s*N?'([^']+)'(?:\s*,\s*N?'(\w+)')?\s*\)\s+IS\s+(NOT\s+)?NULL", text, re.I
-        )
-        if not m:
-            # Any other predicate (e.g. on a variable, ``@errors <> N''``) is a scalar test; UNKNOWN is
-            # false, as IF takes it.
-            return bool(self._scalar(f"CASE WHEN {text} THEN 1 ELSE 0 END", params)) != negate
-        fn, name, kind, is_not = m.groups()
-        exists = (
-            self._schema_exists(unbracket(name))
-            if fn.upper() == "SCHEMA_ID"
-            else self._object_exists(unbracket(name), (kind or "").upper())
-        )
-        result = exists if is_not else not exists
-        return not result if negate else result
-
-    def _column_exists(self, table: str, column: str) -> bool:
-        schema, _, name = table.rpartition(".")
-        key = ((schema or "main").lower(), name.lower(), column.lower())
-        return any((s.lower(), t.lower(), c.lower()) == key for s, t, c, _ in self.catalog.columns())
-
-    def _schema_exists(self, name: str) -> bool:
-        return bool(self.con.execute("SELECT 1 FROM duckdb_schemas() WHERE schema_name = ?", [name]).fetchall())
-
-    def _object_exists(self, name: str, kind: str) -> bool:
-        if name.lower().startswith("tempdb.."):
-            name = "tmp_" + name.split("..", 1)[1].lstrip("#")
-            return any(temp and t.lower() == name.lower() for _, t, temp in self.catalog.tables())
-        if kind == "P":
-            return name.lower() in self.procedures
-        schema, _, table = name.rpartition(".")
-        key = ((schema or "main").lower(), table.lower())
-        return any((s.lower(), t.lower()) == key for s, t, _ in self.catalog.tables())
-
     # --- single statements ------------------------------------------------------------------------
 
     def _statement(self, stmt: str, params: dict[str, Any]) -> None:
+        try:
+            self._one(stmt, params)
+        except Exception:
+            # DuckDB's transaction is aborted: its COMMIT rolls back (without an error)
+            self.aborted = self.aborted or self.transaction
+            raise
+
+    def _one(self, stmt: str, params: dict[str, Any]) -> None:
         for pattern, what in _SKIPPED:
             if pattern.match(stmt):
                 self.translations.note("skipped", what)
@@ -205,7 +152,7 @@ class TsqlInterpreter:
             self.procedures.pop(unbracket(m.group(1)).lower(), None)
         elif m := re.match(r"DECLARE\s+@(\w+)\s+[\w()\s,]+?=\s*(.*)", stmt, re.S | re.I):
             params[m.group(1)] = self._scalar(m.group(2), params)
-        elif upper.startswith("BEGIN TRAN"):
+        elif re.match(r"BEGIN\s+TRAN(SACTION)?\b", stmt, re.I):
             self.con.execute("BEGIN TRANSACTION")
             self.transaction = True
         elif upper.startswith(("COMMIT", "ROLLBACK")):
@@ -219,13 +166,18 @@ class TsqlInterpreter:
 
     def _meets_pending(self, stmt: str, params: dict[str, Any]) -> bool:
         """A statement naming a pending copy's staging table (``tsql_staging``), outside a
-        transaction: a run-id stamp becomes a constant of the copy (True: nothing left to run),
-        an emptying TRUNCATE ends the copy. Anything else is settled in ``_run``."""
+        transaction: a run-id stamp that cannot fail becomes a constant of the copy (True: nothing
+        left to run), an emptying TRUNCATE ends the copy. Anything else is settled in ``_run``."""
         if not self.staging.named(stmt) or self.transaction:
             return False
         if stamp := self.staging.stamp(stmt):
             pending, column, value = stamp
-            return self.staging.fold(pending, column, self._scalar(value, params))
+            try:
+                known = self._scalar(value, params)
+            except WarehouseError:
+                return False  # (an unknown variable: the UPDATE fails as written)
+            return self.staging.pending.get(pending.table.lower()) is pending \
+                and self.staging.fold(pending, column, known)
         if emptied := self.staging.emptied(stmt):
             self.staging.drop(emptied)
         return False
@@ -260,18 +212,20 @@ class TsqlInterpreter:
 
     def _end_transaction(self, how: str) -> None:
         """COMMIT or ROLLBACK; either way the transaction is over (DuckDB rolls back a failed
-        COMMIT). A rollback drops what the transaction created."""
-        rolled_back = how == "ROLLBACK"
+        COMMIT, and an aborted transaction's). A rollback drops what the transaction created; the
+        end of one that changed a permanent object drops every session's catalog."""
+        rolled_back = how == "ROLLBACK" or self.aborted
         try:
             self.con.execute(how)
         except Exception:
             rolled_back = True
             raise
         finally:
-            self.transaction = False
+            self.transaction = self.aborted = False
             self.staging.ended(rolled_back=rolled_back)
-            if rolled_back:
-                self.catalog.changed(everywhere=False)
+            if rolled_back or self.transaction_ddl:
+                self.catalog.changed(everywhere=self.transaction_ddl)
+            self.transaction_ddl = False
 
     def _throw(self, number: int, message: str, state: int, params: dict[str, Any]) -> None:
         """THROW number, message, state: the batch stops with that error (severity 16), and only the
@@ -330,7 +284,9 @@ class TsqlInterpreter:
             self._run(sql, params)
         finally:
             if _DDL.match(sql):
-                self.catalog.changed(everywhere=not _TEMPORARY_DDL.match(stmt))
+                everywhere = not _TEMPORARY_DDL.match(stmt)
+                self.catalog.changed(everywhere=everywhere)
+                self.transaction_ddl = self.transaction_ddl or (everywhere and self.transaction)
 
     def _without_masks(self, sql: str) -> str:
         if re.search(r"\bMASKED\s+WITH\s*\(", sql, re.I):
@@ -379,4 +335,6 @@ class TsqlInterpreter:
             return self.con.execute(sql, used or None)
         except duckdb.Error as exc:
             message = friendly_error(str(exc).splitlines()[0])
+            if tables:  # the statement as it reads without the pending copies' files
+                sql = to_duckdb(tsql, schema=schema_of(self.catalog.columns(), tsql))
             raise WarehouseError(f"{type(exc).__name__}: {message}\n  in: {sql[:400]}") from None

@@ -17,17 +17,26 @@ COPY is *pending* instead:
   of the script. Staging then holds exactly what Synapse's would; so it does inside a transaction
   (a ROLLBACK must find the rows that were there).
 
-Only an empty table with no constraint but CHECKs and collations, outside a transaction, is read
-through; any other COPY is made as written. What differs from Synapse: while a copy is pending,
-other sessions see staging empty, and a run killed then leaves it empty where Synapse's would
-hold the rows (every load script empties staging before its COPY, so no load's result differs).
-The run report counts the statements read through.
+Only an empty table with no constraint but CHECKs and collations, that no view reads, outside a
+transaction, is read through; any other COPY is made as written. A statement counts as naming
+staging by its two-part name (the default schema's tables also by their name alone), never by a
+string or a variable; one that only reads it (a SELECT, DECLARE, INSERT into another table or
+CTAS whose every mention is a table in a FROM or JOIN) reads through. A failed statement's error
+shows it as written. A stamp is folded only if its cast and the CHECKs naming its column hold.
+
+What differs from Synapse: while a copy is pending, other sessions see staging empty (two items
+copying into one staging table would each see only their own rows; generated pipelines give each
+table its own staging and item), each reading statement reads the files again (nothing in a load
+changes them), and a run killed then leaves staging empty where Synapse's would hold the rows
+(every load script empties staging before its COPY, so no load's result differs). The run report
+counts the copies read through and says so.
 """
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,11 +44,14 @@ from sqlglot import exp
 
 from lakewharf.local.tsql_catalog import SessionCatalog
 from lakewharf.local.tsql_text import CopyInto, tokens, unbracket
+from lakewharf.local.warehouse import WarehouseError
 
 NOTE = "COPY INTO read through by the statements reading staging (not written locally)"
 _PLACEHOLDER = "__pending_copy_"
-# Statements that may read staging without writing it; any other statement naming it is a write.
-_READS = re.compile(r"(SELECT|WITH|DECLARE|INSERT\s+INTO\s+(?P<into>[\[\]\w.#\"]+)|"
+_DEFAULT_SCHEMAS = ("main", "dbo")  # where a name alone points
+# Statements that may read staging without writing it; any other statement naming it may write it
+# (a WITH may lead a DELETE or an UPDATE).
+_READS = re.compile(r"(SELECT|DECLARE|INSERT\s+INTO\s+(?P<into>[\[\]\w.#\"]+)|"
                     r"CREATE\s+(TEMP\s+)?TABLE\s+\S+\s*(WITH\s*\(.*?\)\s*)?AS\s+(SELECT|WITH))\b", re.I | re.S)
 _EMPTYING = re.compile(r"(TRUNCATE\s+TABLE|DELETE\s+FROM)\s+(?P<table>[\[\]\w.\"]+)\s*;?", re.I)
 _STAMP = re.compile(r"UPDATE\s+(?P<table>[\[\]\w.\"]+)\s+SET\s+(?P<column>\[[^\]]+\]|\w+)\s*=\s*"
@@ -55,6 +67,7 @@ class Pending:
     columns: list[tuple[str, str, str]]  # (column, DuckDB type, COLLATE clause or "") in table order
     fields: dict[str, str]  # column (lower) → the Parquet field it reads, as a DuckDB expression
     source: str  # read_parquet(…) of the copied files
+    checks: tuple[str, ...]  # the table's CHECK expressions (DuckDB's)
     constants: dict[str, str] = field(default_factory=dict)  # column (lower) → SQL literal (a stamp)
 
     def select(self) -> str:
@@ -64,6 +77,14 @@ class Pending:
             value = self.fields.get(name.lower()) or self.constants.get(name.lower(), "NULL")
             picked.append(f"CAST({value} AS {kind}){collate} AS {_quoted(name)}")
         return f"SELECT {', '.join(picked)} FROM {self.source}"
+
+    def check(self, con: Any, counted: list[str], checks: tuple[str, ...]) -> int:
+        """Row count of the copy, raising where COPY INTO (or a stamp) would: the ``counted``
+        columns' casts are evaluated, and ``checks`` hold on every row."""
+        where = (" WHERE CASE WHEN NOT COALESCE(" + " AND ".join(f"({e})" for e in checks)
+                 + ", TRUE) THEN error('COPY INTO: a CHECK fails') ELSE TRUE END") if checks else ""
+        picked = ", ".join(["COUNT(*)", *(f"COUNT({_quoted(c)})" for c in counted)])
+        return int(con.execute(f"SELECT {picked} FROM ({self.select()}) AS _copy{where}").fetchone()[0])
 
 
 def _quoted(name: str) -> str:
@@ -75,7 +96,7 @@ def _literal(value: Any) -> str | None:
         return "NULL"
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
+    if isinstance(value, int) or (isinstance(value, float) and math.isfinite(value)):
         return repr(value)
     if isinstance(value, str):
         return "'" + value.replace("'", "''") + "'"
@@ -105,24 +126,22 @@ class Staging:
         key = copy.table.lower()
         schema, _, name = copy.table.rpartition(".")
         found = self._definition(schema or "main", name)
-        if key in self.pending or found is None:
-            return None
+        names = [column.lower() for column, _, _ in fields]
+        if key in self.pending or found is None or len(set(names)) != len(names):
+            return None  # (a column named twice: COPY's own error)
         columns, checks = found
         known = {c.lower(): kind for c, kind, _ in columns}
-        if any(column.lower() not in known for column, _, _ in fields):
+        if any(column not in known for column in names):
             return None
-        pending = Pending(copy.table, columns, {c.lower(): f for c, f, _ in fields}, source)
+        pending = Pending(copy.table, columns, {c.lower(): f for c, f, _ in fields}, source, checks)
         # casts that can fail are counted, so they are evaluated; a same-type cast cannot fail
         lossy = [c for c, _, kind in fields if kind != known[c.lower()]]
-        counted = ", ".join(["COUNT(*)", *(f"COUNT({_quoted(c)})" for c in lossy)])
-        where = (" WHERE CASE WHEN NOT COALESCE(" + " AND ".join(f"({e})" for e in checks)
-                 + ", TRUE) THEN error('COPY INTO: a CHECK fails') ELSE TRUE END") if checks else ""
         try:
-            rows = self.con.execute(f"SELECT {counted} FROM ({pending.select()}) AS _copy{where}").fetchone()[0]
+            rows = pending.check(self.con, lossy, checks)
         except duckdb.Error:
             return None
         self.pending[key] = pending
-        return int(rows)
+        return rows
 
     def _definition(self, schema: str, name: str) -> tuple[list[tuple[str, str, str]], tuple[str, ...]] | None:
         """(column, type, collation) in order, and the CHECK expressions, of an empty table whose
@@ -130,9 +149,10 @@ class Staging:
         default, NOT NULL or key)."""
         import sqlglot
 
-        definition = self.catalog.definitions().get((schema.lower(), name.lower()))
-        if definition is None or definition[2]:
-            return None
+        tables, views = self.catalog.definitions()
+        definition = tables.get((schema.lower(), name.lower()))
+        if definition is None or definition[2] or any(name.lower() in view for view in views):
+            return None  # (a view reading it would read it empty)
         sql, checks, _ = definition
         types = {c: kind for s, t, c, kind in self.catalog.columns()
                  if s.lower() == schema.lower() and t.lower() == name.lower()}
@@ -157,9 +177,9 @@ class Staging:
     # --- the statements after the COPY --------------------------------------------------------------
 
     def named(self, stmt: str) -> list[Pending]:
-        """The pending copies ``stmt`` names."""
-        words = {unbracket(t.text).lower() for t in tokens(stmt)}
-        return [p for p in self.pending.values() if p.table.rpartition(".")[2].lower() in words]
+        """The pending copies ``stmt`` names (as schema.table; a table of the default schema
+        also by its name alone). Strings and variables are no names."""
+        return [p for p in self.pending.values() if _mentions(stmt, p)]
 
     def stamp(self, stmt: str) -> tuple[Pending, str, str] | None:
         """``UPDATE staging SET c = value WHERE c IS NULL`` on a column the COPY leaves NULL:
@@ -174,10 +194,22 @@ class Staging:
         return pending, column, m.group("value")
 
     def fold(self, pending: Pending, column: str, value: Any) -> bool:
+        """Make ``value`` the constant of ``column``, if the UPDATE could not fail: its cast and
+        the CHECKs naming the column hold on every row (else it runs as written, and fails so)."""
+        import duckdb
+
         literal = _literal(value)
-        if literal is not None:
-            pending.constants[column] = literal
-        return literal is not None
+        if literal is None:
+            return False
+        trial = Pending(pending.table, pending.columns, pending.fields, pending.source, pending.checks,
+                        {**pending.constants, column: literal})
+        spelled = next(c for c, _, _ in pending.columns if c.lower() == column)
+        try:
+            trial.check(self.con, [spelled], tuple(e for e in pending.checks if column in e.lower()))
+        except duckdb.Error:
+            return False
+        pending.constants[column] = literal
+        return True
 
     def emptied(self, stmt: str) -> Pending | None:
         """The pending copy a ``TRUNCATE TABLE``/``DELETE FROM`` (no WHERE) of it ends."""
@@ -191,28 +223,30 @@ class Staging:
         m = _READS.match(stmt.strip())
         if not m or (m.group("into") and unbracket(m.group("into")).lower() == pending.table.lower()):
             return False
-        schema, _, name = pending.table.lower().rpartition(".")
-        toks = tokens(stmt)
-        for i, t in enumerate(toks):
-            if unbracket(t.text).lower() != name:
-                continue
-            in_from = i >= 3 and toks[i - 3].text.upper() in ("FROM", "JOIN") and toks[i - 1].text == "." \
-                and unbracket(toks[i - 2].text).lower() == schema
-            if not in_from or (i + 1 < len(toks) and toks[i + 1].text == "."):
-                return False
-        return True
+        return all(at is not None and at >= 0 and toks[at].text.upper() in ("FROM", "JOIN")
+                   and (end + 1 >= len(toks) or toks[end + 1].text != ".")
+                   for toks, at, end in _mentions_of(stmt, pending))
 
     def stand_ins(self) -> dict[str, str]:
         """schema.table (lower) → the SELECT that reads it, for ``read_through``."""
         return {key: p.select() for key, p in self.pending.items()}
 
-    def materialize(self, pending: Pending) -> None:
-        """Write the pending rows into staging, as COPY INTO would have."""
+    def materialize(self, pending: Pending, con: Any = None) -> None:
+        """Write the pending rows into staging, as COPY INTO would have (through ``con``, another
+        session, when this one's transaction cannot take them)."""
+        import duckdb
+
+        from lakewharf.local.tsql_duckdb import friendly_error
+
         schema, _, name = pending.table.rpartition(".")
         names = ", ".join(_quoted(c) for c, _, _ in pending.columns)
-        self.con.execute(f"INSERT INTO {_quoted(schema or 'main')}.{_quoted(name)} ({names}) {pending.select()}")
+        try:
+            (con or self.con).execute(f"INSERT INTO {_quoted(schema or 'main')}.{_quoted(name)} ({names}) "
+                                      f"{pending.select()}")
+        except duckdb.Error as exc:
+            raise WarehouseError(f"COPY INTO {pending.table}: {friendly_error(str(exc).splitlines()[0])}") from None
         del self.pending[pending.table.lower()]
-        if self.in_transaction():
+        if con is None and self.in_transaction():
             self.written.append(pending)
 
     def ended(self, *, rolled_back: bool) -> None:
@@ -236,6 +270,35 @@ def read_through(tree: exp.Expression, tables: dict[str, str]) -> dict[str, str]
             continue
         placeholder = f"{_PLACEHOLDER}{len(out)}__"
         out[placeholder] = f"({tables[key]})"
-        table.replace(exp.Table(this=exp.to_identifier(placeholder),
-                                alias=exp.TableAlias(this=exp.to_identifier(table.alias or table.name))))
+        # the node stays (its pivots, sample and hints with it), named by the placeholder
+        if not table.alias:
+            table.set("alias", exp.TableAlias(this=exp.to_identifier(table.name)))
+        table.set("this", exp.to_identifier(placeholder))
+        table.set("db", None)
     return out
+
+
+def _mentions_of(stmt: str, pending: Pending) -> Iterator[tuple[tuple[Any, ...], int | None, int]]:
+    """Each mention of ``pending``'s table in ``stmt``: (the tokens, the index of the token before
+    the name, or None when the name is part of a longer one, the index of its last token)."""
+    from sqlglot.tokens import TokenType
+
+    schema, _, name = pending.table.lower().rpartition(".")
+    schema = schema or "main"
+    toks = tokens(stmt)
+    not_names = (TokenType.STRING, TokenType.NATIONAL_STRING, TokenType.NUMBER)
+    for i, t in enumerate(toks):
+        if t.token_type in not_names or unbracket(t.text).lower() != name:
+            continue
+        if i >= 1 and toks[i - 1].token_type == TokenType.PARAMETER:
+            continue  # a variable (@name)
+        qualified = i >= 2 and toks[i - 1].token_type == TokenType.DOT
+        if qualified and unbracket(toks[i - 2].text).lower() == schema:
+            longer = i >= 3 and toks[i - 3].token_type == TokenType.DOT
+            yield toks, None if longer else i - 3, i
+        elif not qualified and schema in _DEFAULT_SCHEMAS:
+            yield toks, i - 1, i
+
+
+def _mentions(stmt: str, pending: Pending) -> bool:
+    return next(_mentions_of(stmt, pending), None) is not None
