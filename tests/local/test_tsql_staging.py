@@ -266,12 +266,61 @@ TRUNCATE TABLE [stg].[t];""", {}, 0),
         f"{COPY}\nINSERT INTO [dw].[log] ([rows]) SELECT s.[name] FROM [stg].[t] AS s;", {}, 1),
 }
 
+# ... and in a second review
+UPDATE_IN_TX = f"{COPY}\nBEGIN TRANSACTION;\nUPDATE [stg].[t] SET [name] = N'x' WHERE [id] = 1;\n"
+M = {"before": "\nCREATE TABLE [main].[m] ([id] BIGINT NULL, [_run_id] NVARCHAR(64) NULL);",
+     "tables": (*TABLES, "main.m")}
+D = {"before": "\nCREATE TABLE [stg].[d] ([id] BIGINT NULL, [v] DECIMAL(10,2) NULL, [i] INT NULL);"
+               "\nCREATE TABLE [dw].[v] ([v] DECIMAL(10,2) NULL, [i] INT NULL);", "tables": (*TABLES, "dw.v")}
+COPY_D = "COPY INTO [stg].[d] ([id] 1) FROM 'x' WITH (FILE_TYPE = 'PARQUET');\n"
+CASES.update({
+    "COMMIT after an error that does not abort": (
+        [UPDATE_IN_TX + "INSERT INTO [dw].[no_such] ([id]) SELECT 1;", "COMMIT TRANSACTION;"], {}, 1),
+    "COMMIT after a THROW": ([UPDATE_IN_TX + "THROW 50001, N'data test failed', 1;", "COMMIT TRANSACTION;"], {}, 1),
+    "COMMIT after a failed IF condition": (
+        [UPDATE_IN_TX + "IF CAST(N'x' AS INT) = 1 SET NOCOUNT ON;", "COMMIT TRANSACTION;"], {}, 1),
+    "a transaction left open across scripts": ([
+        f"{COPY}\nBEGIN TRANSACTION;\nINSERT INTO [dw].[codes] ([code]) SELECT s.[code] FROM [stg].[t] AS s;",
+        "INSERT INTO [dw].[log] ([rows]) SELECT COUNT_BIG(*) FROM [stg].[t] AS s;\n"
+        "TRUNCATE TABLE [stg].[t];\nCOMMIT TRANSACTION;"], {}, 1),
+    "a table of the default schema, named alone": (
+        "COPY INTO [main].[m] ([id] 1) FROM 'x' WITH (FILE_TYPE = 'PARQUET');\n"
+        "INSERT INTO [dw].[log] ([rows]) SELECT COUNT_BIG(*) FROM [m] AS s;", M, 0),
+    "a table of the default schema, copied by its name alone": (
+        "COPY INTO [m] ([id] 1) FROM 'x' WITH (FILE_TYPE = 'PARQUET');\n"
+        "INSERT INTO [dw].[log] ([rows]) SELECT COUNT_BIG(*) FROM [main].[m] AS s;", M, 0),
+    "[stg.t], one identifier": (f"{COPY}\nINSERT INTO [dw].[log] ([rows]) SELECT COUNT_BIG(*) FROM [stg.t] AS s;\n"
+                                "TRUNCATE TABLE [stg].[t];", {}, 1),
+    "a FLOAT stamp into DECIMAL": (COPY_D + "DECLARE @v FLOAT = CAST(1.005 AS FLOAT);\n"
+                                   "UPDATE [stg].[d] SET [v] = @v WHERE [v] IS NULL;\n"
+                                   "INSERT INTO [dw].[v] ([v]) SELECT DISTINCT s.[v] FROM [stg].[d] AS s;", D, 1),
+    "a FLOAT stamp into INT": (COPY_D + "DECLARE @v FLOAT = CAST(2.5 AS FLOAT);\n"
+                               "UPDATE [stg].[d] SET [i] = @v WHERE [i] IS NULL;\n"
+                               "INSERT INTO [dw].[v] ([i]) SELECT DISTINCT s.[i] FROM [stg].[d] AS s;", D, 1),
+    "a missing column of an alias": (f"{COPY}\nINSERT INTO [dw].[log] ([rows]) SELECT s.[nope] FROM [stg].[t] AS s;",
+                                     {}, 1),
+    "an IDENTITY table while a copy is pending": (
+        f"{COPY}\nCREATE TABLE [dw].[t] ([key] BIGINT IDENTITY(1,1) NOT NULL, [id] BIGINT NULL);", {}, 1),
+    "a column named [order]": ("COPY INTO [stg].[k] ([id] 1, [order] 3) FROM 'x' WITH (FILE_TYPE = 'PARQUET');\n"
+                               "INSERT INTO [dw].[codes] ([code]) SELECT s.[order] FROM [stg].[k] AS s;",
+                               {"before": "\nCREATE TABLE [stg].[k] ([id] BIGINT NULL, [order] NVARCHAR(10) NULL);"},
+                               1),
+})
+
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_scripts_come_out_the_same_read_through_or_not(tmp_path: Path, case: str) -> None:
     script, options, read_through = CASES[case]
     _, through = _both(tmp_path, script, **options)
     assert through.read_through == read_through
+
+
+def test_unreadable_files_fail_the_copy_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pq, "write_table", lambda rows, path: Path(path).write_text("not parquet"))
+    written = _run(tmp_path / "written", LOAD, ROWS, pending=False)
+    through = _run(tmp_path / "through", LOAD, ROWS, pending=True)
+    assert written.error is not None and written.error.startswith("COPY INTO stg.t: ")
+    assert through.error == written.error.replace(str(tmp_path / "written"), str(tmp_path / "through"))
 
 
 def _after_ddl_in_another_session(where: Path, *, pending: bool) -> tuple[str | None, list[tuple]]:

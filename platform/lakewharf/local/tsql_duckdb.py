@@ -68,8 +68,8 @@ def translate(tsql: str, *, schema: Schema | None = None, case_insensitive: bool
     lifted: tuple[Rowset, ...] = ()
     if "OPENROWSET" in tsql.upper() and rowsets is not None:
         tsql, lifted = lift(tsql)
-        tables = {f"{STAND_IN}{i}": declared(r, _Rewriter._duck_type) for i, r in enumerate(lifted)}
-        schema = {**(schema or {}), "main": {**(schema or {}).get("main", {}), **tables}}
+        declared_rowsets = {f"{STAND_IN}{i}": declared(r, _Rewriter._duck_type) for i, r in enumerate(lifted)}
+        schema = {**(schema or {}), "main": {**(schema or {}).get("main", {}), **declared_rowsets}}
     try:
         trees = [t for t in sqlglot.parse(tsql, read="tsql") if t is not None]
     except sqlglot.errors.SqlglotError as exc:

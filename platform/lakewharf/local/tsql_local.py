@@ -68,7 +68,6 @@ class TsqlInterpreter(Conditions):
         self.catalog = SessionCatalog(con)
         self.staging = Staging(con, self.catalog, lambda: self.transaction)
         self.transaction = False  # an explicit BEGIN TRANSACTION is open (this session's)
-        self.aborted = False  # a statement failed in it
         self.transaction_ddl = False  # it changed a permanent object
 
     # --- scripts, batches, statements -------------------------------------------------------------
@@ -86,11 +85,18 @@ class TsqlInterpreter(Conditions):
         self._settle()
 
     def _settle(self) -> None:
-        """The end of a script: every pending copy's rows go into staging (``tsql_staging``),
-        committed as COPY INTO's were: through another session while a transaction is open (an
-        aborted one takes nothing)."""
-        for pending in list(self.staging.pending.values()):
-            self.staging.materialize(pending, self.con.cursor() if self.transaction else None)
+        """The end of a script: every pending copy's rows go into staging (``tsql_staging``); when
+        an error aborted the open transaction, through another session (COPY INTO had committed
+        them before the transaction began)."""
+        if not self.staging.pending:
+            return
+        other = self.con.cursor() if self._aborted() else None
+        try:
+            for pending in list(self.staging.pending.values()):
+                self.staging.materialize(pending, other)
+        finally:
+            if other is not None:
+                other.close()
 
     def _run_batch(self, batch: str, params: dict[str, Any]) -> None:
         if re.match(r"CREATE\s+PROC(EDURE)?\b", batch, re.I):
@@ -129,14 +135,6 @@ class TsqlInterpreter(Conditions):
     # --- single statements ------------------------------------------------------------------------
 
     def _statement(self, stmt: str, params: dict[str, Any]) -> None:
-        try:
-            self._one(stmt, params)
-        except Exception:
-            # DuckDB's transaction is aborted: its COMMIT rolls back (without an error)
-            self.aborted = self.aborted or self.transaction
-            raise
-
-    def _one(self, stmt: str, params: dict[str, Any]) -> None:
         for pattern, what in _SKIPPED:
             if pattern.match(stmt):
                 self.translations.note("skipped", what)
@@ -212,20 +210,34 @@ class TsqlInterpreter(Conditions):
 
     def _end_transaction(self, how: str) -> None:
         """COMMIT or ROLLBACK; either way the transaction is over (DuckDB rolls back a failed
-        COMMIT, and an aborted transaction's). A rollback drops what the transaction created; the
-        end of one that changed a permanent object drops every session's catalog."""
-        rolled_back = how == "ROLLBACK" or self.aborted
+        COMMIT, and the COMMIT of a transaction an error aborted). A rollback drops what the
+        transaction created; the end of one that changed a permanent object drops every session's
+        catalog."""
+        rolled_back = how == "ROLLBACK" or self._aborted()
         try:
             self.con.execute(how)
         except Exception:
             rolled_back = True
             raise
         finally:
-            self.transaction = self.aborted = False
+            self.transaction = False
             self.staging.ended(rolled_back=rolled_back)
             if rolled_back or self.transaction_ddl:
                 self.catalog.changed(everywhere=self.transaction_ddl)
             self.transaction_ddl = False
+
+    def _aborted(self) -> bool:
+        """The open transaction was aborted by an error (DuckDB then refuses every statement but
+        its end; errors found before running, such as a missing table, do not abort it)."""
+        import duckdb
+
+        if not self.transaction:
+            return False
+        try:
+            self.con.execute("SELECT 1")
+        except duckdb.TransactionException:
+            return True
+        return False
 
     def _throw(self, number: int, message: str, state: int, params: dict[str, Any]) -> None:
         """THROW number, message, state: the batch stops with that error (severity 16), and only the
@@ -246,20 +258,31 @@ class TsqlInterpreter(Conditions):
             raise WarehouseError(f"cannot run COPY INTO locally: {stmt[:120]}")
         columns = [(unbracket(c), int(p)) for c, p in re.findall(r"(\[[^\]]+\]|\w+)\s+(\d+)", m.group(2))]
         copy = CopyInto(unbracket(m.group(1)), columns, m.group(3))
-        self.translations.note("rewritten", "COPY INTO (read from the local lake)")
         if (earlier := self.staging.pending.get(copy.table.lower())) is not None:
             self.staging.materialize(earlier)  # a second COPY appends to the first one's rows
-        elif isinstance(self.copy_into, ReadThrough) and not self.transaction:
-            from lakewharf.local.warehouse import parquet_fields
-
-            glob = self.copy_into.locate(copy)
-            rows = self.staging.defer(copy, parquet_fields(self.con, columns, glob),
-                                      f"read_parquet('{glob}', union_by_name = true)")
-            if rows is not None:
-                self.copy_into.counted(copy, rows)
-                self.translations.note("rewritten", READ_THROUGH)
-                return
+        elif isinstance(self.copy_into, ReadThrough) and not self.transaction and self._read_through(copy):
+            self.translations.note("rewritten", "COPY INTO (read from the local lake)")
+            self.translations.note("rewritten", READ_THROUGH)
+            return
         self.copy_into(copy)
+        self.translations.note("rewritten", "COPY INTO (read from the local lake)")
+
+    def _read_through(self, copy: CopyInto) -> bool:
+        """Leave ``copy`` pending (``tsql_staging``) if it can be: its rows checked and counted."""
+        import duckdb
+
+        from lakewharf.local.warehouse import parquet_fields
+
+        assert isinstance(self.copy_into, ReadThrough)
+        glob = self.copy_into.locate(copy)
+        try:
+            fields = parquet_fields(self.con, copy.columns, glob)
+        except duckdb.Error:
+            return False  # (unreadable files: the copy fails as written)
+        rows = self.staging.defer(copy, fields, f"read_parquet('{glob}', union_by_name = true)")
+        if rows is not None:
+            self.copy_into.counted(copy, rows)
+        return rows is not None
 
     def _translated(self, stmt: str, params: dict[str, Any]) -> None:
         sql = temp_names(stmt)
@@ -314,10 +337,11 @@ class TsqlInterpreter(Conditions):
             if "IDENTITY" in tsql.upper() else None
         tables = None
         if self.staging.pending:  # read through, unless the statement may write the table
-            for pending in self.staging.named(tsql):
+            named = self.staging.named(tsql)
+            for pending in named:
                 if not self.staging.reads_only(tsql, pending):
                     self.staging.materialize(pending)
-            tables = self.staging.stand_ins() or None
+            tables = {p.table.lower(): p.select() for p in named if p.table.lower() in self.staging.pending} or None
         sql = to_duckdb(tsql, schema=schema_of(self.catalog.columns(), tsql), translations=self.translations,
                         tables=tables)
         if identity:  # IDENTITY(1,1) → a sequence default
@@ -334,7 +358,11 @@ class TsqlInterpreter(Conditions):
         try:
             return self.con.execute(sql, used or None)
         except duckdb.Error as exc:
+            if tables and not self._aborted():
+                # Run as written, with the rows in staging, for the error it gives there (a failed
+                # statement changed nothing); an error that aborted the transaction stays as is.
+                for key in tables:
+                    self.staging.materialize(self.staging.pending[key])
+                return self._run(tsql, params)
             message = friendly_error(str(exc).splitlines()[0])
-            if tables:  # the statement as it reads without the pending copies' files
-                sql = to_duckdb(tsql, schema=schema_of(self.catalog.columns(), tsql))
             raise WarehouseError(f"{type(exc).__name__}: {message}\n  in: {sql[:400]}") from None

@@ -34,7 +34,6 @@ counts the copies read through and says so.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -51,8 +50,8 @@ _PLACEHOLDER = "__pending_copy_"
 _DEFAULT_SCHEMAS = ("main", "dbo")  # where a name alone points
 # Statements that may read staging without writing it; any other statement naming it may write it
 # (a WITH may lead a DELETE or an UPDATE).
-_READS = re.compile(r"(SELECT|DECLARE|INSERT\s+INTO\s+(?P<into>[\[\]\w.#\"]+)|"
-                    r"CREATE\s+(TEMP\s+)?TABLE\s+\S+\s*(WITH\s*\(.*?\)\s*)?AS\s+(SELECT|WITH))\b", re.I | re.S)
+_READS = re.compile(r"(SELECT\b|DECLARE\b|INSERT\s+INTO\s+(?P<into>[\[\]\w.#\"]+)|"
+                    r"CREATE\s+(TEMP\s+)?TABLE\s+\S+\s*(WITH\s*\(.*?\)\s*)?AS\s+(SELECT|WITH)\b)", re.I | re.S)
 _EMPTYING = re.compile(r"(TRUNCATE\s+TABLE|DELETE\s+FROM)\s+(?P<table>[\[\]\w.\"]+)\s*;?", re.I)
 _STAMP = re.compile(r"UPDATE\s+(?P<table>[\[\]\w.\"]+)\s+SET\s+(?P<column>\[[^\]]+\]|\w+)\s*=\s*"
                     r"(?P<value>@\w+|N?'(?:[^']|'')*'|-?\d+(?:\.\d+)?)\s+WHERE\s+(?P=column)\s+IS\s+NULL\s*;?",
@@ -96,7 +95,7 @@ def _literal(value: Any) -> str | None:
         return "NULL"
     if isinstance(value, bool):
         return None
-    if isinstance(value, int) or (isinstance(value, float) and math.isfinite(value)):
+    if isinstance(value, int):  # (a float's digits would be read as a DECIMAL)
         return repr(value)
     if isinstance(value, str):
         return "'" + value.replace("'", "''") + "'"
@@ -125,7 +124,9 @@ class Staging:
 
         key = copy.table.lower()
         schema, _, name = copy.table.rpartition(".")
-        found = self._definition(schema or "main", name)
+        if schema.lower() in ("", *_DEFAULT_SCHEMAS):
+            return None  # (its name alone could name it: only two-part names are read through)
+        found = self._definition(schema, name)
         names = [column.lower() for column, _, _ in fields]
         if key in self.pending or found is None or len(set(names)) != len(names):
             return None  # (a column named twice: COPY's own error)
@@ -177,8 +178,7 @@ class Staging:
     # --- the statements after the COPY --------------------------------------------------------------
 
     def named(self, stmt: str) -> list[Pending]:
-        """The pending copies ``stmt`` names (as schema.table; a table of the default schema
-        also by its name alone). Strings and variables are no names."""
+        """The pending copies ``stmt`` names (as schema.table). Strings and variables are no names."""
         return [p for p in self.pending.values() if _mentions(stmt, p)]
 
     def stamp(self, stmt: str) -> tuple[Pending, str, str] | None:
@@ -265,8 +265,8 @@ def read_through(tree: exp.Expression, tables: dict[str, str]) -> dict[str, str]
     table's name."""
     out: dict[str, str] = {}
     for table in list(tree.find_all(exp.Table)):
-        key = f"{table.db}.{table.name}".lower() if table.db else table.name.lower()
-        if key not in tables or table.catalog:
+        key = f"{table.db}.{table.name}".lower()
+        if not table.db or table.catalog or key not in tables:
             continue
         placeholder = f"{_PLACEHOLDER}{len(out)}__"
         out[placeholder] = f"({tables[key]})"
@@ -279,12 +279,11 @@ def read_through(tree: exp.Expression, tables: dict[str, str]) -> dict[str, str]
 
 
 def _mentions_of(stmt: str, pending: Pending) -> Iterator[tuple[tuple[Any, ...], int | None, int]]:
-    """Each mention of ``pending``'s table in ``stmt``: (the tokens, the index of the token before
-    the name, or None when the name is part of a longer one, the index of its last token)."""
+    """Each mention of ``pending``'s table (schema.table) in ``stmt``: (the tokens, the index of the
+    token before it, or None when it is part of a longer name, the index of its last token)."""
     from sqlglot.tokens import TokenType
 
     schema, _, name = pending.table.lower().rpartition(".")
-    schema = schema or "main"
     toks = tokens(stmt)
     not_names = (TokenType.STRING, TokenType.NATIONAL_STRING, TokenType.NUMBER)
     for i, t in enumerate(toks):
@@ -292,12 +291,9 @@ def _mentions_of(stmt: str, pending: Pending) -> Iterator[tuple[tuple[Any, ...],
             continue
         if i >= 1 and toks[i - 1].token_type == TokenType.PARAMETER:
             continue  # a variable (@name)
-        qualified = i >= 2 and toks[i - 1].token_type == TokenType.DOT
-        if qualified and unbracket(toks[i - 2].text).lower() == schema:
+        if i >= 2 and toks[i - 1].token_type == TokenType.DOT and unbracket(toks[i - 2].text).lower() == schema:
             longer = i >= 3 and toks[i - 3].token_type == TokenType.DOT
             yield toks, None if longer else i - 3, i
-        elif not qualified and schema in _DEFAULT_SCHEMAS:
-            yield toks, i - 1, i
 
 
 def _mentions(stmt: str, pending: Pending) -> bool:

@@ -69,6 +69,10 @@ def parquet_fields(con: Any, columns: list[tuple[str, int]], glob: str) -> list[
     return [field(column, position) for column, position in columns]
 
 
+def _qualified(table: str) -> str:
+    return ".".join('"' + part.replace('"', '""') + '"' for part in table.split("."))
+
+
 def parquet_source(glob: str) -> str:
     return f"SELECT * FROM read_parquet('{glob}', union_by_name = true)"
 
@@ -152,9 +156,10 @@ class DuckDBWarehouse:
 
         from lakewharf.local.tsql_duckdb import friendly_error
 
-        names = ", ".join(name for name, _ in columns)
+        names = ", ".join('"' + name.replace('"', '""') + '"' for name, _ in columns)
         try:
-            inserted = self.con.execute(f"INSERT INTO {table} ({names}) {parquet_select(self.con, columns, glob)}")
+            select = parquet_select(self.con, columns, glob)
+            inserted = self.con.execute(f"INSERT INTO {_qualified(table)} ({names}) {select}")
         except duckdb.Error as exc:  # a text longer than its column, a value of another type, as Synapse refuses them
             raise WarehouseError(f"COPY INTO {table}: {friendly_error(str(exc).splitlines()[0])}") from None
         return int(inserted.fetchone()[0])
