@@ -148,7 +148,8 @@ PROFILED = (
     ("  of which: counting CSV records", "local/csv_records.py", "csv_records"),
     ("lake hop 2: prepare (CETAS)", "local/sql_activities.py", "run_serverless"),
     ("warehouse load (COPY INTO + procedure)", "local/sql_activities.py", "run_warehouse"),
-    ("  of which: COPY INTO staging", "local/warehouse.py", "load_parquet"),
+    ("  of which: COPY INTO checked and counted, read through", "local/tsql_staging.py", "defer"),
+    ("  of which: COPY INTO written into staging", "local/warehouse.py", "load_parquet"),
 )
 
 

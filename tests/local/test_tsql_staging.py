@@ -307,6 +307,24 @@ CASES.update({
                                1),
 })
 
+# ... and in a third: a transaction still open, or aborted, when the session closes
+TX = f"{COPY}\nBEGIN TRANSACTION;\n"
+CASES.update({
+    "a runtime error of a reading INSERT in a transaction": (
+        TX + "INSERT INTO [dw].[log] ([rows]) SELECT s.[name] FROM [stg].[t] AS s;", {"reopen": True}, 1),
+    "a runtime error of a reading IF in a transaction": (
+        TX + "IF EXISTS (SELECT 1 FROM [stg].[t] AS s WHERE CAST(s.[name] AS INT) = 1) SET NOCOUNT ON;",
+        {"reopen": True}, 1),
+    "a runtime error of a reading DECLARE in a transaction": (
+        TX + "DECLARE @n INT = (SELECT MAX(CAST(s.[name] AS INT)) FROM [stg].[t] AS s);", {"reopen": True}, 1),
+    "a transaction left open at the end of the script": (
+        TX + "INSERT INTO [dw].[codes] ([code]) SELECT s.[code] FROM [stg].[t] AS s;", {"reopen": True}, 1),
+    "a write to staging in a transaction an error then aborts": (
+        TX + "UPDATE [stg].[t] SET [name] = N'x' WHERE [id] = 1;\n"
+        "INSERT INTO [dw].[log] ([rows]) SELECT CAST(N'x' AS INT);",
+        {"reopen": True}, 1),
+})
+
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_scripts_come_out_the_same_read_through_or_not(tmp_path: Path, case: str) -> None:

@@ -85,12 +85,12 @@ class TsqlInterpreter(Conditions):
         self._settle()
 
     def _settle(self) -> None:
-        """The end of a script: every pending copy's rows go into staging (``tsql_staging``); when
-        an error aborted the open transaction, through another session (COPY INTO had committed
-        them before the transaction began)."""
+        """The end of a script: every pending copy's rows go into staging (``tsql_staging``),
+        through another session while a transaction is open (COPY INTO had committed them before
+        it began)."""
         if not self.staging.pending:
             return
-        other = self.con.cursor() if self._aborted() else None
+        other = self.con.cursor() if self.transaction else None
         try:
             for pending in list(self.staging.pending.values()):
                 self.staging.materialize(pending, other)
@@ -129,6 +129,10 @@ class TsqlInterpreter(Conditions):
                     if not holds:
                         self._run_statements([statements[i][4:].strip()], params)
             else:
+                if self.staging.pending and re.match(r"BEGIN\s+TRAN", stmt, re.I):
+                    # what the transaction may write goes in first, committed as COPY INTO's rows
+                    for pending in self.staging.written_in(statements[i + 1:], self._body):
+                        self.staging.materialize(pending)
                 self._statement(stmt, params)
             i += 1
 
@@ -179,6 +183,10 @@ class TsqlInterpreter(Conditions):
         if emptied := self.staging.emptied(stmt):
             self.staging.drop(emptied)
         return False
+
+    def _body(self, name: str) -> str | None:
+        procedure = self.procedures.get(name.lower())
+        return procedure.body if procedure is not None else None
 
     def _define_procedure(self, batch: str) -> None:
         m = re.match(
@@ -365,4 +373,6 @@ class TsqlInterpreter(Conditions):
                     self.staging.materialize(self.staging.pending[key])
                 return self._run(tsql, params)
             message = friendly_error(str(exc).splitlines()[0])
+            if tables:  # (an aborted transaction) the statement as written
+                sql = to_duckdb(tsql, schema=schema_of(self.catalog.columns(), tsql))
             raise WarehouseError(f"{type(exc).__name__}: {message}\n  in: {sql[:400]}") from None

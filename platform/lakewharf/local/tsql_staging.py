@@ -35,7 +35,7 @@ counts the copies read through and says so.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -227,9 +227,23 @@ class Staging:
                    and (end + 1 >= len(toks) or toks[end + 1].text != ".")
                    for toks, at, end in _mentions_of(stmt, pending))
 
-    def stand_ins(self) -> dict[str, str]:
-        """schema.table (lower) → the SELECT that reads it, for ``read_through``."""
-        return {key: p.select() for key, p in self.pending.items()}
+    def written_in(self, following: Sequence[str], body_of: Callable[[str], str | None]) -> list[Pending]:
+        """The pending copies a transaction beginning before the statements ``following`` may
+        write (any a statement names but only reads is not), or every one when the transaction
+        does not end there or runs SQL not known here (dynamic, an unknown or nesting procedure)."""
+        out: list[Pending] = []
+        for stmt in following:
+            if re.match(r"(COMMIT|ROLLBACK)\b", stmt, re.I):
+                return out
+            if re.match(r"EXEC(UTE)?\b", stmt, re.I):
+                m = re.match(r"EXEC(?:UTE)?\s+([\[\]\w.]+)", stmt, re.I)
+                body = body_of(unbracket(m.group(1))) if m else None
+                if body is None or re.search(r"\bEXEC(UTE)?\b", body, re.I):
+                    return list(self.pending.values())
+                out += [p for p in self.named(body) if p not in out]
+                continue
+            out += [p for p in self.named(stmt) if p not in out and not self.reads_only(stmt, p)]
+        return list(self.pending.values())
 
     def materialize(self, pending: Pending, con: Any = None) -> None:
         """Write the pending rows into staging, as COPY INTO would have (through ``con``, another
