@@ -324,6 +324,22 @@ CASES.update({
         "INSERT INTO [dw].[log] ([rows]) SELECT CAST(N'x' AS INT);",
         {"reopen": True}, 1),
 })
+# ... and in a fourth: a transaction the script leaves open, which the closing session rolls back
+IF_0 = f"{TX}IF 1 = 0 BEGIN\nSET NOCOUNT ON;\n"
+CASES.update({
+    "a COMMIT in an IF block": (IF_0 + "COMMIT TRANSACTION;\nEND;\nUPDATE [stg].[t] SET [name] = N'x' WHERE [id] = 1;",
+                                {"reopen": True}, 1),
+    "a ROLLBACK in an IF block, then an abort": (
+        IF_0 + "ROLLBACK TRANSACTION;\nEND;\nUPDATE [stg].[t] SET [name] = N'x' WHERE [id] = 1;\n"
+        "INSERT INTO [dw].[log] ([rows]) SELECT CAST(N'x' AS INT);\nCOMMIT TRANSACTION;", {"reopen": True}, 1),
+    "a reading statement's error that does not abort, before the COMMIT": (
+        TX + "INSERT INTO [dw].[log] ([rows]) SELECT s.[nope] FROM [stg].[t] AS s;\nCOMMIT TRANSACTION;",
+        {"reopen": True}, 1),
+    "a transaction left open after an error that does not abort": ([
+        TX + "INSERT INTO [dw].[no_such] ([id]) SELECT 1;\nCOMMIT TRANSACTION;",
+        "INSERT INTO [dw].[log] ([rows]) SELECT COUNT_BIG(*) FROM [stg].[t] AS s;\n"
+        "TRUNCATE TABLE [stg].[t];\nCOMMIT TRANSACTION;"], {}, 1),
+})
 
 
 @pytest.mark.parametrize("case", list(CASES))

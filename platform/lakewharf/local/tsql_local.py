@@ -86,17 +86,19 @@ class TsqlInterpreter(Conditions):
 
     def _settle(self) -> None:
         """The end of a script: every pending copy's rows go into staging (``tsql_staging``),
-        through another session while a transaction is open (COPY INTO had committed them before
-        it began)."""
-        if not self.staging.pending:
+        unless a transaction is still open: its session may go on, and its end settles them."""
+        if self.transaction:
             return
-        other = self.con.cursor() if self.transaction else None
-        try:
-            for pending in list(self.staging.pending.values()):
-                self.staging.materialize(pending, other)
-        finally:
-            if other is not None:
-                other.close()
+        for pending in list(self.staging.pending.values()):
+            self.staging.materialize(pending)
+
+    def end_session(self) -> None:
+        """The session closes: an open transaction rolls back, as a closed connection's does, and
+        the pending copies go into staging (COPY INTO had committed them)."""
+        if self.transaction:
+            with contextlib.suppress(Exception):
+                self._end_transaction("ROLLBACK")
+        self._settle()
 
     def _run_batch(self, batch: str, params: dict[str, Any]) -> None:
         if re.match(r"CREATE\s+PROC(EDURE)?\b", batch, re.I):

@@ -184,7 +184,10 @@ class DuckDBWarehouse:
         return {f"{s}.{t}": self.con.execute(f'SELECT COUNT(*) FROM "{s}"."{t}"').fetchone()[0] for s, t in rows}
 
     def close(self) -> None:
-        self.con.close()
+        try:
+            self.interpreter.end_session()
+        finally:
+            self.con.close()
 
 
 class SqlServerWarehouse:
