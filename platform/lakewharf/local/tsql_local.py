@@ -77,8 +77,8 @@ class TsqlInterpreter(Conditions):
             for batch in batches(tsql):
                 self._run_batch(batch, dict(params or {}))
         except Exception:
-            # The script failed: staging gets the rows a pending copy would have left there, unless
-            # the failure left DuckDB's transaction unusable (then it stays empty, as after a kill).
+            # The script failed: staging still gets the rows its copies had committed (outside a
+            # transaction; one still open settles them when it ends). The script's own error wins.
             with contextlib.suppress(WarehouseError):
                 self._settle()
             raise
@@ -281,7 +281,7 @@ class TsqlInterpreter(Conditions):
         """Leave ``copy`` pending (``tsql_staging``) if it can be: its rows checked and counted."""
         import duckdb
 
-        from lakewharf.local.warehouse import parquet_fields
+        from lakewharf.local.warehouse import parquet_fields, parquet_files
 
         assert isinstance(self.copy_into, ReadThrough)
         glob = self.copy_into.locate(copy)
@@ -289,7 +289,7 @@ class TsqlInterpreter(Conditions):
             fields = parquet_fields(self.con, copy.columns, glob)
         except duckdb.Error:
             return False  # (unreadable files: the copy fails as written)
-        rows = self.staging.defer(copy, fields, f"read_parquet('{glob}', union_by_name = true)")
+        rows = self.staging.defer(copy, fields, parquet_files(glob))
         if rows is not None:
             self.copy_into.counted(copy, rows)
         return rows is not None

@@ -36,14 +36,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlglot import exp
 
 from lakewharf.local.tsql_catalog import SessionCatalog
 from lakewharf.local.tsql_text import CopyInto, tokens, unbracket
-from lakewharf.local.warehouse import WarehouseError
+from lakewharf.local.warehouse import WarehouseError, identifier, table_name
 
 NOTE = "COPY INTO read through by the statements reading staging (not written locally)"
 _PLACEHOLDER = "__pending_copy_"
@@ -65,7 +65,7 @@ class Pending:
     table: str  # schema.table, as the COPY named it
     columns: list[tuple[str, str, str]]  # (column, DuckDB type, COLLATE clause or "") in table order
     fields: dict[str, str]  # column (lower) → the Parquet field it reads, as a DuckDB expression
-    source: str  # read_parquet(…) of the copied files
+    source: str  # the copied files (``warehouse.parquet_files``)
     checks: tuple[str, ...]  # the table's CHECK expressions (DuckDB's)
     constants: dict[str, str] = field(default_factory=dict)  # column (lower) → SQL literal (a stamp)
 
@@ -74,7 +74,7 @@ class Pending:
         picked = []
         for name, kind, collate in self.columns:
             value = self.fields.get(name.lower()) or self.constants.get(name.lower(), "NULL")
-            picked.append(f"CAST({value} AS {kind}){collate} AS {_quoted(name)}")
+            picked.append(f"CAST({value} AS {kind}){collate} AS {identifier(name)}")
         return f"SELECT {', '.join(picked)} FROM {self.source}"
 
     def check(self, con: Any, counted: list[str], checks: tuple[str, ...]) -> int:
@@ -82,12 +82,8 @@ class Pending:
         columns' casts are evaluated, and ``checks`` hold on every row."""
         where = (" WHERE CASE WHEN NOT COALESCE(" + " AND ".join(f"({e})" for e in checks)
                  + ", TRUE) THEN error('COPY INTO: a CHECK fails') ELSE TRUE END") if checks else ""
-        picked = ", ".join(["COUNT(*)", *(f"COUNT({_quoted(c)})" for c in counted)])
+        picked = ", ".join(["COUNT(*)", *(f"COUNT({identifier(c)})" for c in counted)])
         return int(con.execute(f"SELECT {picked} FROM ({self.select()}) AS _copy{where}").fetchone()[0])
-
-
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _literal(value: Any) -> str | None:
@@ -157,7 +153,7 @@ class Staging:
         sql, checks, _ = definition
         types = {c: kind for s, t, c, kind in self.catalog.columns()
                  if s.lower() == schema.lower() and t.lower() == name.lower()}
-        if self.con.execute(f"SELECT EXISTS (FROM {_quoted(schema)}.{_quoted(name)})").fetchone()[0]:
+        if self.con.execute(f"SELECT EXISTS (FROM {table_name(f'{schema}.{name}')})").fetchone()[0]:
             return None
         try:
             create = sqlglot.parse_one(sql, read="duckdb")
@@ -201,8 +197,7 @@ class Staging:
         literal = _literal(value)
         if literal is None:
             return False
-        trial = Pending(pending.table, pending.columns, pending.fields, pending.source, pending.checks,
-                        {**pending.constants, column: literal})
+        trial = replace(pending, constants={**pending.constants, column: literal})
         spelled = next(c for c, _, _ in pending.columns if c.lower() == column)
         try:
             trial.check(self.con, [spelled], tuple(e for e in pending.checks if column in e.lower()))
@@ -252,11 +247,9 @@ class Staging:
 
         from lakewharf.local.tsql_duckdb import friendly_error
 
-        schema, _, name = pending.table.rpartition(".")
-        names = ", ".join(_quoted(c) for c, _, _ in pending.columns)
+        names = ", ".join(identifier(c) for c, _, _ in pending.columns)
         try:
-            (con or self.con).execute(f"INSERT INTO {_quoted(schema or 'main')}.{_quoted(name)} ({names}) "
-                                      f"{pending.select()}")
+            (con or self.con).execute(f"INSERT INTO {table_name(pending.table)} ({names}) {pending.select()}")
         except duckdb.Error as exc:
             raise WarehouseError(f"COPY INTO {pending.table}: {friendly_error(str(exc).splitlines()[0])}") from None
         del self.pending[pending.table.lower()]

@@ -54,33 +54,40 @@ class Warehouse(Protocol):
     def close(self) -> None: ...
 
 
+def parquet_files(glob: str) -> str:
+    """The Parquet files of a COPY INTO's location, as DuckDB reads them (``FROM`` it)."""
+    return f"read_parquet('{glob}', union_by_name = true)"
+
+
 def parquet_fields(con: Any, columns: list[tuple[str, int]], glob: str) -> list[tuple[str, str, str]]:
     """(column, the Parquet field at its position as a DuckDB expression, that expression's type),
     as COPY INTO maps them. Timestamps adjusted to UTC land in DATETIME2 as UTC wall time, as COPY
     INTO stores them."""
-    described = con.execute(f"DESCRIBE {parquet_source(glob)}").fetchall()
+    described = con.execute(f"DESCRIBE SELECT * FROM {parquet_files(glob)}").fetchall()
 
     def field(column: str, position: int) -> tuple[str, str, str]:
         name, kind = described[position - 1][0], described[position - 1][1]
         if "TIME ZONE" in kind:
-            return column, f"timezone('UTC', \"{name}\")", "TIMESTAMP"
-        return column, f'"{name}"', kind
+            return column, f"timezone('UTC', {identifier(name)})", "TIMESTAMP"
+        return column, identifier(name), kind
 
     return [field(column, position) for column, position in columns]
-
-
-def _qualified(table: str) -> str:
-    return ".".join('"' + part.replace('"', '""') + '"' for part in table.split("."))
-
-
-def parquet_source(glob: str) -> str:
-    return f"SELECT * FROM read_parquet('{glob}', union_by_name = true)"
 
 
 def parquet_select(con: Any, columns: list[tuple[str, int]], glob: str) -> str:
     """SELECT of the Parquet fields at the given positions, as COPY INTO maps them."""
     picked = ", ".join(expression for _, expression, _ in parquet_fields(con, columns, glob))
-    return f"SELECT {picked} FROM read_parquet('{glob}', union_by_name = true)"
+    return f"SELECT {picked} FROM {parquet_files(glob)}"
+
+
+def identifier(name: str) -> str:
+    """A name quoted for DuckDB."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def table_name(table: str) -> str:
+    """``schema.table`` quoted for DuckDB."""
+    return ".".join(identifier(part) for part in table.split("."))
 
 
 def read_only_select(tsql: str) -> None:
@@ -156,10 +163,10 @@ class DuckDBWarehouse:
 
         from lakewharf.local.tsql_duckdb import friendly_error
 
-        names = ", ".join('"' + name.replace('"', '""') + '"' for name, _ in columns)
+        names = ", ".join(identifier(name) for name, _ in columns)
         try:
             select = parquet_select(self.con, columns, glob)
-            inserted = self.con.execute(f"INSERT INTO {_qualified(table)} ({names}) {select}")
+            inserted = self.con.execute(f"INSERT INTO {table_name(table)} ({names}) {select}")
         except duckdb.Error as exc:  # a text longer than its column, a value of another type, as Synapse refuses them
             raise WarehouseError(f"COPY INTO {table}: {friendly_error(str(exc).splitlines()[0])}") from None
         return int(inserted.fetchone()[0])
