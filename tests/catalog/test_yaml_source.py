@@ -89,6 +89,7 @@ def test_libyaml_composed_files_load_as_the_guarded_composer_loads_them(
     data = (REPO / path).read_bytes()
     assert yaml_source.compose_in_c(data.decode(), yaml_source._PLAIN, MAX_NODES) is not None  # the fast path ran
     fast = load_yaml_text(data, path)
+    assert fast.value_positions and fast.key_positions  # found now, on the nodes libyaml composes
     monkeypatch.setattr(yaml_source, "compose_in_c", lambda *args: None)
     assert load_yaml_text(data, path) == fast  # the same data and the same positions
 
@@ -436,6 +437,9 @@ def test_unexpected_exceptions_become_catalog_errors(monkeypatch: pytest.MonkeyP
             raise _exc
 
         monkeypatch.setattr(yaml_source._Converter, "value", fail)
+        monkeypatch.setattr(yaml_source, "plain_data", lambda *args: yaml_source.NOT_PLAIN)
+        assert words in one_error("a: 1\n").message
+        monkeypatch.setattr(yaml_source, "plain_data", fail)  # and in the plain file's conversion
         assert words in one_error("a: 1\n").message
 
 

@@ -38,7 +38,28 @@ def _walk(data: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[s
             yield from _walk(v, (*path, i))
 
 
+# What a value or key must contain, as written in the file, for a pattern or a secret key to match
+# it (lower-cased; the last three as they are). A YAML scalar is its text with line breaks folded to
+# spaces or newlines and indentation dropped, and without a backslash (escapes) nothing else changes,
+# so none of these can appear in the data of an ASCII file whose text lacks them all; (?i) folds
+# non-ASCII letters too ("ſ" matches "s"), hence ASCII only.
+_NEEDED = ("password", "passwd", "pwd", "accountkey", "sharedaccesskey", "sig=", "://", "secret_value",
+           "client_secret", "api_key", "access_key", "account_key", "token", "connection_string", "sas")
+_NEEDED_AS_WRITTEN = ("eyJ", "-----BEGIN", "AKIA", "ASIA")
+
+
+def _may_hold_secrets(text: str) -> bool:
+    if not text.isascii() or "\\" in text:
+        return True
+    lowered = text.lower()
+    return any(n in lowered for n in _NEEDED) or any(n in text for n in _NEEDED_AS_WRITTEN)
+
+
 def find_inline_secrets(doc: YamlDocument) -> list[CatalogError]:
+    """Every inline secret of ``doc``; a file whose text holds none of their shapes is not walked
+    (the walk was a quarter of loading a 1,000-table catalog)."""
+    if doc.text is not None and not _may_hold_secrets(doc.text):
+        return []
     errors = []
     for path, value in _walk(doc.data):
         key = path[-1] if path and isinstance(path[-1], str) else ""

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import re
 import stat
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -23,13 +21,14 @@ from yaml.resolver import Resolver
 
 from lakewharf.catalog.yaml_c import compose as compose_in_c
 from lakewharf.catalog.yaml_core import resolve_plain as _resolve_plain
+from lakewharf.catalog.yaml_document import Positions, YamlDocument
+from lakewharf.catalog.yaml_plain import NOT_PLAIN, plain_data
 from lakewharf.errors import CatalogError, CatalogInvalid, JsonPath
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 50
 MAX_NODES = 100_000
 
-_PathLike = Sequence[str | int]
 _BOM = b"\xef\xbb\xbf"
 _PLAIN = "<plain>"  # resolver marker for untagged plain scalars; '<' cannot appear in a real tag
 _T = "tag:yaml.org,2002:"
@@ -59,32 +58,6 @@ _SYNTAX_HINTS = (
     ("expected <block end>", "check the indentation: entries of one mapping or list must line up"),
     ("", "check indentation, colons, quotes and brackets near this position"),  # fallback
 )
-
-
-@dataclass(frozen=True)
-class YamlDocument:
-    """One parsed file: plain data plus the 1-based (line, column) of every value and key, by JSON path."""
-
-    file: str
-    data: Any
-    value_positions: Mapping[JsonPath, tuple[int, int]]
-    key_positions: Mapping[JsonPath, tuple[int, int]]
-
-    def locate(self, path: _PathLike, *, key: bool = False) -> tuple[int, int]:
-        """Position of path (its key when key=True); else the nearest located ancestor; else (1, 1)."""
-        here = tuple(path)
-        if key and here in self.key_positions:
-            return self.key_positions[here]
-        while True:
-            if here in self.value_positions:
-                return self.value_positions[here]
-            if not here:
-                return (1, 1)
-            here = here[:-1]
-
-    def error(self, path: _PathLike, message: str, hint: str = "", *, key: bool = False) -> CatalogError:
-        line, column = self.locate(path, key=key)
-        return CatalogError(self.file, line, column, tuple(path), message, hint)
 
 
 class _Stop(Exception):
@@ -331,8 +304,11 @@ def _load(data: bytes, file: str) -> YamlDocument:
     except UnicodeDecodeError as exc:
         msg = f"not valid UTF-8 (byte 0x{data[exc.start]:02x})"
         raise _Stop(_text_pos(data[: exc.start].decode()), msg, _UTF8_HINT) from None
-    if (composed := compose_in_c(text, _PLAIN, MAX_NODES)) is not None and (doc := _converted(composed, file)):
-        return doc  # libyaml composed it and nothing was wrong; else the guarded path below decides
+    if (composed := compose_in_c(text, _PLAIN, MAX_NODES)) is not None:
+        if (data := plain_data(composed, _PLAIN, MAX_DEPTH)) is not NOT_PLAIN:
+            return YamlDocument(file, data, text=text)  # its positions are found if ever asked for
+        if doc := _converted(composed, file, text):
+            return doc  # libyaml composed it and nothing was wrong; else the guarded path below decides
     try:
         root = _compose_text(text, _FastLoader)
     except Exception:  # any problem: report what the reference parser says about it
@@ -352,16 +328,25 @@ def _load(data: bytes, file: str) -> YamlDocument:
     data_out = converter.value(root, (), 1)
     if converter.errors:
         raise CatalogInvalid(converter.errors)
-    return YamlDocument(file, data_out, converter.values, converter.keys)
+    return YamlDocument(file, data_out, converter.values, converter.keys, text=text)
 
 
-def _converted(root: Node, file: str) -> YamlDocument | None:
+def _converted(root: Node, file: str, text: str) -> YamlDocument | None:
     converter = _Converter(file)
     try:
         data = converter.value(root, (), 1)
     except _Stop:
         return None
-    return None if converter.errors else YamlDocument(file, data, converter.values, converter.keys)
+    return None if converter.errors else YamlDocument(file, data, converter.values, converter.keys, text=text)
+
+
+def positions(text: str, file: str) -> tuple[Positions, Positions]:
+    """(value positions, key positions) of a text ``_load`` read as plain: the converter's, on
+    the nodes libyaml composes from it again."""
+    composed = compose_in_c(text, _PLAIN, MAX_NODES) or _compose_text(text, _GuardedLoader)
+    converter = _Converter(file)
+    converter.value(composed, (), 1)
+    return converter.values, converter.keys
 
 
 def load_yaml_text(text_bytes: bytes, file: str) -> YamlDocument:
