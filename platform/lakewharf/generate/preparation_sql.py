@@ -115,19 +115,55 @@ def render(query: exp.Expression, dialect: str, *, pretty: bool = True, in_place
 
 
 def _spell_placeholders(tree: exp.Expression, dialect: str) -> None:
-    """The salted hash per engine, and T-SQL's INT; a second pass over the same nodes finds nothing."""
+    """The salted hash per engine, and T-SQL's INT and boolean operands; a second pass over the
+    same nodes finds nothing.
+
+    For T-SQL this is also sqlglot's ENSURE_BOOLS preprocessing (a number or an untyped column
+    where T-SQL needs a predicate becomes ``<> 0``), which ``_generator`` turns off: sqlglot walks
+    the whole tree calling a Python function on every node, a fifth of the preparations' time;
+    here it is applied to the nodes that can hold such an operand, found in the same walk."""
     tsql = dialect == "tsql"
     hashes, ints = [], []
-    for node in tree.walk():
-        if isinstance(node, exp.Anonymous) and node.name.upper() == HASH_FUNCTION:
-            hashes.append(node)
-        elif tsql and isinstance(node, exp.DataType) and node.this == exp.DataType.Type.INT:
-            ints.append(node)
+    for node in tree.find_all(*(_TSQL_NODES if tsql else (exp.Anonymous,))):
+        if isinstance(node, exp.Anonymous):
+            if node.name.upper() == HASH_FUNCTION:
+                hashes.append(node)
+        elif isinstance(node, exp.DataType):
+            if node.this == exp.DataType.Type.INT:
+                ints.append(node)
+        else:
+            _ensure_bools(node)
     for call in hashes:
-        call.replace(_salted_hash(dialect, call.expressions[0].sql(dialect)).copy())
+        spelled = _salted_hash(dialect, call.expressions[0].sql(dialect)).copy()
+        call.replace(spelled)
+        if tsql:
+            for node in spelled.find_all(*_BOOL_CONTEXTS):
+                _ensure_bools(node)
     for node in ints:
         # sqlglot spells INT as INTEGER for T-SQL; Synapse documents INT, so write that.
         node.replace(exp.DataType(this=exp.DataType.Type.USERDEFINED, kind="INT"))
+
+
+# Where sqlglot's ENSURE_BOOLS looks (optimizer.canonicalize.ensure_bools): the operands of AND/OR,
+# NOT, a CASE's WHEN (If), WHERE and HAVING.
+_BOOL_CONTEXTS: tuple[type[exp.Expression], ...] = (exp.Connector, exp.Not, exp.If, exp.Where, exp.Having)
+_TSQL_NODES = (exp.Anonymous, exp.DataType, *_BOOL_CONTEXTS)
+
+
+def _ensure_bools(node: exp.Expression) -> None:
+    from sqlglot.optimizer.canonicalize import ensure_bools
+
+    ensure_bools(node, _bool_operand)
+
+
+def _bool_operand(node: exp.Expression) -> None:
+    """sqlglot's rewrite of one operand (``transforms.ensure_bools``; tests/generate/
+    test_preparation_sql.py compares the texts with sqlglot's own, operand kind by kind)."""
+    if (node.is_number
+            or (not isinstance(node, exp.SubqueryPredicate)
+                and node.is_type(exp.DataType.Type.UNKNOWN, *exp.DataType.NUMERIC_TYPES))
+            or (isinstance(node, exp.Column) and not node.type)):
+        node.replace(node.neq(0))
 
 
 def render_all(compiled: CompiledPreparation, dialect: str) -> tuple[str, list[tuple[str, str]]]:
@@ -160,6 +196,7 @@ def _generator(dialect: str, trees: list[exp.Expression], *, pretty: bool,
     from sqlglot.dialects.dialect import Dialect
 
     generator = Dialect.get_or_raise(dialect).generator(pretty=pretty)
+    generator.ENSURE_BOOLS = False  # applied by _spell_placeholders, which every rendered tree went through
     handlers: dict[type[exp.Expression], Any] = {}
     if dialect == "tsql" and all(tree.find(exp.Unnest) is None for tree in trees):
         handlers[exp.Select] = _tsql_select_without_unnest()
