@@ -143,5 +143,22 @@ def _dispatch(argv: Sequence[str] | None) -> int:
         return EXIT_INTERNAL
 
 
+def entry() -> None:
+    """The ``wharf`` command (pyproject.toml) and ``python -m lakewharf.cli.main``: ``main``, then
+    an exit that skips the collector's passes over the heap at interpreter shutdown.
+
+    Those passes walk every object still alive (a 1,000-table catalog, its documents, the generated
+    tree): 0.3 s of `wharf validate` and of `generate` at 1,000 tables, 2 s of `plan`, for memory the
+    process is about to hand back anyway. ``gc.freeze`` (Python's documented way to leave objects
+    out of every later collection) moves them out of the collector's reach; atexit handlers and
+    stream flushes run as before, and objects without cycles are still freed. What a command opens
+    (files, the local warehouse, the expression engine) it closes before returning, so nothing is
+    left to a finaliser of cyclic garbage. Only here, never in ``main``: a process that calls
+    ``main`` and lives on (the tests) must keep collecting."""
+    status = main()
+    gc.freeze()
+    sys.exit(status)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()
