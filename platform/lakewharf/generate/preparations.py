@@ -8,6 +8,7 @@ The Data Factory Script activity of a ``prepare`` step runs exactly these batche
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import partial
 
@@ -23,6 +24,9 @@ class _Target:
     name: str  # schema.table of the external table
     location: str  # folder in the zone's filesystem
     select: str
+
+
+CETAS_TEMPLATE = "prepare/cetas.sql.j2"
 
 
 def script_path(dataset: str) -> str:
@@ -43,7 +47,7 @@ def render_script(catalog: Catalog, dataset: Dataset, templates: Environment) ->
                        select)]
     targets += [_Target(rejects_table(dataset, label), f"{lake.rejects_folder(dataset.name)}/{label}", sql)
                 for label, sql in rejects]
-    return templates.get_template("prepare/cetas.sql.j2").render(
+    return templates.get_template(CETAS_TEMPLATE).render(
         dataset=dataset, inputs=", ".join(dataset.inputs), folder=lake.dataset_folder(dataset.name),
         tables=targets, data_source=naming.external_data_source_name(dataset.zone),
         file_format=naming.PARQUET_FILE_FORMAT, uses_salt=compiled.uses_salt, salt=naming.SALT_PARAMETER,
@@ -53,19 +57,41 @@ def render_script(catalog: Catalog, dataset: Dataset, templates: Environment) ->
 
 def split_batches(script: str) -> list[str]:
     """T-SQL batches of a script: ``GO`` is a client-side separator, not T-SQL, so Data Factory
-    gets one script entry per batch."""
-    batches, current = [], []
+    gets one script entry per batch. A line holding only ``GO`` (any case, blanks around) ends a
+    batch; a batch of only comments is dropped, and so is a last one of comments and blank lines."""
+    if not script.isascii() or _OTHER_BREAKS.search(script):
+        return _split_by_lines(script)
+    # Line breaks are "\n" only and the blanks a line can strip are spaces and tabs: the GO lines
+    # are found by one search instead of a Python step per line (220,000 at 1,000 tables).
+    batches, start = [], 0
+    for go in _GO_LINE.finditer(script):
+        _keep(batches, script[start:go.start()], blank_lines=False)
+        start = go.end() + 1
+    _keep(batches, script[start:], blank_lines=True)
+    return batches
+
+
+_GO_LINE = re.compile(r"^[ \t]*[Gg][Oo][ \t]*$", re.MULTILINE)
+# What str.splitlines breaks at, or str.strip strips, besides "\n", " " and "\t" (in ASCII).
+_OTHER_BREAKS = re.compile(r"[\r\v\f\x1c-\x1f]")
+
+
+def _keep(batches: list[str], text: str, *, blank_lines: bool) -> None:
+    text = text.strip()
+    if text and not all(ln.lstrip().startswith("--") or (blank_lines and not ln.strip()) for ln in text.splitlines()):
+        batches.append(text)
+
+
+def _split_by_lines(script: str) -> list[str]:
+    batches: list[str] = []
+    current: list[str] = []
     for line in script.splitlines():
         if line.strip().upper() == "GO":
-            text = "\n".join(current).strip()
-            if text and not all(ln.lstrip().startswith("--") for ln in text.splitlines()):
-                batches.append(text)
+            _keep(batches, "\n".join(current), blank_lines=False)
             current = []
         else:
             current.append(line)
-    tail = "\n".join(current).strip()
-    if tail and not all(ln.lstrip().startswith("--") or not ln.strip() for ln in tail.splitlines()):
-        batches.append(tail)
+    _keep(batches, "\n".join(current), blank_lines=True)
     return batches
 
 
@@ -93,8 +119,10 @@ def _lineage(catalog: Catalog, dataset: Dataset) -> tuple[tuple[str, str], ...]:
 
 def generate(catalog: Catalog, templates: Environment) -> list[Artifact]:
     from lakewharf.generate.parallel import render_each
+    from lakewharf.generate.templates import preload
 
     datasets = sorted(catalog.datasets.values(), key=lambda d: d.name)
+    preload(templates, [CETAS_TEMPLATE])
     # The SQL of a thousand preparations is most of generate's time: rendered on every core.
     scripts = render_each(partial(render_script, catalog, templates=templates), datasets)
     from lakewharf.generate.synapse.dataset_audits import RECORD_SCRIPT, audit_path, audit_select, record_script

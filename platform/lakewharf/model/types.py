@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import IntEnum
+from functools import cache
 
 _TYPE_RE = re.compile(
     r"^(?P<base>boolean|smallint|int|bigint|float|double|date|timestamp|string|binary|decimal)"
@@ -57,6 +58,11 @@ class DataType:
 
     @classmethod
     def parse(cls, text: str) -> DataType:
+        # A catalog spells a few dozen types in thousands of columns; the types are frozen.
+        return _parse(text) if cls is DataType else cls._parse_text(text)
+
+    @classmethod
+    def _parse_text(cls, text: str) -> DataType:
         m = _TYPE_RE.match(text.strip().lower())
         if not m:
             raise TypeSyntaxError(f"unknown type {text!r}")
@@ -120,3 +126,8 @@ class DataType:
 def common_numeric(a: DataType, b: DataType) -> DataType:
     """The type of ``a + b`` style arithmetic, used to type aggregate measures."""
     return a if _NUMERIC_RANK.get(a.base, 0) >= _NUMERIC_RANK.get(b.base, 0) else b
+
+
+@cache
+def _parse(text: str) -> DataType:
+    return DataType._parse_text(text)

@@ -1,0 +1,26 @@
+"""Batches of a generated script (lakewharf.generate.preparations.split_batches)."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lakewharf.generate.preparations import _split_by_lines, split_batches
+
+
+def test_go_lines_end_batches_and_comment_batches_are_dropped() -> None:
+    script = ("-- header\n-- more\nGO\nCREATE TABLE a (x INT);\n  go  \n\nSELECT 1;\n-- note\nGo\n"
+              "-- only comments\n\n-- and blanks\n")
+    assert split_batches(script) == ["CREATE TABLE a (x INT);", "SELECT 1;\n-- note"]
+    assert split_batches("SELECT 1\nGO\n-- a\n\n-- b\nGO\nSELECT 2") == ["SELECT 1", "-- a\n\n-- b", "SELECT 2"]
+
+
+_LINES = st.sampled_from(["GO", "go", " Go\t", "GO;", "GOTO x", "-- c", "  -- c", "", " ", "SELECT 1;", "x\ty",
+                          "\r", "\x0b", "\x1f", "é", "\u2028", "G\u200bO", "\x85"])
+
+
+@settings(max_examples=500, deadline=None)
+@given(lines=st.lists(_LINES, max_size=14), end=st.sampled_from(["", "\n", "\r\n"]))
+def test_the_search_splits_as_the_line_by_line_reading(lines: list[str], end: str) -> None:
+    script = "\n".join(lines) + end
+    assert split_batches(script) == _split_by_lines(script)
