@@ -16,7 +16,7 @@ def test_go_lines_end_batches_and_comment_batches_are_dropped() -> None:
 
 
 _LINES = st.sampled_from(["GO", "go", " Go\t", "GO;", "GOTO x", "-- c", "  -- c", "", " ", "SELECT 1;", "x\ty",
-                          "\r", "\x0b", "\x1f", "é", "\u2028", "G\u200bO", "\x85"])
+                          "\r", "\x0b", "\x1f", "é", "\u2028", "G\u200bO", "\x85", "\xa0GO", "GO\u3000", "ｇｏ", "→ x"])
 
 
 @settings(max_examples=500, deadline=None)
@@ -24,3 +24,12 @@ _LINES = st.sampled_from(["GO", "go", " Go\t", "GO;", "GOTO x", "-- c", "  -- c"
 def test_the_search_splits_as_the_line_by_line_reading(lines: list[str], end: str) -> None:
     script = "\n".join(lines) + end
     assert split_batches(script) == _split_by_lines(script)
+
+
+def test_every_blank_python_strips_is_known() -> None:
+    import sys
+
+    from lakewharf.generate.preparations import _OTHER_BLANKS
+
+    blanks = {chr(i) for i in range(sys.maxunicode + 1) if chr(i).isspace() or len(f"a{chr(i)}b".splitlines()) > 1}
+    assert {c for c in blanks if not _OTHER_BLANKS.match(c)} == {"\n", " ", "\t"}

@@ -3,9 +3,10 @@
 Rendering a preparation's SQL (sqlglot's generator) or a table's warehouse files (Jinja), and
 reading a catalog file (``project.load_catalog``, for every command), are pure Python and hold the
 GIL, so threads do not help; at N = 1,000 they are most of ``wharf validate`` and ``generate``.
-Forked workers inherit the loaded catalog and templates (nothing is pickled on the way in), each
-renders a contiguous share and sends back its results (texts, documents, artifacts), which are put
-back in the input order: the output is the same as one process gives, only sooner.
+The first item is rendered before forking; the forked workers inherit the loaded catalog and what
+that render built (nothing is pickled on the way in), each renders a contiguous share of the rest
+and sends back its results (texts, documents, artifacts), which are put back in the input order:
+the output is the same as one process gives, only sooner.
 
 The pool is used only where forking is safe and pays: a platform with ``fork``, the main thread of
 a process running no other thread (the local runner's item threads, DuckDB's or .NET's state must
@@ -66,10 +67,14 @@ def render_each(render: Callable[[Item], Result], items: Sequence[Item]) -> list
     count = min(workers(), len(items))
     if len(items) < MIN_ITEMS or count < 2 or not _can_fork():
         return [render(item) for item in items]
+    # The first item is rendered here: what rendering imports or builds on first use (sqlglot and
+    # its dialect, compiled templates, schema validators) is then inherited by every worker instead
+    # of being made again in each (~0.1 s of a round at 1,000 items).
+    first = render(items[0])
     # A few shares per worker: one slow share does not leave the other core idle at the end.
     shares = count * 4
-    step = -(-len(items) // shares)
-    bounds = [(i, min(i + step, len(items))) for i in range(0, len(items), step)]
+    step = -(-(len(items) - 1) // shares)
+    bounds = [(i, min(i + step, len(items))) for i in range(1, len(items), step)]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -89,4 +94,4 @@ def render_each(render: Callable[[Item], Result], items: Sequence[Item]) -> list
         _job = None
         if frozen_here:
             gc.unfreeze()
-    return [result for part in parts for result in part]
+    return [first, *(result for part in parts for result in part)]

@@ -72,7 +72,7 @@ class Chain:
         """Add a checked CTE with a reject reason, then a CTE keeping only the clean rows."""
         case = exp.Case()
         for condition, reason in reasons:
-            case = case.when(condition, exp.Literal.string(reason))
+            case = case.when(condition, exp.Literal.string(reason), copy=False)  # each condition is its own
         checked = self.add(select([exp.Star(), exp.alias_(case, REASON, copy=False)], self.last))
         rejected = exp.Not(this=exp.Is(this=col(REASON), expression=exp.Null()))
         query = select([*(col(n) for n in names), col(REASON)], checked, rejected)
