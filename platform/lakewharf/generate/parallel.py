@@ -28,15 +28,27 @@ from typing import Any, TypeVar
 MIN_ITEMS = 200  # below this, starting the workers costs more than it saves (N = 100: ~2 s of work)
 WORKERS_ENV = "WHARF_GENERATE_WORKERS"  # 1 turns the pool off; default: the usable cores
 
-_job: tuple[Callable[[Any], Any], Sequence[Any]] | None = None  # set before the fork, read by workers
+# Set before the fork, read by workers: the render, the items, the shares' bounds, and the shared
+# count of shares taken so far.
+_job: tuple[Callable[[Any], Any], Sequence[Any], list[tuple[int, int]], Any] | None = None
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
 
-def _render_share(bounds: tuple[int, int]) -> list[Any]:
+def _render_shares(_: object = None) -> list[tuple[int, list[Any]]]:
+    """Take the next share not yet taken, by this process or another, until none is left:
+    (share number, its results) for each share taken."""
     assert _job is not None
-    render, items = _job
-    return [render(item) for item in items[bounds[0]:bounds[1]]]
+    render, items, bounds, taken = _job
+    done = []
+    while True:
+        with taken.get_lock():
+            share = taken.value
+            taken.value += 1
+        if share >= len(bounds):
+            return done
+        start, end = bounds[share]
+        done.append((share, [render(item) for item in items[start:end]]))
 
 
 def workers() -> int:
@@ -71,27 +83,31 @@ def render_each(render: Callable[[Item], Result], items: Sequence[Item]) -> list
     # its dialect, compiled templates, schema validators) is then inherited by every worker instead
     # of being made again in each (~0.1 s of a round at 1,000 items).
     first = render(items[0])
-    # A few shares per worker: one slow share does not leave the other core idle at the end.
-    shares = count * 4
-    step = -(-(len(items) - 1) // shares)
+    # A few shares per process: one slow share does not leave another core idle at the end.
+    step = -(-(len(items) - 1) // (count * 4))
     bounds = [(i, min(i + step, len(items))) for i in range(1, len(items), step)]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    _job = (render, items)
+    fork = multiprocessing.get_context("fork")
+    _job = (render, items, bounds, fork.Value("i", 0))
     # The inherited heap moves to the collector's permanent generation, so the workers' collections
     # do not touch (and copy, page by page) every object of the catalog: Python's gc.freeze docs.
     frozen_here = gc.get_freeze_count() == 0  # a process that froze its own heap keeps it frozen
     gc.freeze()
     try:
         # ProcessPoolExecutor, not multiprocessing.Pool: a worker that dies (out of memory) breaks
-        # the pool with an error here instead of leaving the map waiting forever.
-        with ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("fork")) as pool:
-            parts = list(pool.map(_render_share, bounds))
+        # the pool with an error here instead of leaving the map waiting forever. This process
+        # takes shares too, one core's worth, whose results need no pickling on the way back.
+        with ProcessPoolExecutor(count - 1, mp_context=fork) as pool:
+            others = [pool.submit(_render_shares) for _ in range(count - 1)]
+            parts = dict(_render_shares())
+            for other in others:
+                parts.update(other.result())
     except Exception:  # rendered again here, so the real error surfaces as it would without the pool
         return [render(item) for item in items]
     finally:
         _job = None
         if frozen_here:
             gc.unfreeze()
-    return [first, *(result for part in parts for result in part)]
+    return [first, *(result for share in range(len(bounds)) for result in parts[share])]
