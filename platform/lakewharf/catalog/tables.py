@@ -53,10 +53,10 @@ def build_table(b: Builder, f: LoadedFile, datasets: dict[str, Dataset], models:
                                         "columns there: " + ", ".join(upstream), key="from" not in spec))
         # The privacy of a warehouse column is that of the data loaded into it.
         column = built[0]
-        if upstream is not None and from_name in upstream:
+        if upstream is not None and from_name in upstream and upstream[from_name].privacy > column.privacy:
             from dataclasses import replace
 
-            column = replace(column, privacy=max(column.privacy, upstream[from_name].privacy))
+            column = replace(column, privacy=upstream[from_name].privacy)
         mask = spec.get("mask")
         problem = _mask_problem(mask, column.type) if mask else None
         if problem:

@@ -15,8 +15,11 @@ from __future__ import annotations
 from typing import Any
 
 from yaml.cyaml import CParser
-from yaml.nodes import Node, ScalarNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
+
+_DEFAULT_TAGS = {ScalarNode: Resolver.DEFAULT_SCALAR_TAG, SequenceNode: Resolver.DEFAULT_SEQUENCE_TAG,
+                 MappingNode: Resolver.DEFAULT_MAPPING_TAG}
 
 
 class _CComposer(CParser, Resolver):  # type: ignore[misc]
@@ -28,7 +31,9 @@ class _CComposer(CParser, Resolver):  # type: ignore[misc]
     def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
         if kind is ScalarNode and implicit[0]:
             return self.plain_tag  # the YAML 1.2 core schema is applied by the converter
-        return super().resolve(kind, value, implicit)  # type: ignore[no-any-return]
+        if self.yaml_path_resolvers:  # none unless someone added one to PyYAML's Resolver
+            return super().resolve(kind, value, implicit)  # type: ignore[no-any-return]
+        return _DEFAULT_TAGS[kind]  # what Resolver.resolve answers then, per node kind (a call per node)
 
 
 def compose(text: str, plain_tag: str, max_nodes: int) -> Node | None:

@@ -79,14 +79,7 @@ def swap_in(out: Path, files: Iterable[tuple[str, bytes]], refused: type[WharfEr
         raise refused(f"cannot write into {out.parent}: {exc.strerror or exc}") from None
     try:
         staging.chmod(0o755)  # mkdtemp creates 0700; the tree is meant to be read by others
-        made: set[Path] = set()
-        for rel, data in files:
-            target = staging / rel
-            if target.parent not in made:  # a few folders hold thousands of files: one mkdir each
-                target.parent.mkdir(parents=True, exist_ok=True)
-                made.add(target.parent)
-            with open(target, "wb") as handle:
-                handle.write(data)
+        _write_files(str(staging), files)
         backup = out.with_name(f".{out.name}.old")
         if backup.exists():
             shutil.rmtree(backup)
@@ -100,6 +93,26 @@ def swap_in(out: Path, files: Iterable[tuple[str, bytes]], refused: type[WharfEr
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _write_files(root: str, files: Iterable[tuple[str, bytes]]) -> None:
+    """Each file under ``root`` (folders made as needed), as ``open(path, "wb").write(data)``
+    would write it, by the operating system's calls on string paths: pathlib and a buffered file
+    object per file were half the time of writing 7,041 files."""
+    made: set[str] = set()
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
+    for rel, data in files:
+        folder = rel.rpartition("/")[0]
+        if folder not in made:  # a few folders hold thousands of files: one mkdir each
+            os.makedirs(os.path.join(root, folder), exist_ok=True)
+            made.add(folder)
+        handle = os.open(os.path.join(root, rel), flags, 0o666)  # 0o666 less the umask, as open() does
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(handle, view):]
+        finally:
+            os.close(handle)
 
 
 def refuse_foreign_folder(out: Path) -> None:
