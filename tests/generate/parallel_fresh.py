@@ -74,7 +74,7 @@ def _on_workers(calls: list[int], pids: set[int]) -> Any:
 
 
 def same_bytes() -> None:
-    """Preparation scripts and the warehouse's files: the same artifacts from the workers."""
+    """Preparation scripts, the warehouse's files and the landing views: the same artifacts from the workers."""
     from lakewharf.generate import parallel, preparations, synapse
     from lakewharf.generate.templates import template_environment
     from lakewharf.project import load_catalog
@@ -88,8 +88,8 @@ def same_bytes() -> None:
         pids: set[int] = set()
         parallel.render_each = _on_workers(calls, pids)  # type: ignore[assignment]
         on_workers = [*preparations.generate(catalog, env), *synapse.generate(catalog, env)]
-    assert calls == [40, 40], calls
-    assert os.getpid() in pids and len(pids) == 3, pids  # this process and one worker per call
+    assert calls == [40, 40, 40], calls  # preparations, warehouse tables, landing views
+    assert os.getpid() in pids and len(pids) == 4, pids  # this process and one worker per call
     assert on_workers == one
 
 

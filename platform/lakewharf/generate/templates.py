@@ -24,6 +24,7 @@ def template_environment(project_root: Path) -> Environment:
         # One generate reads each template once: with reloading on, every render of a template and
         # of each template it imports checked the file again (15,000 stats at 1,000 tables).
         auto_reload=False,
+        cache_size=-1,  # a plain dict: Jinja's default LRU cache takes a lock and reorders a deque per lookup
     )
     env.filters["bracket"] = bracket
     return env
