@@ -24,8 +24,8 @@ _SMALL_FLOAT = re.compile(rb"\b0\.0000|[0-9]e-[0-9](?![0-9])")
 # What every match of _SMALL_FLOAT contains. Searched first: a literal-led pattern and ``in`` scan
 # megabytes ~40× faster than _SMALL_FLOAT's leading digit class, and most documents hold neither.
 _E_MINUS_DIGIT = re.compile(rb"e-[0-9]")
-# What ensure_ascii escapes (all but printable ASCII; the indent's newlines are orjson's own).
-_NOT_PRINTABLE_ASCII = re.compile(rb"[^\n\x20-\x7e]")
+# Printable ASCII and the indent's newlines (orjson's own): what ensure_ascii never escapes.
+_PRINTABLE_ASCII = bytes([0x0A, *range(0x20, 0x7F)])
 
 
 def json_bytes(data: Any, *, ascii_only: bool = False) -> bytes:
@@ -41,7 +41,8 @@ def json_bytes(data: Any, *, ascii_only: bool = False) -> bytes:
         text = orjson.dumps(data, option=options)
     except TypeError:  # non-string keys, integers beyond 64 bits, dataclasses, dates, other types
         text = b""
-    if not text or _may_hold_small_float(text) or (ascii_only and _NOT_PRINTABLE_ASCII.search(text)):
+    # bytes.translate deleting the printable leaves what is not (8x faster than searching for it)
+    if not text or _may_hold_small_float(text) or (ascii_only and text.translate(None, _PRINTABLE_ASCII)):
         return json.dumps(data, indent=2, ensure_ascii=ascii_only).encode("utf-8")
     return text
 
