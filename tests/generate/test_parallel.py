@@ -95,3 +95,35 @@ def test_preparation_scripts_and_warehouse_files_are_the_same_bytes_on_workers()
 
 def test_catalog_files_read_on_workers_give_the_same_documents_and_problems() -> None:
     _fresh("catalog_files")
+
+
+@pytest.mark.usefixtures("two_workers")
+def test_no_semaphores_renders_in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    import multiprocessing.synchronize
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise OSError(38, "Function not implemented")  # a system without /dev/shm
+
+    monkeypatch.setattr(multiprocessing.synchronize.SemLock, "__init__", refuse)
+    items = list(range(parallel.MIN_ITEMS + 5))
+    texts = parallel.render_each(_pid_of, items)
+    assert [int(t.split(":")[0]) for t in texts] == items and _pids(texts) == {os.getpid()}
+    assert parallel._job is None
+
+
+@pytest.mark.usefixtures("two_workers")
+def test_a_first_render_that_starts_a_thread_keeps_the_rest_here() -> None:
+    stop = threading.Event()
+    started: list[threading.Thread] = []
+
+    def render(item: int) -> str:
+        if not started:
+            started.append(threading.Thread(target=stop.wait))
+            started[0].start()
+        return _pid_of(item)
+
+    try:
+        assert _pids(parallel.render_each(render, list(range(parallel.MIN_ITEMS)))) == {os.getpid()}
+    finally:
+        stop.set()
+        started[0].join()

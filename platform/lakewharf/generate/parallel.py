@@ -83,6 +83,8 @@ def render_each(render: Callable[[Item], Result], items: Sequence[Item]) -> list
     # its dialect, compiled templates, schema validators) is then inherited by every worker instead
     # of being made again in each (~0.1 s of a round at 1,000 items).
     first = render(items[0])
+    if not _can_fork():  # that render started a thread or loaded a library that runs its own
+        return [first, *(render(item) for item in items[1:])]
     # A few shares per process: one slow share does not leave another core idle at the end.
     step = -(-(len(items) - 1) // (count * 4))
     bounds = [(i, min(i + step, len(items))) for i in range(1, len(items), step)]
@@ -90,12 +92,14 @@ def render_each(render: Callable[[Item], Result], items: Sequence[Item]) -> list
     from concurrent.futures import ProcessPoolExecutor
 
     fork = multiprocessing.get_context("fork")
-    _job = (render, items, bounds, fork.Value("i", 0))
     # The inherited heap moves to the collector's permanent generation, so the workers' collections
     # do not touch (and copy, page by page) every object of the catalog: Python's gc.freeze docs.
     frozen_here = gc.get_freeze_count() == 0  # a process that froze its own heap keeps it frozen
     gc.freeze()
     try:
+        # The counter is a semaphore-guarded shared value: where the system has no semaphores
+        # (no /dev/shm), this fails as the pool would, and everything renders here.
+        _job = (render, items, bounds, fork.Value("i", 0))
         # ProcessPoolExecutor, not multiprocessing.Pool: a worker that dies (out of memory) breaks
         # the pool with an error here instead of leaving the map waiting forever. This process
         # takes shares too, one core's worth, whose results need no pickling on the way back.

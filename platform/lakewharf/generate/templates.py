@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from functools import cache
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 
 def template_environment(project_root: Path) -> Environment:
@@ -46,5 +46,5 @@ def preload(env: Environment, names: Iterable[str], macros: Sequence[str] = ()) 
             template = env.get_template(name)
             if name in macros:
                 template.module  # noqa: B018 - the property builds the macros and keeps them
-        except TemplateError:
+        except Exception:
             continue
