@@ -151,13 +151,20 @@ def entry() -> None:
     tree): 0.3 s of `wharf validate` and of `generate` at 1,000 tables, 2 s of `plan`, for memory the
     process is about to hand back anyway. ``gc.freeze`` (Python's documented way to leave objects
     out of every later collection) moves them out of the collector's reach; atexit handlers and
-    stream flushes run as before, and objects without cycles are still freed. What a command opens
-    (files, the local warehouse, the expression engine) it closes before returning, so nothing is
-    left to a finaliser of cyclic garbage. Only here, never in ``main``: a process that calls
+    stream flushes run as before, and objects without cycles are still freed. Objects in cycles are
+    not finalised then, so a command that loaded a library needing that (``_FINALISED_AT_EXIT``:
+    ``wharf run``'s .NET runtime and DuckDB) exits the usual way. Only here, never in ``main``: a process that calls
     ``main`` and lives on (the tests) must keep collecting."""
     status = main()
-    gc.freeze()
+    if not any(name in sys.modules for name in _FINALISED_AT_EXIT):
+        gc.freeze()
     sys.exit(status)
+
+
+# Libraries whose objects must be finalised while the interpreter is still whole: the expression
+# engine's .NET runtime (clr_loader's Runtime.__del__ shuts it down, and fails once cffi is torn
+# down), DuckDB, gRPC (Pulumi), Arrow. A command that loaded one exits the usual way.
+_FINALISED_AT_EXIT = ("clr_loader", "pythonnet", "clr", "duckdb", "grpc", "pyarrow", "pulumi")
 
 
 if __name__ == "__main__":
