@@ -589,6 +589,12 @@ def test_sql_unparsable(project: Project) -> None:
           "cannot parse SQL", "near line 5")
 
 
+def test_sql_with_an_unclosed_quote(project: Project) -> None:
+    project.replace(INTERACTIONS, "  GROUP BY o.customer_id, l.product_id",
+                    "  GROUP BY o.customer_id, l.product_id HAVING 'x")
+    check(only_error(project), INTERACTIONS, project.line_of(INTERACTIONS, "sql: |"), ("sql",), "cannot parse SQL")
+
+
 def test_derive_expression_reads_unknown_column(project: Project) -> None:
     project.replace(SESSIONS, "CAST(event_time AS DATE)", "CAST(event_timestamp AS DATE)")
     check(only_error(project), SESSIONS, project.line_of(SESSIONS, "event_timestamp"),

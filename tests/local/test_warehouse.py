@@ -211,6 +211,7 @@ def test_statement_splitting_respects_strings_and_comments() -> None:
     ("SELECT 1; DROP TABLE x", "give exactly one read-only SELECT (got 2 statements)"),
     ("", "give exactly one read-only SELECT (got 0 statements)"),
     ("not sql at all (", "cannot parse the query"),
+    ("SELECT 'abc FROM mart.fact_orders", "cannot parse the query"),  # an unclosed quote
 ])
 def test_query_is_read_only(sql: str, message: str) -> None:
     with pytest.raises(WarehouseError, match=re.escape(message)):

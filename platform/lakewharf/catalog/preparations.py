@@ -45,8 +45,8 @@ def check_sql(sql: str, inputs: dict[str, tuple[Column, ...]], declared: dict[st
     where = origin.at("sql")
     try:
         statements = sqlglot.parse(sql, read=SQL_DIALECT)
-    except sqlglot.errors.ParseError as exc:
-        err = exc.errors[0] if exc.errors else {}
+    except (sqlglot.errors.ParseError, sqlglot.errors.TokenError) as exc:  # TokenError: an unclosed quote
+        err = exc.errors[0] if getattr(exc, "errors", None) else {}
         hint = f"near line {err.get('line')} column {err.get('col')} of the SQL" if err else ""
         return {}, {}, [where.error(f"cannot parse SQL: {err.get('description', first_line(exc))}", hint)]
     statements = [s for s in statements if s is not None]

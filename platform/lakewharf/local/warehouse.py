@@ -97,7 +97,7 @@ def read_only_select(tsql: str) -> None:
 
     try:
         statements = [s for s in sqlglot.parse(tsql, read="tsql") if s is not None]
-    except sqlglot.errors.ParseError as exc:
+    except (sqlglot.errors.ParseError, sqlglot.errors.TokenError) as exc:  # TokenError: an unclosed quote
         raise WarehouseError(f"cannot parse the query: {str(exc).splitlines()[0]}") from None
     if len(statements) != 1 or not isinstance(statements[0], exp.Query):
         got = f"a {statements[0].key.upper()} statement" if len(statements) == 1 else f"{len(statements)} statements"

@@ -15,6 +15,7 @@ def test_unknown_column_and_bad_sql_are_reported_at_the_filter() -> None:
     exc = error_of(parse("filter", "town = 'Lyon'"))
     assert (exc.origin.path, exc.message) == ((*AT.path, "filter"), "unknown column 'town'")
     assert error_of(parse("filter", "city = = 'x'")).message.startswith("cannot parse SQL expression")
+    assert error_of(parse("filter", "city <> 'x")).message.startswith("cannot parse SQL expression")  # unclosed
 
 
 def test_sql_drops_failing_rows() -> None:

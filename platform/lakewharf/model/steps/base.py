@@ -114,7 +114,7 @@ def expression_columns(expr: str, origin: Origin) -> set[str]:
 
     try:
         tree = sqlglot.parse_one(expr, read=SQL_DIALECT)
-    except sqlglot.errors.ParseError as exc:
+    except (sqlglot.errors.ParseError, sqlglot.errors.TokenError) as exc:  # TokenError: an unclosed quote
         raise StepError(origin, f"cannot parse SQL expression: {first_line(exc)}") from None
     if tree is None:
         raise StepError(origin, "empty SQL expression")
