@@ -59,3 +59,17 @@ def test_any_value_is_found_as_the_walk_finds_it(key: str, parts: list[str], sty
     scans = _scans(f"{key}: {style if style.startswith(('|', '>')) else ''}{body}\nother: [{body!r}]\n")
     if scans is not None:
         assert scans[0] == scans[1]
+
+
+def test_a_schema_message_does_not_repeat_a_secret_value() -> None:
+    from pathlib import Path
+
+    from lakewharf.catalog.schema import check_document
+
+    sample = Path(__file__).resolve().parents[2] / "catalog" / "sources" / "crm.yaml"
+    text = sample.read_text().replace("secret: crm-sql-connection-string", 'secret: "Server=x;Password=hunter2"', 1)
+    doc = load_yaml_text(text.encode(), FILE)
+    errors = check_document(doc, "source")
+    assert errors and all("hunter2" not in str(e) and "hunter2" not in e.hint for e in errors), errors
+    assert any("looks like a secret" in e.message for e in errors)
+    assert [e.path for e in find_inline_secrets(doc)] == [("connection", "secret")]  # reported, located, itself

@@ -92,7 +92,22 @@ def check_document(doc: YamlDocument, kind: str) -> list[CatalogError]:
     if _passes(kind, doc.data):
         return []  # jsonschema would find nothing: jsonschema-rs is the stricter of the two
     validator = _validators()[kind]
-    return [_to_catalog_error(doc, e) for e in _leaf_errors(validator.iter_errors(doc.data))]
+    return [_redacted(_to_catalog_error(doc, e), e.instance) for e in _leaf_errors(validator.iter_errors(doc.data))]
+
+
+def _redacted(error: CatalogError, value: Any) -> CatalogError:
+    """The error without the value it quotes when that looks like a credential (a connection
+    string with a password where a Key Vault secret's name belongs): messages reach CI logs, and
+    the inline-secret scan reports the value itself, located."""
+    from dataclasses import replace
+
+    from lakewharf.catalog.secrets import looks_like_secret
+
+    if not isinstance(value, str) or not looks_like_secret(value):
+        return error
+    hidden = "<the value, which looks like a secret>"
+    return replace(error, message=error.message.replace(repr(value), hidden).replace(value, hidden),
+                   hint=error.hint.replace(repr(value), hidden).replace(value, hidden))
 
 
 def _leaf_errors(errors: Iterator[ValidationError]) -> Iterator[ValidationError]:

@@ -55,6 +55,11 @@ def _may_hold_secrets(text: str) -> bool:
     return any(n in lowered for n in _NEEDED) or any(n in text for n in _NEEDED_AS_WRITTEN)
 
 
+def looks_like_secret(text: str) -> bool:
+    """Whether ``text`` has one of the shapes that are almost always credentials."""
+    return any(pattern.search(text) for pattern, _ in _PATTERNS)
+
+
 def find_inline_secrets(doc: YamlDocument) -> list[CatalogError]:
     """Every inline secret of ``doc``; a file whose text holds none of their shapes is not walked
     (the walk was a quarter of loading a 1,000-table catalog)."""
