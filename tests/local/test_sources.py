@@ -72,3 +72,19 @@ def test_a_database_lakewharf_did_not_write_is_never_overwritten(tmp_path: Path)
     with pytest.raises(SeedError, match="holds data lakewharf did not write"):
         materialize(catalog, settings, FolderLake(settings.lake_folder), load_bindings(catalog))
     assert mine.read_bytes() == before
+
+
+@pytest.mark.parametrize(("url", "shown"), [
+    ("postgresql://etl:hunter2@localhost/shop", "postgresql://etl:***@localhost/shop"),
+    ("postgresql://etl@localhost/shop?password=hunter2&sslmode=require",
+     "postgresql://etl@localhost/shop?password=***&sslmode=require"),
+    ("mssql+pyodbc:///?odbc_connect=Server=x;Password=hunter2;Database=d",
+     "mssql+pyodbc:///?odbc_connect=Server=x;Password=***;Database=d"),
+    ("mssql+pyodbc:///?odbc_connect=Server%3Dx%3BPWD%3Dhunter2%3BDatabase%3Dd",
+     "mssql+pyodbc:///?odbc_connect=Server%3Dx%3BPWD%3D***%3BDatabase%3Dd"),
+    ("duckdb:///passwords.db", "duckdb:///passwords.db"),
+])
+def test_a_bound_database_is_shown_without_its_password(url: str, shown: str) -> None:
+    from lakewharf.local.bindings import redact
+
+    assert redact(url) == shown

@@ -80,8 +80,15 @@ class LocalBindings:
 
 
 def redact(url: str) -> str:
-    """A URL fit for messages and logs: any password replaced by ***."""
-    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+    """A URL fit for messages and logs: any password replaced by ***, whether it is the URL's
+    (``user:password@``), a query parameter (``?password=``) or in an ODBC connection string
+    (``odbc_connect=...;PWD=...``)."""
+    url = re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+    return _PASSWORD_FIELD.sub(r"\1***", url)
+
+
+# password=, pwd= in a query string or an ODBC/ADO connection string (also URL-encoded: %3D, %3B)
+_PASSWORD_FIELD = re.compile(r"(?i)((?:^|[;&?=\s]|%3b|%26|%3d)(?:password|pwd)\s*(?:=|%3d))(?:[^;&\s%]|%(?!3b|26))*")
 
 
 def expand_env(url: str, source: str) -> str:
