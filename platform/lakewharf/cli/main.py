@@ -143,6 +143,13 @@ def _dispatch(argv: Sequence[str] | None) -> int:
         return EXIT_INTERNAL
 
 
+# Libraries whose objects must be finalised while the interpreter is still whole: the expression
+# engine's .NET runtime (clr_loader's Runtime.__del__ shuts it down, and fails once cffi is torn
+# down), DuckDB, Arrow. A command that loaded one exits the usual way. (`wharf plan` runs Pulumi's
+# engine over gRPC offline and exits cleanly frozen: it saves 2 s there at 1,000 tables.)
+_FINALISED_AT_EXIT = ("clr_loader", "pythonnet", "clr", "duckdb", "pyarrow")
+
+
 def entry() -> None:
     """The ``wharf`` command (pyproject.toml) and ``python -m lakewharf.cli.main``: ``main``, then
     an exit that skips the collector's passes over the heap at interpreter shutdown.
@@ -153,19 +160,12 @@ def entry() -> None:
     out of every later collection) moves them out of the collector's reach; atexit handlers and
     stream flushes run as before, and objects without cycles are still freed. Objects in cycles are
     not finalised then, so a command that loaded a library needing that (``_FINALISED_AT_EXIT``:
-    ``wharf run``'s .NET runtime and DuckDB) exits the usual way. Only here, never in ``main``: a process that calls
-    ``main`` and lives on (the tests) must keep collecting."""
+    ``wharf run``'s .NET runtime and DuckDB) exits the usual way. Only here, never in ``main``: a
+    process that calls ``main`` and lives on (the tests) must keep collecting."""
     status = main()
     if not any(name in sys.modules for name in _FINALISED_AT_EXIT):
         gc.freeze()
     sys.exit(status)
-
-
-# Libraries whose objects must be finalised while the interpreter is still whole: the expression
-# engine's .NET runtime (clr_loader's Runtime.__del__ shuts it down, and fails once cffi is torn
-# down), DuckDB, Arrow. A command that loaded one exits the usual way. (`wharf plan` runs Pulumi's
-# engine over gRPC offline and exits cleanly frozen: it saves 2 s there at 1,000 tables.)
-_FINALISED_AT_EXIT = ("clr_loader", "pythonnet", "clr", "duckdb", "pyarrow")
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ Item = TypeVar("Item")
 Result = TypeVar("Result")
 
 
-def _render_shares(_: object = None) -> list[tuple[int, list[Any]]]:
+def _render_shares() -> list[tuple[int, list[Any]]]:
     """Take the next share not yet taken, by this process or another, until none is left:
     (share number, its results) for each share taken."""
     assert _job is not None

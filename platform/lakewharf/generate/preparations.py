@@ -26,9 +26,6 @@ class _Target:
     select: str
 
 
-CETAS_TEMPLATE = "prepare/cetas.sql.j2"
-
-
 def script_path(dataset: str) -> str:
     return f"synapse/serverless/prepare/{dataset}.sql"
 
@@ -47,7 +44,7 @@ def render_script(catalog: Catalog, dataset: Dataset, templates: Environment) ->
                        select)]
     targets += [_Target(rejects_table(dataset, label), f"{lake.rejects_folder(dataset.name)}/{label}", sql)
                 for label, sql in rejects]
-    return templates.get_template(CETAS_TEMPLATE).render(
+    return templates.get_template("prepare/cetas.sql.j2").render(
         dataset=dataset, inputs=", ".join(dataset.inputs), folder=lake.dataset_folder(dataset.name),
         tables=targets, data_source=naming.external_data_source_name(dataset.zone),
         file_format=naming.PARQUET_FILE_FORMAT, uses_salt=compiled.uses_salt, salt=naming.SALT_PARAMETER,
@@ -120,10 +117,8 @@ def _lineage(catalog: Catalog, dataset: Dataset) -> tuple[tuple[str, str], ...]:
 
 def generate(catalog: Catalog, templates: Environment) -> list[Artifact]:
     from lakewharf.generate.parallel import render_each
-    from lakewharf.generate.templates import preload
 
     datasets = sorted(catalog.datasets.values(), key=lambda d: d.name)
-    preload(templates, [CETAS_TEMPLATE])
     # The SQL of a thousand preparations is most of generate's time: rendered on every core.
     scripts = render_each(partial(render_script, catalog, templates=templates), datasets)
     from lakewharf.generate.synapse.dataset_audits import RECORD_SCRIPT, audit_path, audit_select, record_script

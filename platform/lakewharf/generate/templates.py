@@ -6,7 +6,6 @@ StrictUndefined turns a typo in a template into an error instead of an empty str
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from functools import cache
 from pathlib import Path
 
@@ -35,16 +34,3 @@ def bracket(identifier: str) -> str:
     """``mart.dim_customer`` → ``[mart].[dim_customer]`` (T-SQL delimited identifiers)."""
     return ".".join(f"[{part.replace(']', ']]')}]" for part in identifier.split("."))
 
-
-def preload(env: Environment, names: Iterable[str], macros: Sequence[str] = ()) -> None:
-    """Compile ``names``, and build the module of each macro file in ``macros``, in this process
-    before it forks its workers (``generate.parallel``), which inherit them: each worker compiled
-    every template again (~0.1 s a round at 1,000 tables). A template that is missing or broken
-    is left to the render that needs it, which reports it as it always did."""
-    for name in [*names, *macros]:
-        try:
-            template = env.get_template(name)
-            if name in macros:
-                template.module  # noqa: B018 - the property builds the macros and keeps them
-        except Exception:
-            continue

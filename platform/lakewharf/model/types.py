@@ -56,10 +56,9 @@ class DataType:
     precision: int | None = None
     scale: int | None = None
 
-    @classmethod
-    def parse(cls, text: str) -> DataType:
-        # A catalog spells a few dozen types in thousands of columns; the types are frozen.
-        return _parse(text) if cls is DataType else cls._parse_text(text)
+    @staticmethod
+    def parse(text: str) -> DataType:
+        return _parse(text)
 
     @classmethod
     def _parse_text(cls, text: str) -> DataType:
@@ -128,6 +127,6 @@ def common_numeric(a: DataType, b: DataType) -> DataType:
     return a if _NUMERIC_RANK.get(a.base, 0) >= _NUMERIC_RANK.get(b.base, 0) else b
 
 
-@cache
+@cache  # a catalog spells a few dozen types in thousands of columns; the types are frozen
 def _parse(text: str) -> DataType:
     return DataType._parse_text(text)

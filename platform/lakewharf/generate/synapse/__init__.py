@@ -37,7 +37,6 @@ from lakewharf.generate.synapse.loading import (
 )
 from lakewharf.generate.synapse.procedures import load_plan
 from lakewharf.generate.synapse.tables import lineage, role_name, table_def
-from lakewharf.generate.templates import preload
 from lakewharf.model import naming
 from lakewharf.model.catalog import Catalog, Table
 
@@ -51,8 +50,6 @@ __all__ = [
 ]
 
 WAREHOUSE = "synapse/warehouse"
-# What _table_artifacts renders (load_script: load_header and copy_into).
-_TABLE_TEMPLATES = ("audit_procedure", "table", "staging_table", "load_procedure", "load_header", "copy_into")
 
 
 def generate(catalog: Catalog, templates: Environment) -> list[Artifact]:
@@ -60,7 +57,6 @@ def generate(catalog: Catalog, templates: Environment) -> list[Artifact]:
 
     tables = sorted(catalog.tables.values(), key=lambda t: t.name)
     out = [_schemas(catalog, tables, templates)]
-    preload(templates, [f"{WAREHOUSE}/{name}.sql.j2" for name in _TABLE_TEMPLATES], [f"{WAREHOUSE}/_sql.j2"])
     # Five files per table, a sixth of generate's time at 1,000 tables: rendered on every core.
     for artifacts in render_each(partial(_table_artifacts, catalog, templates=templates), tables):
         out += artifacts
