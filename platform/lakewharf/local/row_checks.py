@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from lakewharf.local.warehouse import identifier
 from lakewharf.model.catalog import Column, Entity
 
 REASON_MAX, RECORD_MAX, VALUE_MAX = 500, 2000, 60
@@ -36,10 +37,6 @@ def duck_type(column: Column) -> str:
     from lakewharf.model.type_map import duckdb_type
 
     return duckdb_type(column.type)
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def converted(column: Column, value: str) -> str:
@@ -91,7 +88,7 @@ def column_types(con: Any, relation: str) -> dict[str, str]:
 def catalog_types(con: Any, entity: Entity) -> dict[str, str]:
     """Each catalog column's DuckDB type, named as ``column_types`` names it (``VARCHAR(100)`` is
     ``VARCHAR``: DuckDB keeps no length)."""
-    casts = ", ".join(f"CAST(NULL AS {duck_type(c)}) AS {_q(c.name)}" for c in entity.columns)
+    casts = ", ".join(f"CAST(NULL AS {duck_type(c)}) AS {identifier(c.name)}" for c in entity.columns)
     return column_types(con, f"(SELECT {casts})")
 
 
@@ -114,27 +111,27 @@ def checked(relation: str, entity: Entity, *, raw: dict[str, str] | None = None,
     not convert is a reject), and a length is the converted value's.
     """
     raw = raw or {}
-    values = {c.name: _q(raw.get(c.name, c.name)) for c in entity.columns}
+    values = {c.name: identifier(raw.get(c.name, c.name)) for c in entity.columns}
     converting = [c for c in entity.columns if c.name not in typed]
-    typed_values = ", ".join(f"{converted(c, values[c.name])} AS {_q('__typed_' + c.name)}" for c in converting)
+    typed_values = ", ".join(f"{converted(c, values[c.name])} AS {identifier('__typed_' + c.name)}" for c in converting)
     source = "__file" if located else "NULL"
     line = "__line" if located else "NULL"
     text = "__record" if record else "to_json(struct_pack(" + ", ".join(
-        f"{_q(c.name)} := {values[c.name]}" for c in entity.columns) + "))"
-    keep = ", ".join(f"{_q('__typed_' + c.name) if c in converting else values[c.name]} AS {_q(c.name)}"
+        f"{identifier(c.name)} := {values[c.name]}" for c in entity.columns) + "))"
+    keep = ", ".join(f"{identifier('__typed_' + c.name) if c in converting else values[c.name]} AS {identifier(c.name)}"
                      for c in entity.columns)
     if not converting:
         kept, rejected = f"SELECT {keep} FROM {relation}", None
     else:
         with_typed = f"(SELECT *, {typed_values} FROM {relation})"
-        bad = " OR ".join(f"({_present(c, values[c.name])} AND {_q('__typed_' + c.name)} IS NULL)"
+        bad = " OR ".join(f"({_present(c, values[c.name])} AND {identifier('__typed_' + c.name)} IS NULL)"
                           for c in converting)
         reasons = _reasons([_conversion(c, values[c.name]) for c in converting])
         kept = f"SELECT {keep} FROM {with_typed} WHERE NOT ({bad})"
         rejected = (f"SELECT CAST({source} AS VARCHAR) AS source_file, CAST({line} AS BIGINT) AS line, "
                     f"left({reasons}, {REASON_MAX}) AS reason, left(CAST({text} AS VARCHAR), {RECORD_MAX}) AS record "
                     f"FROM {with_typed} WHERE {bad}")
-    contract = [p for c in entity.columns for p in _contract(c, _q(c.name))]
+    contract = [p for c in entity.columns for p in _contract(c, identifier(c.name))]
     broken = None if not contract else (
         f"SELECT reason, COUNT(*) AS rows FROM (SELECT {_reasons(contract)} AS reason FROM {landed}) "
         "WHERE reason <> '' GROUP BY reason ORDER BY rows DESC, reason")
