@@ -10,7 +10,8 @@ from typing import Any
 import duckdb
 import pytest
 
-from lakewharf.generate.preparation_sql import compile_preparation, input_table, render, sql_type
+from lakewharf.generate.preparation_render import render
+from lakewharf.generate.preparation_sql import compile_preparation, input_table, sql_type
 from lakewharf.model.catalog import Catalog
 from lakewharf.model.graph import topological_order
 from lakewharf.project import load_catalog
@@ -215,79 +216,3 @@ def test_salted_hash_differs_from_plain_sha256(warehouse: Any) -> None:
     hashed = con.execute("SELECT email FROM development.customers_clean WHERE customer_id = 2").fetchone()[0]
     assert hashed != plain
     assert hashed == con.execute("SELECT SHA256('pepperc2@example.com')").fetchone()[0]
-
-
-def test_a_missing_value_hashes_to_missing_not_to_the_salt() -> None:
-    # CONCAT reads NULL as '': without care every NULL e-mail would share one pseudonym.
-    import duckdb
-    import sqlglot
-
-    from lakewharf.generate.preparation_sql import render
-    from lakewharf.model.steps.sqltree import HASH_FUNCTION
-
-    query = sqlglot.parse_one(f"SELECT {HASH_FUNCTION}(email) AS h FROM t", read="duckdb")
-    con = duckdb.connect()
-    con.execute("CREATE TABLE t AS SELECT * FROM (VALUES ('a@example.com'), (NULL)) v(email)")
-    con.execute("SET VARIABLE salt = 'pepper'")
-    sql = render(query, "duckdb").replace("$salt", "getvariable('salt')")
-    assert con.execute(sql + " ORDER BY h NULLS LAST").fetchall() == [
-        (con.execute("SELECT SHA256('peppera@example.com')").fetchone()[0],), (None,)]
-    assert "CASE WHEN email IS NULL THEN NULL" in " ".join(render(query, "tsql").split())
-
-
-def test_the_tsql_shortcut_keeps_every_select_rewrite_but_the_unnest_one() -> None:
-    """``render`` skips sqlglot's UNNEST(GENERATE_DATE_ARRAY) rewrite for trees without UNNEST; the
-    other T-SQL SELECT rewrites must be sqlglot's own, in its order (this fails on an upgrade that
-    changes them)."""
-    from sqlglot import exp
-    from sqlglot.dialects.tsql import TSQL
-
-    from lakewharf.generate import preparation_sql
-
-    handler = TSQL.Generator.TRANSFORMS[exp.Select]
-    steps = dict(zip(handler.__code__.co_freevars, (c.cell_contents for c in handler.__closure__ or ()),
-                     strict=True))["transforms"]
-    names = [step.__name__ for step in steps]
-    assert names == [*preparation_sql.SELECT_REWRITES, "unnest_generate_date_array_using_recursive_cte"]
-
-
-def test_the_tsql_cte_shortcut_stands_for_sqlglots_output_naming() -> None:
-    """``render`` names a CTE body's plain output columns itself (``preparation_sql._tsql_cte``)
-    instead of sqlglot's T-SQL CTE rewrite, which must be that one alone (this fails on an upgrade
-    that changes it; the texts below compare the two)."""
-    from sqlglot import exp
-    from sqlglot.dialects.tsql import TSQL
-
-    handler = TSQL.Generator.TRANSFORMS[exp.CTE]
-    steps = dict(zip(handler.__code__.co_freevars, (c.cell_contents for c in handler.__closure__ or ()),
-                     strict=True))["transforms"]
-    assert [step.__name__ for step in steps] == ["qualify_derived_table_outputs"]
-
-
-@pytest.mark.parametrize("sql", [
-    "SELECT a, b FROM t WHERE a IN (SELECT a FROM u) QUALIFY ROW_NUMBER() OVER (PARTITION BY a ORDER BY b) = 1",
-    "WITH s AS (SELECT DISTINCT ON (a) a, b FROM t ORDER BY a, b) SELECT * FROM s WHERE b > 1",
-    "SELECT d FROM UNNEST(GENERATE_DATE_ARRAY(DATE '2024-01-01', DATE '2024-01-31', INTERVAL 1 DAY)) AS g(d)",
-    # CTE bodies, named without sqlglot's scope where they hold only aliases, stars and columns
-    'WITH s0 AS (SELECT a, "B", t.c, "Mixed Case", x AS y FROM t), s1 AS (SELECT *, a + 1 AS z FROM s0) '
-    "SELECT a, z FROM s1",
-    "WITH s0 AS (SELECT t.* FROM t), s1 AS (SELECT s0.*, b FROM s0) SELECT * FROM s1",
-    # and sqlglot's own handler for the others
-    "WITH s0 AS (SELECT a + 1, (b), (SELECT MAX(c) FROM u) FROM t) SELECT * FROM s0",
-    "WITH s0 AS (SELECT a FROM t UNION ALL SELECT b FROM u) SELECT * FROM s0",
-    "WITH s0(x, y) AS (SELECT a, b FROM t) SELECT x FROM s0",
-    # operands T-SQL needs as predicates (sqlglot's ENSURE_BOOLS, applied by _spell_placeholders)
-    "SELECT a FROM t WHERE b AND NOT c OR 1",
-    "SELECT CASE WHEN b THEN 1 WHEN CAST(c AS INT) THEN 2 WHEN d > 0 THEN 3 END AS x FROM t",
-    "SELECT CASE b WHEN 1 THEN 'one' END AS x FROM t",
-    "SELECT a, COUNT(*) AS n FROM t GROUP BY a HAVING COUNT(*) AND a",
-    "SELECT a FROM t WHERE CAST(b AS DECIMAL(10, 2)) OR CAST(c AS VARCHAR) = 'x' OR EXISTS (SELECT 1 FROM u)",
-    "WITH s0 AS (SELECT * FROM t WHERE flag) SELECT * FROM s0 WHERE (x) AND y IS NULL",
-    "SELECT a FROM t WHERE NOT (b OR c) AND a IN (SELECT a FROM u WHERE v)",
-])
-def test_tsql_render_is_sqlglots_own_text(sql: str) -> None:
-    import sqlglot
-
-    tree = sqlglot.parse_one(sql, read="duckdb")
-    # but INT, which sqlglot spells INTEGER (a number as a predicate still gets its <> 0)
-    assert render(tree, "tsql") == tree.sql(dialect="tsql", pretty=True).replace(" AS INTEGER)", " AS INT)")

@@ -36,7 +36,8 @@ def rejects_table(dataset: Dataset, label: str) -> str:
 
 def render_script(catalog: Catalog, dataset: Dataset, templates: Environment) -> str:
     # sqlglot (~0.2 s to import) only when scripts are rendered: validate's limit check imports this module
-    from lakewharf.generate.preparation_sql import compile_preparation, render_all
+    from lakewharf.generate.preparation_render import render_all
+    from lakewharf.generate.preparation_sql import compile_preparation
 
     compiled = compile_preparation(catalog, dataset)
     select, rejects = render_all(compiled, "tsql")

@@ -30,7 +30,7 @@ _SQL_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 # (Full list: https://learn.microsoft.com/sql/t-sql/language-elements/reserved-keywords-transact-sql)
 # Names one generated file uses and another must match:
 # - the Script parameter holding the PII hash salt: the preparation SQL reads ``@salt``, the salted
-#   prepare worker passes it (``generate.preparation_sql`` and ``generate.adf.workers_work``);
+#   prepare worker passes it (``generate.preparation_render`` and ``generate.adf.workers_work``);
 # - the Azure ML training job's input: the training component declares it, Data Factory's train
 #   step sends it (``generate.aml.training`` and ``generate.adf.workers_work``/``items``).
 SALT_PARAMETER = "salt"

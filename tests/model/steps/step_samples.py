@@ -10,7 +10,7 @@ from typing import Any
 import duckdb
 from sqlglot import exp
 
-from lakewharf.generate.preparation_sql import render
+from lakewharf.generate.preparation_render import render
 from lakewharf.model.catalog import Column
 from lakewharf.model.origin import NOWHERE
 from lakewharf.model.steps import STEP_KINDS, Step, StepError
