@@ -14,8 +14,8 @@ from pathlib import Path
 
 from rich.table import Table as RichTable
 
+from lakewharf.cli.command_catalog import command_catalog
 from lakewharf.cli.output import console
-from lakewharf.project import load_catalog
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         raise WharfError("--months: give a number of months from 1 to 120")
     if not 0 <= args.pool_hours <= 24 or args.copy_mbps <= 0:
         raise WharfError("--pool-hours: 0 to 24; --copy-mbps: more than 0")
-    catalog = load_catalog(getattr(args, "project", None))
+    catalog = command_catalog(getattr(args, "project", None))
     tree = {a.path: a.content for a in generate_all(catalog)}
     options = Options(args.stack, args.months, args.prices,
                       Assumptions(copy_mb_per_second=args.copy_mbps, pool_hours_per_day=args.pool_hours),

@@ -19,9 +19,9 @@ from typing import Any
 
 from rich.syntax import Syntax
 
+from lakewharf.cli.command_catalog import command_catalog
 from lakewharf.cli.output import console
 from lakewharf.errors import CatalogError, CatalogInvalid, WharfError
-from lakewharf.project import load_catalog
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -58,7 +58,7 @@ def _tree(folder: Path) -> dict[str, bytes]:
 def _generated(project: Path) -> dict[str, bytes]:
     from lakewharf.generate.generate_all import generate_all
 
-    return {a.path: a.content for a in generate_all(load_catalog(project))}
+    return {a.path: a.content for a in generate_all(command_catalog(project))}
 
 
 def _cost_context(project: Path, tree: dict[str, bytes], root: Path) -> Any:
@@ -67,7 +67,7 @@ def _cost_context(project: Path, tree: dict[str, bytes], root: Path) -> Any:
     from lakewharf.cost.report import Options, context_for
 
     try:
-        return context_for(load_catalog(project), tree, Options(), project_root=root)
+        return context_for(command_catalog(project), tree, Options(), project_root=root)
     except WharfError as exc:
         return str(exc)
 
@@ -94,7 +94,7 @@ def _at_ref(root: Path, ref: str, priced: list[Any] | None = None) -> dict[str, 
 def run(args: argparse.Namespace) -> int:
     from lakewharf.generate.diff import compare_trees
 
-    catalog = load_catalog(getattr(args, "project", None))
+    catalog = command_catalog(getattr(args, "project", None))
     new = _generated(catalog.root)
     priced: list[Any] = []
     if args.against_ref:

@@ -11,8 +11,8 @@ import argparse
 import time
 from pathlib import Path
 
+from lakewharf.cli.command_catalog import command_catalog
 from lakewharf.cli.output import console
-from lakewharf.project import load_catalog
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     from lakewharf.docs_site.render import DocsRefused, render_site
 
     started = time.perf_counter()
-    catalog = load_catalog(getattr(args, "project", None))
+    catalog = command_catalog(getattr(args, "project", None))
     build: Path = args.build if args.build is not None else catalog.root / "build"
     out: Path = args.out if args.out is not None else build / "docs"
     report_path: Path = args.report if args.report is not None else build / "run-report.json"

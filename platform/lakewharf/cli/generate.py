@@ -13,8 +13,8 @@ from pathlib import Path
 
 from rich.table import Table as RichTable
 
+from lakewharf.cli.command_catalog import command_catalog
 from lakewharf.cli.output import console
-from lakewharf.project import load_catalog
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     from lakewharf.generate.writer import OutputRefused, write_tree
 
     started = time.perf_counter()
-    catalog = load_catalog(getattr(args, "project", None))
+    catalog = command_catalog(getattr(args, "project", None))
     out: Path = args.out if args.out is not None else catalog.root / "build"
     artifacts = generate_all(catalog)
     try:

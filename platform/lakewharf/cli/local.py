@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 
+from lakewharf.cli.command_catalog import command_catalog
 from lakewharf.cli.output import console
-from lakewharf.project import load_catalog
 
 if TYPE_CHECKING:
     from lakewharf.local.sources import SeedReport
@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from lakewharf.local import environment
     from lakewharf.local.settings import LocalSettings
 
-    catalog = load_catalog(getattr(args, "project", None))
+    catalog = command_catalog(getattr(args, "project", None))
     settings = LocalSettings.from_env(catalog.root)
     out = console()
     if args.action == "up":

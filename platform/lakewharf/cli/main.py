@@ -143,13 +143,6 @@ def _dispatch(argv: Sequence[str] | None) -> int:
         return EXIT_INTERNAL
 
 
-# Libraries whose objects must be finalised while the interpreter is still whole: the expression
-# engine's .NET runtime (clr_loader's Runtime.__del__ shuts it down, and fails once cffi is torn
-# down), DuckDB, Arrow. A command that loaded one exits the usual way. (`wharf plan` runs Pulumi's
-# engine over gRPC offline and exits cleanly frozen: it saves 2 s there at 1,000 tables.)
-_FINALISED_AT_EXIT = ("clr_loader", "pythonnet", "clr", "duckdb", "pyarrow")
-
-
 def entry() -> None:
     """The ``wharf`` command (pyproject.toml) and ``python -m lakewharf.cli.main``: ``main``, then
     an exit that skips the collector's passes over the heap at interpreter shutdown.
@@ -159,12 +152,15 @@ def entry() -> None:
     process is about to hand back anyway. ``gc.freeze`` (Python's documented way to leave objects
     out of every later collection) moves them out of the collector's reach; atexit handlers and
     stream flushes run as before, and objects without cycles are still freed. Objects in cycles are
-    not finalised then, so a command that loaded a library needing that (``_FINALISED_AT_EXIT``:
-    ``wharf run``'s .NET runtime and DuckDB) exits the usual way. Only here, never in ``main``: a
-    process that calls ``main`` and lives on (the tests) must keep collecting."""
+    not finalised then, so a command that loaded a library needing that (``heap.FINALISED_AT_EXIT``:
+    ``wharf run``'s .NET runtime and DuckDB) exits the usual way. Only for a process started here
+    (``heap.mark_one_shot``), never by ``main`` alone: a process that calls ``main`` and lives on
+    (the tests) must keep collecting."""
+    from lakewharf.cli import heap
+
+    heap.mark_one_shot()
     status = main()
-    if not any(name in sys.modules for name in _FINALISED_AT_EXIT):
-        gc.freeze()
+    heap.freeze_if_one_shot()
     sys.exit(status)
 
 

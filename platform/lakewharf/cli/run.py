@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.table import Table as RichTable
 
+from lakewharf.cli.command_catalog import command_catalog
 from lakewharf.cli.output import console
-from lakewharf.project import load_catalog
 
 if TYPE_CHECKING:  # type names only: the runner's modules load when the command runs
     from lakewharf.local.report import RunReport
@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     from lakewharf.local.session import run_local
     from lakewharf.local.settings import LocalSettings
 
-    catalog = load_catalog(getattr(args, "project", None))
+    catalog = command_catalog(getattr(args, "project", None))
     unknown = [p for p in args.pipelines if p not in catalog.pipelines]
     err = console(stderr=True)
     out = err if args.json else console()  # with --json stdout holds the report and nothing else

@@ -13,10 +13,10 @@ import sys
 from rich.table import Table as RichTable
 from rich.tree import Tree
 
+from lakewharf.cli.command_catalog import command_catalog
 from lakewharf.cli.output import console
 from lakewharf.model.catalog import Catalog
 from lakewharf.model.graph import upstream_refs
-from lakewharf.project import load_catalog
 
 LINEAGE_TABLES = 100  # a catalog of 1,000 tables would print 4,000 lines of tree (and take 0.4 s)
 
@@ -81,7 +81,7 @@ def lineage_tree(catalog: Catalog) -> Tree:
 def run(args: argparse.Namespace) -> int:
     from lakewharf.local.bindings import load_bindings
 
-    catalog = load_catalog(getattr(args, "project", None))
+    catalog = command_catalog(getattr(args, "project", None))
     bindings = load_bindings(catalog)  # local.yaml is the user's too: its mistakes are located errors here
     data_from = {s: bindings.of(s).describe() for s in sorted(catalog.sources)}
     if args.json:
