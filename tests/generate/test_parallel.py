@@ -127,3 +127,14 @@ def test_a_first_render_that_starts_a_thread_keeps_the_rest_here() -> None:
     finally:
         stop.set()
         started[0].join()
+
+
+@pytest.mark.parametrize(("end", "processes"), [(2, 2), (5, 2), (200, 2), (1000, 2), (2033, 3), (10_000, 8)])
+def test_shares_cover_every_item_once_and_shrink_to_the_end(end: int, processes: int) -> None:
+    from lakewharf.generate.parallel import MIN_SHARE, _shares
+
+    bounds = _shares(1, end, processes)
+    assert [i for start, stop in bounds for i in range(start, stop)] == list(range(1, end))
+    sizes = [stop - start for start, stop in bounds]
+    assert sizes == sorted(sizes, reverse=True)
+    assert sizes[0] <= max(MIN_SHARE, (end - 1) // (2 * processes)) and sizes[-1] <= MIN_SHARE
