@@ -57,22 +57,24 @@ def split_batches(script: str) -> list[str]:
     """T-SQL batches of a script: ``GO`` is a client-side separator, not T-SQL, so Data Factory
     gets one script entry per batch. A line holding only ``GO`` (any case, blanks around) ends a
     batch; a batch of only comments is dropped, and so is a last one of comments and blank lines."""
-    if _OTHER_BLANKS.search(script):
+    if any(blank in script for blank in _OTHER_BLANK_CHARS):  # one fast search each: faster than a class
         return _split_by_lines(script)
     # Line breaks are "\n" only and the blanks a line can strip are spaces and tabs (and no other
     # letter upper-cases to G or O): the GO lines are found by one search instead of a Python step
-    # per line (220,000 at 1,000 tables).
+    # per line (220,000 at 1,000 tables). Each match starts at the line break before its line
+    # (a literal, which the search skips to), so the text gets one in front.
     batches, start = [], 0
-    for go in _GO_LINE.finditer(script):
+    for go in _GO_LINE.finditer("\n" + script):
         _keep(batches, script[start:go.start()], blank_lines=False)
-        start = go.end() + 1
+        start = go.end()  # past the line break after GO, in the script (one before, in the search)
     _keep(batches, script[start:], blank_lines=True)
     return batches
 
 
-_GO_LINE = re.compile(r"^[ \t]*[Gg][Oo][ \t]*$", re.MULTILINE)
+_GO_LINE = re.compile(r"\n[ \t]*[Gg][Oo][ \t]*(?=\n|\Z)")
 # What str.splitlines breaks at, or str.strip strips (str.isspace), besides "\n", " " and "\t".
-_OTHER_BLANKS = re.compile("[\r\v\f\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
+_OTHER_BLANK_CHARS = "\r\v\f\x1c\x1d\x1e\x1f\x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + \
+    "\u2028\u2029\u202f\u205f\u3000"
 
 
 def _keep(batches: list[str], text: str, *, blank_lines: bool) -> None:
