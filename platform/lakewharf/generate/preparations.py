@@ -11,12 +11,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import partial
-
-from jinja2 import Environment
+from typing import TYPE_CHECKING
 
 from lakewharf.generate.artifact import Artifact, text_artifact
 from lakewharf.model import lake, naming
 from lakewharf.model.catalog import Catalog, Dataset
+
+if TYPE_CHECKING:  # jinja2 loads where templates render: validate builds documents without it
+    from jinja2 import Environment
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+if TYPE_CHECKING:  # jinja2 loads where templates render: validate uses ``bracket`` alone
+    from jinja2 import Environment
 
 
 def template_environment(project_root: Path) -> Environment:
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
     env = Environment(
         loader=FileSystemLoader(str(project_root / "templates")),
         undefined=StrictUndefined,

@@ -44,13 +44,15 @@ validate`` before anything is generated).
 from __future__ import annotations
 
 from collections.abc import Mapping
-
-from jinja2 import Environment
+from typing import TYPE_CHECKING
 
 from lakewharf.generate.adf import datasets, linked_services, triggers
 from lakewharf.generate.adf.factory import factory_documents
 from lakewharf.generate.artifact import Artifact
 from lakewharf.model.catalog import Catalog
+
+if TYPE_CHECKING:  # jinja2 loads where templates render: validate builds documents without it
+    from jinja2 import Environment
 
 
 def generate(catalog: Catalog, templates: Environment, built: Mapping[str, Artifact]) -> list[Artifact]:

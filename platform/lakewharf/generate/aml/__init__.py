@@ -17,11 +17,14 @@ Everything is deterministic: no timestamps, no absolute paths, stable ordering.
 
 from __future__ import annotations
 
-from jinja2 import Environment
+from typing import TYPE_CHECKING
 
 from lakewharf.generate.aml import deployment, environment, jobs, spec, training
 from lakewharf.generate.artifact import Artifact, text_artifact
 from lakewharf.model.catalog import Catalog
+
+if TYPE_CHECKING:  # jinja2 loads where templates render: validate builds documents without it
+    from jinja2 import Environment
 
 # templates/aml/<name> → aml/src/<name>; the scripts import each other as sibling modules.
 SCRIPTS = ("train.py", "score.py", "lakewharf_ml.py", "recommend.py")

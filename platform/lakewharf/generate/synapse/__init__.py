@@ -21,8 +21,7 @@ and byte-identical for the same catalog. The SQL text comes from the project's
 from __future__ import annotations
 
 from functools import partial
-
-from jinja2 import Environment
+from typing import TYPE_CHECKING
 
 from lakewharf.generate.artifact import Artifact, text_artifact
 from lakewharf.generate.synapse import serverless
@@ -39,6 +38,9 @@ from lakewharf.generate.synapse.procedures import load_plan
 from lakewharf.generate.synapse.tables import lineage, role_name, table_def
 from lakewharf.model import naming
 from lakewharf.model.catalog import Catalog, Table
+
+if TYPE_CHECKING:  # jinja2 loads where templates render: validate builds documents without it
+    from jinja2 import Environment
 
 __all__ = [
     "LAKE_ACCOUNT_PLACEHOLDER",

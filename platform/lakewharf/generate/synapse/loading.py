@@ -28,14 +28,16 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-
-from jinja2 import Environment
+from typing import TYPE_CHECKING
 
 from lakewharf.generate.synapse.audits import audit_call_sql
 from lakewharf.generate.synapse.tables import TableDef, source_columns, table_def
 from lakewharf.generate.templates import bracket, template_environment
 from lakewharf.model import lake, naming
 from lakewharf.model.catalog import Catalog, Table
+
+if TYPE_CHECKING:  # jinja2 loads where templates render: validate builds documents without it
+    from jinja2 import Environment
 
 LAKE_ACCOUNT_PLACEHOLDER = "lake-storage-account"
 LAKE_ENDPOINT = f"https://{LAKE_ACCOUNT_PLACEHOLDER}.dfs.core.windows.net"

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
-
-from jinja2 import Environment
+from typing import TYPE_CHECKING
 
 from lakewharf.generate.artifact import Artifact, text_artifact
 from lakewharf.generate.synapse.loading import LAKE_ACCOUNT_PLACEHOLDER
@@ -27,6 +26,9 @@ from lakewharf.model.catalog import Catalog, Entity
 from lakewharf.model.lake import LOADED_AT
 from lakewharf.model.types import DataType
 from lakewharf.sources.registry import kind_of
+
+if TYPE_CHECKING:  # jinja2 loads where templates render: validate builds documents without it
+    from jinja2 import Environment
 
 LAKE_CREDENTIAL = "cred_lake"  # database scoped credential: the workspace's managed identity
 _LOADED_AT_TYPE = DataType("timestamp")
