@@ -129,3 +129,17 @@ def test_render_all_walks_a_shared_cte_body_once_and_renders_every_query() -> No
     assert render_all(compiled(), "tsql") == expected
     assert "HASHBYTES" in expected[0] and "HASHBYTES" in expected[1][0][1] and "CAST(a AS INT)" in expected[0]
     assert "WHERE\n  b <> 0" in expected[0]
+
+
+@pytest.mark.parametrize("dialect", ["tsql", "duckdb"])
+def test_the_spelled_hash_is_a_fresh_copy_of_the_parsed_one(dialect: str) -> None:
+    """``_spell_placeholders`` copies the parsed hash with ``sqltree.rebuilt``, not a deepcopy."""
+    from lakewharf.generate.preparation_render import _salted_hash
+    from lakewharf.model.steps.sqltree import rebuilt
+
+    parsed = _salted_hash(dialect, "[e-mail]" if dialect == "tsql" else '"e-mail"')
+    built, copied = rebuilt(parsed), parsed.copy()
+    assert built == copied and built is not parsed
+    assert all(built.sql(d) == copied.sql(d) for d in ("tsql", "duckdb"))
+    assert all(child.parent is node for node in built.walk() for child in node.iter_expressions())
+    assert not any(n.comments for n in parsed.walk())  # what rebuilt leaves behind besides positions

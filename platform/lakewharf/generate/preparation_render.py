@@ -19,7 +19,7 @@ from sqlglot import exp
 
 from lakewharf.generate.preparation_sql import CompiledPreparation
 from lakewharf.model.naming import SALT_PARAMETER
-from lakewharf.model.steps.sqltree import HASH_FUNCTION
+from lakewharf.model.steps.sqltree import HASH_FUNCTION, rebuilt
 
 __all__ = ["render", "render_all"]
 
@@ -67,7 +67,7 @@ def _spell_placeholders(tree: exp.Expression, dialect: str, walked: set[int] | N
             else:
                 _ensure_bools(node)
     for call in hashes:
-        spelled = _salted_hash(dialect, call.expressions[0].sql(dialect)).copy()
+        spelled = rebuilt(_salted_hash(dialect, call.expressions[0].sql(dialect)))
         call.replace(spelled)
         if tsql:
             for node in spelled.find_all(*_BOOL_CONTEXTS):

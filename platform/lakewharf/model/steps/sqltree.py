@@ -82,19 +82,20 @@ class Chain:
 
 def sql_type(t: DataType) -> exp.DataType:
     """The type a preparation casts to, as a sqlglot node (spelled by ``model.type_map``)."""
-    return _rebuilt(_parsed_type(type_map.portable_sql_type(t)))
+    return rebuilt(_parsed_type(type_map.portable_sql_type(t)))
 
 
-def _rebuilt(node: Any) -> Any:
-    """A copy of a parsed type's few nodes, built from their arguments: ``Expression.copy`` (a
-    deepcopy) of each cast's type was a sixth of compiling a preparation. A type's nodes carry
-    nothing but their arguments (no comments, no metadata); tests/model compare the two."""
+def rebuilt(node: Any) -> Any:
+    """A copy of a tree parsed from lakewharf's own text (a type, the salted hash), built from
+    its nodes' arguments: ``Expression.copy`` (a deepcopy) of each cast's type was a sixth of
+    compiling a preparation. Such nodes carry nothing the SQL text depends on but their arguments
+    (no comments; their source positions are left behind); tests/model compare the two."""
     args = {}
     for key, value in node.args.items():
         if isinstance(value, exp.Expression):
-            value = _rebuilt(value)
+            value = rebuilt(value)
         elif isinstance(value, list):
-            value = [_rebuilt(v) if isinstance(v, exp.Expression) else v for v in value]
+            value = [rebuilt(v) if isinstance(v, exp.Expression) else v for v in value]
         args[key] = value
     return type(node)(**args)
 
