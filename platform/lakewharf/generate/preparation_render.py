@@ -214,12 +214,14 @@ def _tsql_cte(render_cte: Any, *, bare_by_text: bool) -> Any:
         if not (isinstance(body, exp.Select) and isinstance(alias, exp.TableAlias) and not alias.columns):
             return str(render_cte(self, expression))
         outputs = body.selects
-        if not all(isinstance(c, exp.Alias) or c.is_star or _plain_column(c) for c in outputs):
+        plain = [_plain_column(c) for c in outputs]
+        if not all(p or isinstance(c, exp.Alias) or c.is_star for c, p in zip(outputs, plain, strict=True)):
             return str(render_cte(self, expression))
-        if any(_plain_column(c) for c in outputs):
+        if any(plain):
             # SELECT's rewrites read its outputs; a body they leave alone may name bare ones by text
             bare = bare_by_text and all(k in _UNREWRITTEN or not v for k, v in body.args.items())
-            body.set("expressions", [_named(self if bare else None, c) if _plain_column(c) else c for c in outputs])
+            texts = _BARE_NAMED.setdefault((type(self), self.identify, self.normalize), {}) if bare else None
+            body.set("expressions", [_named(self, texts, c) if p else c for c, p in zip(outputs, plain, strict=True)])
         return str(self.cte_sql(expression))
 
     return cte
@@ -234,25 +236,25 @@ def _plain_column(node: exp.Expression) -> bool:
 _UNREWRITTEN = frozenset({"expressions", "from_", "where", "group", "having"})
 
 
-def _named(generator: Any, column: exp.Column) -> exp.Expression:
+def _named(generator: Any, texts: dict[tuple[str, bool], str] | None, column: exp.Column) -> exp.Expression:
     """The column named as itself: the node exp.alias_ makes, its identifier quoted as the column's.
 
-    With a ``generator``, a bare column (its name alone: no table, no comments) becomes its text
-    as that generator renders the alias, the same for every CTE naming it (62,000 at 1,000 tables,
-    each four nodes to build and render)."""
+    With ``texts`` (the aliases ``generator`` rendered so far), a bare column (its name alone: no
+    table, no comments) becomes its text as the generator renders the alias, the same for every
+    CTE naming it (62,000 at 1,000 tables, each four nodes to build and render)."""
     ident = column.this
-    if generator is None or column.comments or ident.comments or len(ident.args) != 2 or any(
-            v is not None for k, v in column.args.items() if k != "this"):
+    if texts is None or column.comments or ident.comments or len(ident.args) != 2 or (
+            len(column.args) != 1 and any(v is not None for k, v in column.args.items() if k != "this")):
         return exp.Alias(this=column, alias=exp.Identifier(this=column.output_name, quoted=ident.quoted))
-    key = (type(generator), generator.identify, generator.normalize, ident.this, ident.quoted)
-    text = _BARE_NAMED.get(key)
+    key = (ident.this, ident.quoted)
+    text = texts.get(key)
     if text is None:
-        text = _BARE_NAMED[key] = generator.sql(
-            exp.Alias(this=column, alias=exp.Identifier(this=ident.this, quoted=ident.quoted)))
+        text = texts[key] = generator.sql(exp.Alias(this=column, alias=exp.Identifier(this=key[0], quoted=key[1])))
     return exp.Var(this=text)
 
 
-_BARE_NAMED: dict[tuple[Any, ...], str] = {}
+# Per generator kind and naming settings (type, identify, normalize): the text of each bare alias.
+_BARE_NAMED: dict[tuple[Any, ...], dict[tuple[str, bool], str]] = {}
 
 
 def _sharing(render_cte: Any, texts: dict[int, str]) -> Any:
