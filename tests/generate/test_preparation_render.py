@@ -143,3 +143,44 @@ def test_the_spelled_hash_is_a_fresh_copy_of_the_parsed_one(dialect: str) -> Non
     assert all(built.sql(d) == copied.sql(d) for d in ("tsql", "duckdb"))
     assert all(child.parent is node for node in built.walk() for child in node.iter_expressions())
     assert not any(n.comments for n in parsed.walk())  # what rebuilt leaves behind besides positions
+
+
+def test_a_bare_alias_is_spelled_per_mode_whatever_was_rendered_before() -> None:
+    """A quoted line break is spelled differently pretty and not: the texts kept for bare aliases
+    are per mode (a review found the one rendered first used for both)."""
+    import sqlglot
+
+    sql = "WITH s AS (SELECT [a\nb] FROM t) SELECT * FROM s"
+    for first, second in ((False, True), (True, False)):
+        render(sqlglot.parse_one(sql.replace("t)", f"t{first})"), read="tsql"), "tsql", pretty=first)
+        tree = sqlglot.parse_one(sql, read="tsql")
+        assert render(tree, "tsql", pretty=second) == tree.sql(dialect="tsql", pretty=second)
+
+
+def test_a_comment_in_the_hash_argument_stays() -> None:
+    import sqlglot
+
+    tree = sqlglot.parse_one("SELECT LAKEWHARF_SALTED_SHA256(email /* pii */) AS h FROM t", read="tsql")
+    assert render(tree, "tsql").count("/* pii */") == 2 and render(tree, "duckdb").count("/* pii */") == 2
+
+
+def test_a_with_below_a_shared_cte_body_is_defined_in_every_query() -> None:
+    """sqlglot moves a nested WITH to the top of the query it renders: the reject query and the
+    final one share the body holding it, so each is rendered from its own copy."""
+    import sqlglot
+
+    from lakewharf.generate.preparation_render import render_all
+    from lakewharf.generate.preparation_sql import CompiledPreparation
+    from lakewharf.model.steps.sqltree import Chain, col, is_null, select
+
+    def compiled() -> CompiledPreparation:
+        chain = Chain()
+        chain.add(sqlglot.parse_one("SELECT a, (WITH q AS (SELECT 1 AS x) SELECT MAX(x) FROM q) AS b FROM t",
+                                    read="tsql"))
+        chain.rejecting("0_check", ["a", "b"], [(is_null(col("a")), "a is NULL")])
+        return CompiledPreparation("d", chain.with_ctes(select([col("a")], chain.last)), tuple(chain.rejects), False)
+
+    alone = compiled()
+    expected = (render(alone.select, "tsql"), [(label, render(q, "tsql")) for label, q in alone.rejects])
+    assert render_all(compiled(), "tsql") == expected
+    assert all("q AS (" in text for text in (expected[0], expected[1][0][1]))

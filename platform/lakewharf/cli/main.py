@@ -153,9 +153,10 @@ def entry() -> None:
     out of every later collection) moves them out of the collector's reach; atexit handlers and
     stream flushes run as before, and objects without cycles are still freed. Objects in cycles are
     not finalised then, so a command that loaded a library needing that (``heap.FINALISED_AT_EXIT``:
-    ``wharf run``'s .NET runtime and DuckDB) exits the usual way. Only for a process started here
-    (``heap.mark_one_shot``), never by ``main`` alone: a process that calls ``main`` and lives on
-    (the tests) must keep collecting."""
+    ``wharf run``'s .NET runtime and DuckDB) exits the usual way; only its catalog, frozen by
+    ``command_catalog`` before the library loaded, stays out of the collector. Only for a process
+    started here (``heap.mark_one_shot``), never by ``main`` alone: a process that calls ``main``
+    and lives on (the tests) must keep collecting."""
     from lakewharf.cli import heap
 
     heap.mark_one_shot()

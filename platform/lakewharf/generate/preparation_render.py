@@ -152,9 +152,13 @@ def render_all(compiled: CompiledPreparation, dialect: str) -> tuple[str, list[t
     queries = [*(query for _, query in compiled.rejects), compiled.select]
     walked: set[int] = set()
     found = [_spell_placeholders(query, dialect, walked) for query in queries]
-    generator = _generator(dialect, unnest=any(u for u, _ in found), pretty=True, shared_ctes={})
-    nested_ctes = any(n for _, n in found)  # a shared body is walked once, for the first query holding it
-    texts = [_generate(generator, query, nested_ctes=nested_ctes) for query in queries]
+    if any(n for _, n in found):  # a shared body is walked once, for the first query holding it
+        # sqlglot moves a WITH below the top to the top of the query it renders, out of the bodies
+        # the queries share: each query is rendered from its own copy (spelled already).
+        texts = [render(query, dialect) for query in queries]
+    else:
+        generator = _generator(dialect, unnest=any(u for u, _ in found), pretty=True, shared_ctes={})
+        texts = [_generate(generator, query, nested_ctes=False) for query in queries]
     return texts[-1], [(label, text) for (label, _), text in zip(compiled.rejects, texts[:-1], strict=True)]
 
 
@@ -220,7 +224,8 @@ def _tsql_cte(render_cte: Any, *, bare_by_text: bool) -> Any:
         if any(plain):
             # SELECT's rewrites read its outputs; a body they leave alone may name bare ones by text
             bare = bare_by_text and all(k in _UNREWRITTEN or not v for k, v in body.args.items())
-            texts = _BARE_NAMED.setdefault((type(self), self.identify, self.normalize), {}) if bare else None
+            settings = (type(self), self.pretty, self.identify, self.normalize)
+            texts = _BARE_NAMED.setdefault(settings, {}) if bare else None
             body.set("expressions", [_named(self, texts, c) if p else c for c, p in zip(outputs, plain, strict=True)])
         return str(self.cte_sql(expression))
 
@@ -253,7 +258,8 @@ def _named(generator: Any, texts: dict[tuple[str, bool], str] | None, column: ex
     return exp.Var(this=text)
 
 
-# Per generator kind and naming settings (type, identify, normalize): the text of each bare alias.
+# Per generator kind and settings (type, pretty: a quoted line break is spelled per mode; identify,
+# normalize): the text of each bare alias.
 _BARE_NAMED: dict[tuple[Any, ...], dict[tuple[str, bool], str]] = {}
 
 

@@ -87,9 +87,9 @@ def sql_type(t: DataType) -> exp.DataType:
 
 def rebuilt(node: Any) -> Any:
     """A copy of a tree parsed from lakewharf's own text (a type, the salted hash), built from
-    its nodes' arguments: ``Expression.copy`` (a deepcopy) of each cast's type was a sixth of
-    compiling a preparation. Such nodes carry nothing the SQL text depends on but their arguments
-    (no comments; their source positions are left behind); tests/model compare the two."""
+    its nodes' arguments and comments: ``Expression.copy`` (a deepcopy) of each cast's type was a
+    sixth of compiling a preparation. The SQL text of such nodes depends on nothing else (their
+    source positions are left behind); tests/model and tests/generate compare the two."""
     args = {}
     for key, value in node.args.items():
         if isinstance(value, exp.Expression):
@@ -97,7 +97,10 @@ def rebuilt(node: Any) -> Any:
         elif isinstance(value, list):
             value = [rebuilt(v) if isinstance(v, exp.Expression) else v for v in value]
         args[key] = value
-    return type(node)(**args)
+    copy = type(node)(**args)
+    if node.comments:  # a comment in a hand-written argument of the hash placeholder
+        copy.comments = list(node.comments)
+    return copy
 
 
 @cache
