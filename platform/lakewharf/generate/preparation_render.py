@@ -24,17 +24,16 @@ from lakewharf.model.steps.sqltree import HASH_FUNCTION, rebuilt
 __all__ = ["render", "render_all"]
 
 
-def render(query: exp.Expression, dialect: str, *, pretty: bool = True, in_place: bool = False) -> str:
+def render(query: exp.Expression, dialect: str, *, pretty: bool = True) -> str:
     """SQL text for ``dialect`` ("tsql" or "duckdb"), with the salted hash spelled per engine.
 
     Both hash the UTF-8 bytes of salt + value, so Azure and local runs give the same pseudonyms
     (a UTF-8 collation makes Synapse's VARCHAR hold UTF-8: https://learn.microsoft.com/sql/relational-databases/collations/collation-and-unicode-support#utf8).
 
-    The query is copied first (the generator changes the tree it renders, and the queries of one
-    preparation share their CTEs); ``in_place`` skips that copy for a query rendered once and
-    never again, after every query sharing its CTEs (``render_all``).
+    The query is copied first: the generator changes the tree it renders, and the queries of one
+    preparation share their CTEs (``render_all`` renders them all, consuming them).
     """
-    tree = query if in_place else query.copy()
+    tree = query.copy()
     unnest, nested_ctes = _spell_placeholders(tree, dialect)
     return _generate(_generator(dialect, unnest=unnest, pretty=pretty), tree, nested_ctes=nested_ctes)
 
@@ -81,13 +80,13 @@ def _spell_placeholders(tree: exp.Expression, dialect: str, walked: set[int] | N
 def _parts(tree: exp.Expression, walked: set[int] | None) -> list[exp.Expression]:
     """What to walk of ``tree``: all of it, or with ``walked``, its CTEs whose bodies are not in
     it yet and the rest of the query (the queries of one preparation share their CTE bodies)."""
-    with_ = tree.args.get("with_") if walked is not None and isinstance(tree, exp.Query) else None
-    if not isinstance(with_, exp.With):
+    with_ = tree.args.get("with_")
+    if walked is None or not isinstance(with_, exp.With):
         return [tree]
     parts: list[exp.Expression] = []
     for cte in with_.expressions:
-        if id(cte.this) not in walked:  # type: ignore[operator]  # with_ is None without walked
-            walked.add(id(cte.this))  # type: ignore[union-attr]
+        if id(cte.this) not in walked:
+            walked.add(id(cte.this))
             parts.append(cte)
     for key, value in tree.args.items():
         if key != "with_":

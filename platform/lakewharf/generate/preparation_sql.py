@@ -72,9 +72,7 @@ def compile_preparation(catalog: Catalog, dataset: Dataset) -> CompiledPreparati
     has_loaded_at = "." in ref
     columns = catalog.columns_of(ref) or ()
     cols = {c.name: c for c in columns}
-    # the nodes sqlglot's select/from_ builders make, without from_'s copy of the whole SELECT
-    chain.add(exp.Select(expressions=[col(n) for n in [*cols, *([LOADED_AT] if has_loaded_at else [])]],
-                         from_=exp.From(this=input_table(catalog, ref))))
+    chain.add(select([col(n) for n in [*cols, *([LOADED_AT] if has_loaded_at else [])]], input_table(catalog, ref)))
     if has_loaded_at:  # a landed source entity: its contract's NULLs are rejected first
         _contract(chain, columns)
     table_of = partial(input_table, catalog)

@@ -37,4 +37,3 @@ def template_environment(project_root: Path) -> Environment:
 def bracket(identifier: str) -> str:
     """``mart.dim_customer`` → ``[mart].[dim_customer]`` (T-SQL delimited identifiers)."""
     return ".".join(f"[{part.replace(']', ']]')}]" for part in identifier.split("."))
-

@@ -118,10 +118,12 @@ def col(name: str, table: str | None = None) -> exp.Column:
     return exp.Column(this=exp.Identifier(this=name, quoted=False), table=exp.Identifier(this=table, quoted=False))
 
 
-def select(columns: list[exp.Expression], source: str, where: exp.Expression | None = None) -> exp.Select:
+def select(columns: list[exp.Expression], source: str | exp.Table, where: exp.Expression | None = None) -> exp.Select:
+    """SELECT ``columns`` FROM ``source`` (a CTE's name, or a table) [WHERE ``where``]."""
     # Built from nodes, as sqlglot's builders build them: parsing the CTE name and copying the query
     # per clause cost more than the rest of a step's SQL, and the builders' own calls a fifth of it.
-    query = exp.Select(expressions=columns, from_=exp.From(this=exp.Table(this=exp.to_identifier(source))))
+    table = source if isinstance(source, exp.Table) else exp.Table(this=exp.to_identifier(source))
+    query = exp.Select(expressions=columns, from_=exp.From(this=table))
     if where is not None:
         query.set("where", exp.Where(this=where))
     return query
